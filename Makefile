@@ -1,0 +1,49 @@
+# Two commands: `make run` and `make test`. Everything else is a helper they use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format migrate demo graph collectstatic clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py demo
+
+# Development server on SQLite unless DATABASE_URL says otherwise.
+run: export DEBUG ?= 1
+run: demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Redraw the workflow diagram from the state machine itself.
+graph: install
+	$(BIN)/python manage.py graph_transitions requests_app.AccessRequest -o docs/workflow.dot
+	dot -Tsvg docs/workflow.dot -o docs/workflow.svg
+
+collectstatic: install
+	$(BIN)/python manage.py collectstatic --noinput
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""Load the CANs, the criteria catalogue and a demo set: one user per role and requests in
+every status, made through the workflow itself. Safe to run again: nothing is duplicated."""
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from requests_app import workflow
+from requests_app.choices import AccessLevel
+from requests_app.models import (
+    CAN,
+    AccessRequest,
+    Assessment,
+    Criterion,
+    Membership,
+    NamedPerson,
+    Organization,
+    User,
+)
+
+PASSWORD = "hmis-demo-2026"
+
+# (e-mail, name, role flags, what they do)
+PEOPLE = [
+    ("requestor@demo.test", "Riley Requestor", {}, "requestor at Harbor Health Partners"),
+    ("staff@demo.test", "Sam Staff", {"is_cceh_staff": True}, "CCEH staff"),
+    ("member@demo.test", "Morgan Member", {"is_committee_member": True}, "sub-committee member"),
+    ("member2@demo.test", "Mel Member", {"is_committee_member": True}, "sub-committee member"),
+    ("chair@demo.test", "Casey Chair", {"is_committee_chair": True}, "sub-committee chair"),
+    ("canleader@demo.test", "Lee Leader", {}, "CAN leader, Greater Hartford"),
+    ("admin@demo.test", "Alex Admin", {"is_staff": True, "is_superuser": True}, "administrator"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off. The demo users have known passwords.",
+        )
+
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "DEBUG is off: this looks like production, and the demo users "
+                "have known passwords. Pass --allow-production to load them anyway."
+            )
+        call_command("loaddata", "cans", "criteria", verbosity=0)
+        with transaction.atomic():
+            users = {email: self._user(email, name, flags) for email, name, flags, _ in PEOPLE}
+            users["canleader@demo.test"].led_cans.add(CAN.objects.get(slug="greater-hartford"))
+            organization = self._organization(users["requestor@demo.test"])
+            if not organization.requests.exists():
+                self._requests(organization, users)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in with any of these:"))
+        for email, _, _, role in PEOPLE:
+            self.stdout.write(f"  {email:<24} {PASSWORD}   {role}")
+
+    def _user(self, email, name, flags):
+        user, _ = User.objects.update_or_create(email=email, defaults={"name": name, **flags})
+        if not user.check_password(PASSWORD):
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        return user
+
+    def _organization(self, requestor):
+        organization, _ = Organization.objects.get_or_create(
+            name="Harbor Health Partners",
+            defaults={
+                "kind": Organization.Kind.HEALTH_CARE,
+                "address": "100 Harbor Street, Hartford, CT 06103",
+                "website": "https://harbor-health.example.org",
+            },
+        )
+        Membership.objects.update_or_create(
+            user=requestor,
+            organization=organization,
+            defaults={"state": Membership.State.ACTIVE, "is_authorized_signatory": True},
+        )
+        return organization
+
+    def _draft(self, organization, requestor, program, need=AccessRequest.NeedType.ONGOING):
+        request = AccessRequest.objects.create(
+            organization=organization,
+            created_by=requestor,
+            program=program,
+            contact_name=requestor.name,
+            contact_email=requestor.email,
+            purpose="Coordinate discharge planning for patients experiencing homelessness.",
+            contribution="Fewer discharges to the street; faster housing referrals.",
+            existing_reporting_gap="CTCANDATA.org reports are aggregate and monthly; discharge "
+            "planners need to see enrollment status the same day.",
+            need_type=need,
+            usage_frequency="Daily",
+            funding_relation="Required by our state-funded medical respite contract.",
+            homeless_relationship="Our respite program serves 300 people a year.",
+            is_researcher=False,
+            had_prior_access=False,
+            attests_training=True,
+            attests_accuracy=True,
+        )
+        request.cans.add(CAN.objects.get(slug="greater-hartford"))
+        NamedPerson.objects.create(
+            request=request,
+            name="Jordan Planner",
+            title="Discharge planner",
+            email=f"jordan.{request.pk}@harbor-health.example.org",
+            requested_level=AccessLevel.VIEW,
+        )
+        return request
+
+    def _requests(self, organization, users):
+        requestor, staff = users["requestor@demo.test"], users["staff@demo.test"]
+        leader = users["canleader@demo.test"]
+        self._draft(organization, requestor, "Care coordination (draft)")
+
+        def screened(program, need=AccessRequest.NeedType.ONGOING, outcome_for=None):
+            request = workflow.submit(
+                self._draft(organization, requestor, program, need), requestor
+            )
+            request = workflow.start_screening(request, staff)
+            for criterion in Criterion.objects.all():
+                outcome = (outcome_for or {}).get(criterion.code) or (
+                    Assessment.Outcome.NOT_MET
+                    if criterion.is_disqualifier
+                    else Assessment.Outcome.MET
+                )
+                workflow.assess_criterion(request, staff, criterion, outcome, "Demo assessment.")
+            return request
+
+        workflow.submit(self._draft(organization, requestor, "Street outreach"), requestor)
+        screened("Medical respite")
+        returned = screened("Behavioral health")
+        workflow.return_for_information(
+            returned, staff, "Which staff will use the data, and how often each week?"
+        )
+        vetting = screened("Housing research unit", outcome_for={"1.9": Assessment.Outcome.UNCLEAR})
+        workflow.escalate(
+            vetting, staff, "Identified data for matching; is aggregated data enough?"
+        )
+        approved = screened("Emergency department")
+        workflow.recommend_for_can(
+            approved, leader, approved.cans.get(), "support", "Known partner of our CAN."
+        )
+        person = approved.people.get()
+        workflow.approve(approved, staff, {person.pk: AccessLevel.VIEW})
+        denied = screened(
+            "Billing audit",
+            need=AccessRequest.NeedType.ONE_TIME,
+            outcome_for={"1.2": Assessment.Outcome.NOT_MET, "2.1": Assessment.Outcome.MET},
+        )
+        two_one = Criterion.objects.get(code="2.1")
+        workflow.deny(
+            denied, staff, [two_one.pk], "The policy does not allow one-time access (2.1)."
+        )
+        withdrawn = workflow.submit(
+            self._draft(organization, requestor, "Volunteer program"), requestor
+        )
+        workflow.withdraw(withdrawn, requestor, "We found the reports on CTCANDATA.org enough.")

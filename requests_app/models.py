@@ -1,0 +1,653 @@
+"""Data, the workflow's transitions and their guards. Everything that follows an action (events,
+notifications, PDFs) lives in workflow.py; who may do what lives in rules.py."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from . import policy
+from .choices import AccessLevel, Status
+from .rules import may
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Roles are set by an administrator; requestors get theirs by joining an
+    organization. One person can hold several roles."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    name = models.CharField("full name", max_length=150)
+    is_active = models.BooleanField(default=True)
+    # Django's own flag: may use the admin site. Not the same as CCEH staff.
+    is_staff = models.BooleanField("administrator (admin site)", default=False)
+    is_cceh_staff = models.BooleanField(
+        "CCEH staff", default=False, help_text="Screens and decides requests."
+    )
+    is_committee_member = models.BooleanField(
+        "sub-committee member", default=False, help_text="Votes on escalated requests."
+    )
+    is_committee_chair = models.BooleanField(
+        "sub-committee chair",
+        default=False,
+        help_text="Records the committee's decision. A chair is always also a member.",
+    )
+    led_cans = models.ManyToManyField(
+        "CAN", blank=True, related_name="leaders", verbose_name="leads CANs"
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name or self.email
+
+    def save(self, *args, **kwargs):
+        if self.is_committee_chair:
+            self.is_committee_member = True
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.name
+
+    def get_short_name(self):
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class CAN(models.Model):
+    """A Coordinated Access Network: Connecticut's regions for homeless services."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "CAN"
+        verbose_name_plural = "CANs"
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        NONPROFIT = "nonprofit", "Nonprofit"
+        GOVERNMENT = "government", "Government"
+        HEALTH_CARE = "health_care", "Health care"
+        RESEARCH = "research", "Research institution"
+        FUNDER = "funder", "Funder"
+        OTHER = "other", "Other"
+
+    name = models.CharField("legal name", max_length=200, unique=True)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    address = models.TextField(max_length=500, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    funded_for_homeless_services = models.BooleanField(
+        "funded to provide homeless services", default=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A person in an organization. Joining an existing organization waits for one of its
+    active members to accept, so nobody reads an organization's requests by claiming it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        ACTIVE = "active", "Active"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    is_authorized_signatory = models.BooleanField(default=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization} ({self.get_state_display()})"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are append-only: add a new row instead.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are append-only and cannot be deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    """Records a decision rests on. A change is a new row; the old one stays as it was.
+    PostgreSQL enforces the same with a trigger (see the migrations)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only: add a new row instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only and cannot be deleted.")
+
+
+def latest_per(queryset, *keys):
+    """The newest row for each combination of `keys`: the current vote of each member,
+    the current assessment of each criterion. Portable across SQLite and PostgreSQL."""
+    newer = queryset.model.objects.filter(
+        pk__gt=OuterRef("pk"), **{key: OuterRef(key) for key in keys}
+    )
+    return queryset.filter(~Exists(newer))
+
+
+class Criterion(models.Model):
+    """One clause of the policy's core criteria (1.x) or disqualifiers (2.x), in its own words."""
+
+    code = models.CharField(max_length=10)
+    policy_version = models.CharField(max_length=10, default="1.0")
+    text = models.TextField()
+    is_disqualifier = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name_plural = "criteria"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "policy_version"], name="one_criterion_per_code"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.text[:60]}"
+
+
+class AccessRequestQuerySet(models.QuerySet):
+    pass
+
+
+class AccessRequest(ConcurrentTransitionMixin, models.Model):
+    class NeedType(models.TextChoices):
+        ONGOING = "ongoing", "Ongoing"
+        ONE_TIME = "one_time", "One time only"
+
+    # Null until the first save gives the row its primary key, from which the reference is made.
+    reference = models.CharField(max_length=20, unique=True, editable=False, null=True)  # noqa: DJ001
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
+    status_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_requests",
+    )
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
+    )
+
+    # The answers (DESIGN section 3), clause numbers in the help texts.
+    program = models.CharField("program or department", max_length=200, blank=True)
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(max_length=254, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    statewide = models.BooleanField(default=False, help_text="1.5, 4.2")
+    cans = models.ManyToManyField(CAN, blank=True, related_name="requests", verbose_name="CANs")
+    purpose = models.TextField(max_length=4000, blank=True, help_text="3.1")
+    contribution = models.TextField(max_length=4000, blank=True, help_text="3.2, 1.8")
+    existing_reporting_gap = models.TextField(max_length=4000, blank=True, help_text="1.1")
+    need_type = models.CharField(
+        max_length=10, choices=NeedType.choices, blank=True, help_text="1.2, 2.1"
+    )
+    usage_frequency = models.CharField(max_length=200, blank=True, help_text="1.2")
+    funding_relation = models.TextField(max_length=4000, blank=True, help_text="1.3")
+    homeless_relationship = models.TextField(max_length=4000, blank=True, help_text="1.4")
+    is_researcher = models.BooleanField(null=True, blank=True, help_text="1.9")
+    aggregated_data_sufficient = models.BooleanField(null=True, blank=True, help_text="1.9")
+    identified_data_justification = models.TextField(max_length=4000, blank=True, help_text="1.9")
+    had_prior_access = models.BooleanField(null=True, blank=True, help_text="1.10")
+    prior_access_details = models.TextField(max_length=2000, blank=True, help_text="1.10")
+    prior_access_revoked = models.BooleanField(null=True, blank=True, help_text="1.10")
+    attests_training = models.BooleanField(default=False, help_text="1.7")
+    attests_accuracy = models.BooleanField(default=False)
+
+    # Set by the workflow.
+    escalation_note = models.TextField(blank=True)
+    voting_deadline = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "status_changed_at"])]
+
+    def __str__(self):
+        return self.reference or f"Draft {self.pk}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if not self.reference:
+            # From the primary key, so two requests created at once never share a number.
+            self.reference = f"HMIS-{self.created_at:%Y}-{self.pk:04d}"
+            type(self).objects.filter(pk=self.pk).update(reference=self.reference)
+
+    def get_absolute_url(self):
+        return reverse("request_detail", args=[self.reference])
+
+    # Transitions. They change only the status; workflow.py does everything that follows.
+
+    @transition(
+        status,
+        source=Status.DRAFT,
+        target=Status.SUBMITTED,
+        conditions=[policy.answers_complete],
+        permission=may("submit"),
+    )
+    def submit(self):
+        self.submitted_at = timezone.now()
+
+    @transition(
+        status, source=Status.SUBMITTED, target=Status.SCREENING, permission=may("start_screening")
+    )
+    def start_screening(self, by):
+        self.assignee = by
+
+    @transition(
+        status,
+        source=[Status.SUBMITTED, Status.SCREENING, Status.VETTING],
+        target=Status.RETURNED,
+        permission=may("return_for_information"),
+    )
+    def return_for_information(self):
+        pass
+
+    @transition(status, source=Status.RETURNED, target=Status.SUBMITTED, permission=may("resubmit"))
+    def resubmit(self):
+        pass
+
+    @transition(
+        status,
+        source=Status.SCREENING,
+        target=Status.APPROVED,
+        conditions=[policy.criteria_all_pass, policy.can_recommendations_settled],
+        permission=may("approve"),
+    )
+    def approve(self):
+        pass
+
+    @transition(
+        status,
+        source=Status.SCREENING,
+        target=Status.DENIED,
+        conditions=[policy.has_failing_criterion],
+        permission=may("deny"),
+    )
+    def deny(self):
+        pass
+
+    @transition(status, source=Status.SCREENING, target=Status.VETTING, permission=may("escalate"))
+    def escalate(self, deadline):
+        self.voting_deadline = deadline
+
+    @transition(
+        status,
+        source=Status.VETTING,
+        target=RETURN_VALUE(Status.APPROVED, Status.DENIED),
+        conditions=[policy.quorum_reached],
+        permission=may("record_committee_decision"),
+    )
+    def record_committee_decision(self, outcome):
+        return outcome
+
+    @transition(
+        status,
+        source=list(Status.WITHDRAWABLE),
+        target=Status.WITHDRAWN,
+        permission=may("withdraw"),
+    )
+    def withdraw(self):
+        pass
+
+
+class NamedPerson(models.Model):
+    """Someone who will use HMIS under this request (3.3), with the level asked for them (1.6)."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="people")
+    name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254)
+    requested_level = models.CharField(max_length=10, choices=AccessLevel.choices)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"), "request", name="person_named_once_per_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_requested_level_display()})"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+
+class Attachment(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.original_name
+
+
+class Assessment(AppendOnlyModel):
+    """Staff's judgement of one criterion. For a disqualifier (2.x), "met" means it applies."""
+
+    class Outcome(models.TextChoices):
+        MET = "met", "Met"
+        NOT_MET = "not_met", "Not met"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+        UNCLEAR = "unclear", "Unclear"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="assessments")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.TextField(max_length=4000, blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["request", "criterion"])]
+
+    def __str__(self):
+        return f"{self.criterion.code}: {self.get_outcome_display()}"
+
+    def passes(self):
+        if self.criterion.is_disqualifier:
+            return self.outcome in (self.Outcome.NOT_MET, self.Outcome.NOT_APPLICABLE)
+        return self.outcome in (self.Outcome.MET, self.Outcome.NOT_APPLICABLE)
+
+    def fails(self):
+        bad = self.Outcome.MET if self.criterion.is_disqualifier else self.Outcome.NOT_MET
+        return self.outcome == bad
+
+
+class Vote(AppendOnlyModel):
+    """A member's vote. Changing it adds a row; the newest row per member counts."""
+
+    class Choice(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        DENY = "deny", "Deny"
+        ABSTAIN = "abstain", "Abstain"
+        RECUSE = "recuse", "Recuse"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="votes"
+    )
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    reason = models.TextField(max_length=4000, blank=True)
+    # {named person id: access level} recommended with an approve vote.
+    recommended_levels = models.JSONField(default=dict, blank=True)
+    cast_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["request", "voter"])]
+
+    def __str__(self):
+        return f"{self.voter}: {self.get_choice_display()}"
+
+
+class CANRecommendation(AppendOnlyModel):
+    """The CAN's say in a request naming it (1.5, 4.2): by its leadership, or waived by staff."""
+
+    class Position(models.TextChoices):
+        SUPPORT = "support", "Support"
+        OPPOSE = "oppose", "Do not support"
+        NO_POSITION = "no_position", "No position"
+        WAIVED = "waived", "Waived by CCEH staff"
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.PROTECT, related_name="can_recommendations"
+    )
+    can = models.ForeignKey(CAN, on_delete=models.PROTECT, related_name="+")
+    position = models.CharField(max_length=20, choices=Position.choices)
+    reason = models.TextField(max_length=4000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.can}: {self.get_position_display()}"
+
+
+class Comment(models.Model):
+    class Visibility(models.TextChoices):
+        INTERNAL = "internal", "Internal: staff, committee and the named CANs' leaders"
+        REQUESTOR = "requestor", "Message with the requestor"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    body = models.TextField(max_length=10000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.author} on {self.request}"
+
+
+class Decision(AppendOnlyModel):
+    """The outcome and everything it rested on. Written once."""
+
+    request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(max_length=10, choices=[(s.value, s.label) for s in Status.DECIDED])
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    by_committee = models.BooleanField(default=False)
+    reason = models.TextField(max_length=4000, blank=True)
+    conditions = models.TextField(max_length=4000, blank=True)
+    cited_criteria = models.ManyToManyField(Criterion, blank=True, related_name="+")
+    # The committee's count when it decided: {"approve": n, "deny": n, "abstain": n,
+    # "recuse": n, "members": n, "majority": "approve"|"deny"|None}.
+    tally = models.JSONField(null=True, blank=True)
+    departs_from_tally_reason = models.TextField(max_length=4000, blank=True)
+
+    def __str__(self):
+        return f"{self.request}: {self.get_outcome_display()}"
+
+
+class Grant(AppendOnlyModel):
+    """The access level granted to one named person by an approval (1.6)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="grants")
+    person = models.ForeignKey(NamedPerson, on_delete=models.PROTECT, related_name="grants")
+    level = models.CharField(max_length=10, choices=AccessLevel.choices)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.person.name}: {self.get_level_display()}"
+
+
+class Revocation(models.Model):
+    """Access that was taken away, from this system or recorded from before it. Feeds the
+    good-standing check (1.10) of every later request by the organization or the person."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="revocations"
+    )
+    person_email = models.EmailField(
+        blank=True, help_text="Set when one person's access was revoked."
+    )
+    request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="revocations"
+    )
+    reason = models.TextField(max_length=4000)
+    revoked_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=False) | ~Q(person_email=""),
+                name="revocation_names_someone",
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"Revocation of {self.person_email or self.organization} on {self.revoked_at:%Y-%m-%d}"
+        )
+
+    def save(self, *args, **kwargs):
+        self.person_email = self.person_email.lower()
+        super().save(*args, **kwargs)
+
+
+class Event(AppendOnlyModel):
+    """The request's history: who did what, when, from what to what, and why."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        SCREENING_STARTED = "screening_started", "Screening started"
+        RETURNED = "returned", "Returned for information"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        ESCALATED = "escalated", "Escalated to the committee"
+        COMMITTEE_DECIDED = "committee_decided", "Committee decision recorded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        ASSESSED = "assessed", "Criterion assessed"
+        VOTED = "voted", "Vote cast"
+        CAN_RECOMMENDED = "can_recommended", "CAN recommendation recorded"
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    visible_to_requestor = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "created_at"])]
+
+    def __str__(self):
+        return f"{self.request}: {self.get_kind_display()}"
+
+
+class Notification(models.Model):
+    """Somebody is to hear of an event. Recorded in the event's transaction; delivered after
+    commit (delivery comes with the notifications issue)."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "A request was submitted"
+        RETURNED = "returned", "A request was returned for information"
+        RESUBMITTED = "resubmitted", "A request was resubmitted"
+        ESCALATED = "escalated", "A request was escalated to the committee"
+        VOTE_CAST = "vote_cast", "A vote was cast"
+        QUORUM_REACHED = "quorum_reached", "Quorum was reached"
+        DECIDED = "decided", "A request was decided"
+        WITHDRAWN = "withdrawn", "A request was withdrawn"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event", "kind"], name="one_notice_per_event"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.recipient}"

@@ -1,0 +1,254 @@
+"""The policy's rules about a request's own state: the guards of the transitions (conditions=),
+the committee's quorum and tally, and the suggestions staff see while screening.
+Clause numbers are those of "Granting CT HMIS access" v1.0."""
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from .choices import Status
+
+POLICY_VERSION = "1.0"
+
+
+class Condition:
+    """A guard django-fsm can call, which can also say in words what is unmet."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        self.__name__ = problems.__name__
+
+    def __call__(self, request):
+        return not self.problems(request)
+
+
+def condition(problems):
+    return Condition(problems)
+
+
+def _models():
+    from . import models
+
+    return models
+
+
+@condition
+def answers_complete(request):
+    """submit: every required answer and attestation is given (3.x, 1.x)."""
+    missing = []
+    org = request.organization
+    required = [
+        (org.name, "the organization's legal name"),
+        (org.kind, "the organization's type"),
+        (org.address, "the organization's address"),
+        (request.program, "the program or department (3.3)"),
+        (request.contact_name, "a contact name (3.3)"),
+        (request.contact_email, "a contact e-mail address (3.3)"),
+        (request.purpose, "the purpose of the request (3.1)"),
+        (request.contribution, "how access contributes to ending homelessness (3.2, 1.8)"),
+        (request.existing_reporting_gap, "why existing reporting does not meet the need (1.1)"),
+        (request.need_type, "whether the need is ongoing or one-time (1.2)"),
+        (request.usage_frequency, "how often the data will be used (1.2)"),
+        (request.funding_relation, "the funding requirement or provider it relates to (1.3)"),
+        (
+            request.homeless_relationship,
+            "the working relationship with people experiencing homelessness (1.4)",
+        ),
+    ]
+    missing += [label for value, label in required if not value]
+    if not request.people.exists():
+        missing.append("at least one named person who will use HMIS (3.3)")
+    if not request.statewide and not request.cans.exists():
+        missing.append("the scope: statewide, or at least one CAN (1.5)")
+    if request.is_researcher is None:
+        missing.append("whether the requestor is a researcher (1.9)")
+    elif request.is_researcher:
+        if request.aggregated_data_sufficient is None:
+            missing.append("whether aggregated, de-identified data would serve (1.9)")
+        elif not request.aggregated_data_sufficient and not request.identified_data_justification:
+            missing.append("why identified data is needed (1.9)")
+    if request.had_prior_access is None:
+        missing.append("whether the organization had HMIS access before (1.10)")
+    elif request.had_prior_access and request.prior_access_revoked is None:
+        missing.append("whether that earlier access was ever revoked (1.10)")
+    if not request.attests_training:
+        missing.append("the attestation that every named person will complete HMIS training (1.7)")
+    if not request.attests_accuracy:
+        missing.append("the attestation that the answers are accurate")
+    return [f"Missing: {item}." for item in missing]
+
+
+def current_assessments(request):
+    """{criterion: its newest assessment} for the request."""
+    models = _models()
+    rows = models.latest_per(
+        models.Assessment.objects.filter(request=request).select_related("criterion"),
+        "request",
+        "criterion",
+    )
+    return {row.criterion_id: row for row in rows}
+
+
+def catalogue():
+    return _models().Criterion.objects.filter(policy_version=POLICY_VERSION)
+
+
+@condition
+def criteria_all_pass(request):
+    """approve: every core criterion met or not applicable, and no disqualifier (1.x, 2.x)."""
+    current = current_assessments(request)
+    problems = []
+    for criterion in catalogue():
+        assessment = current.get(criterion.pk)
+        if assessment is None:
+            problems.append(f"{criterion.code} is not assessed yet.")
+        elif criterion.is_disqualifier and assessment.outcome == assessment.Outcome.MET:
+            problems.append(f"{criterion.code} applies, and it prevents granting access.")
+        elif not assessment.passes():
+            problems.append(
+                f"{criterion.code} is assessed as {assessment.get_outcome_display().lower()}."
+            )
+    return problems
+
+
+@condition
+def can_recommendations_settled(request):
+    """approve: each named CAN's recommendation is recorded or waived with a reason (1.5, 4.2)."""
+    if request.statewide:
+        return []
+    models = _models()
+    settled = set(
+        models.CANRecommendation.objects.filter(request=request).values_list("can_id", flat=True)
+    )
+    return [
+        f"The recommendation of {can.name} is neither recorded nor waived (1.5, 4.2)."
+        for can in request.cans.all()
+        if can.pk not in settled
+    ]
+
+
+def failing_criteria(request):
+    """The criteria whose current assessment stands against the request."""
+    current = current_assessments(request)
+    return [a.criterion for a in current.values() if a.fails()]
+
+
+@condition
+def has_failing_criterion(request):
+    """deny: a disqualifier (2.1, 2.2) or an unmet criterion can be cited."""
+    if failing_criteria(request):
+        return []
+    return [
+        "No criterion is assessed as unmet and no disqualifier as applying, so there is "
+        "nothing to cite for a denial."
+    ]
+
+
+def committee_members():
+    return get_user_model().objects.filter(is_committee_member=True, is_active=True)
+
+
+def current_votes(request):
+    models = _models()
+    return models.latest_per(
+        models.Vote.objects.filter(request=request).select_related("voter"), "request", "voter"
+    )
+
+
+def tally(request):
+    """The committee's count from the current vote of each current member."""
+    members = list(committee_members().values_list("pk", flat=True))
+    counts = {"approve": 0, "deny": 0, "abstain": 0, "recuse": 0}
+    for vote in current_votes(request).filter(voter_id__in=members):
+        counts[vote.choice] += 1
+    counts["members"] = len(members)
+    counts["voted"] = counts["approve"] + counts["deny"] + counts["abstain"]
+    share = Fraction(settings.COMMITTEE_QUORUM_SHARE)
+    counts["needed"] = int(share * len(members)) + 1
+    counts["quorum"] = bool(members) and counts["voted"] >= counts["needed"]
+    if counts["approve"] > counts["deny"]:
+        counts["majority"] = "approve"
+    elif counts["deny"] > counts["approve"]:
+        counts["majority"] = "deny"
+    else:
+        counts["majority"] = None
+    return counts
+
+
+@condition
+def quorum_reached(request):
+    """record committee decision: quorum of current members cast a vote that is not a recusal."""
+    count = tally(request)
+    if count["quorum"]:
+        return []
+    return [
+        f"Quorum is not reached: {count['voted']} of {count['members']} members have voted "
+        f"(recusals do not count); {count['needed']} are needed."
+    ]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    message: str
+    concern: bool = True
+
+
+def suggestions(request):
+    """What the answers and history tell staff before they assess (DESIGN section 4)."""
+    found = []
+    if request.need_type == request.NeedType.ONE_TIME:
+        found.append(Suggestion("2.1", "The requestor says the need is one-time only."))
+    if request.is_researcher and request.aggregated_data_sufficient is False:
+        found.append(
+            Suggestion(
+                "1.9",
+                "A researcher asks for identified data rather than aggregated, de-identified "
+                "data; check the reason given.",
+            )
+        )
+    found += [Suggestion("1.10", message) for message in standing_concerns(request)]
+    if not request.statewide and request.cans.exists():
+        names = ", ".join(can.name for can in request.cans.all())
+        found.append(
+            Suggestion(
+                "1.5",
+                f"It names {names}: their leadership is to be informed and involved (1.5, 4.2).",
+                concern=False,
+            )
+        )
+    return found
+
+
+def standing_concerns(request):
+    """1.10: earlier revocations and denials for possible abuse (2.2), of the organization or
+    of any person this request names; and what the requestor says of their own history."""
+    models = _models()
+    emails = [e.lower() for e in request.people.values_list("email", flat=True)]
+    concerns = []
+    revocations = models.Revocation.objects.filter(
+        Q(organization=request.organization) | Q(person_email__in=emails)
+    )
+    for revocation in revocations:
+        who = revocation.person_email or revocation.organization.name
+        concerns.append(f"HMIS access of {who} was revoked on {revocation.revoked_at:%B %-d, %Y}.")
+    abuse_denials = (
+        models.Decision.objects.filter(outcome=Status.DENIED, cited_criteria__code="2.2")
+        .exclude(request=request)
+        .filter(
+            Q(request__organization=request.organization) | Q(request__people__email__in=emails)
+        )
+        .select_related("request")
+        .distinct()
+    )
+    for decision in abuse_denials:
+        concerns.append(
+            f"{decision.request.reference} was denied for possible abuse (2.2) on "
+            f"{decision.decided_at:%B %-d, %Y}."
+        )
+    if request.prior_access_revoked:
+        concerns.append("The requestor says earlier HMIS access was revoked.")
+    return concerns

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("requests/", views.my_requests, name="my_requests"),
+    path("queue/", views.queue, name="queue"),
+    path("docket/", views.docket, name="docket"),
+    path("can/", views.can_requests, name="can_requests"),
+    path("organization/", views.organization, name="organization"),
+    path("organization/new", views.organization_create, name="organization_create"),
+    path("organization/join", views.organization_join, name="organization_join"),
+    path(
+        "organization/memberships/<int:pk>/accept",
+        views.membership_accept,
+        name="membership_accept",
+    ),
+    path(
+        "organization/memberships/<int:pk>/decline",
+        views.membership_decline,
+        name="membership_decline",
+    ),
+    path("r/<str:reference>/", views.request_detail, name="request_detail"),
+]

@@ -514,7 +514,9 @@ class Decision(AppendOnlyModel):
     """The outcome and everything it rested on. Written once."""
 
     request = models.OneToOneField(AccessRequest, on_delete=models.PROTECT, related_name="decision")
-    outcome = models.CharField(max_length=10, choices=[(s.value, s.label) for s in Status.DECIDED])
+    outcome = models.CharField(
+        max_length=10, choices=[(s.value, s.label) for s in sorted(Status.DECIDED)]
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -26,6 +26,7 @@ run: demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set.
+test: export SECRET_KEY ?= test-only-not-secret
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -22,7 +22,7 @@ demo: migrate
 
 # Development server on SQLite unless DATABASE_URL says otherwise.
 run: export DEBUG ?= 1
-run: demo
+run: demo collectstatic
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set.

@@ -16,6 +16,9 @@ class SignupForm(forms.Form):
 
 
 class OrganizationForm(forms.ModelForm):
+    # A website typed without a scheme is taken as https, as Django 6 will do by default.
+    website = forms.URLField(max_length=200, required=False, assume_scheme="https")
+
     class Meta:
         model = Organization
         fields = ["name", "kind", "address", "website", "funded_for_homeless_services"]
@@ -28,19 +31,32 @@ class OrganizationForm(forms.ModelForm):
 
 
 class JoinOrganizationForm(forms.Form):
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(),
-        help_text="A member of the organization accepts you before you see its requests.",
+    """Joining by the organization's exact name: the list of organizations that applied for
+    HMIS access is not for everyone who signs up to browse."""
+
+    name = forms.CharField(
+        label="The organization's legal name",
+        max_length=200,
+        help_text="Exactly as your colleague set it up. One of its members accepts you before "
+        "you see its requests.",
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean_organization(self):
-        organization = self.cleaned_data["organization"]
+    def clean_name(self):
+        organization = Organization.objects.filter(
+            name__iexact=self.cleaned_data["name"].strip()
+        ).first()
+        if organization is None:
+            raise forms.ValidationError(
+                "No organization by that name is set up here. Check the exact name with your "
+                "colleague, or set the organization up yourself."
+            )
         if Membership.objects.filter(user=self.user, organization=organization).exists():
             raise forms.ValidationError(
                 "You have already joined or asked to join this organization."
             )
-        return organization
+        self.organization = organization
+        return organization.name

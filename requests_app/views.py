@@ -176,7 +176,7 @@ def organization_join(request):
     form = JoinOrganizationForm(request.POST, user=request.user)
     if not form.is_valid():
         return _organization_page(request, join_form=form, status=400)
-    organization = form.cleaned_data["organization"]
+    organization = form.organization
     Membership.objects.create(user=request.user, organization=organization)
     messages.success(
         request,

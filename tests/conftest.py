@@ -4,8 +4,10 @@ through the workflow itself (never by writing the status)."""
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
+from django.test import override_settings
 
 from requests_app import workflow
 from requests_app.choices import AccessLevel, Status
@@ -16,13 +18,24 @@ from .factories import AccessRequestFactory, MembershipFactory, OrganizationFact
 pytest_plugins = ["tests.ci_plugin"]
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # The manifest storage needs collectstatic; tests serve static files straight from apps.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture(scope="session", autouse=True)
+def _served_over_plain_http():
+    """Tests reach the site over plain http (the test client, the live server), so production's
+    HTTPS redirect and secure-only cookies are off; `check --deploy` tests production's values.
+    Session-wide, because the live server builds its middleware once. The manifest storage
+    needs collectstatic, so tests serve static files straight from the apps."""
+    with override_settings(
+        # Hashing with the production hasher costs a second per test user; MD5 is for tests only.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    ):
+        yield
 
 
 @pytest.fixture

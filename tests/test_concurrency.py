@@ -1,0 +1,180 @@
+"""Two people acting on one request at the same moment, on two real PostgreSQL connections.
+The row lock makes one wait; when it gets the row, the request has moved on and it is told
+so, instead of deciding twice. SQLite cannot hold two transactions open, hence PostgreSQL."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django_fsm import ConcurrentTransition
+from django_fsm.signals import pre_transition
+
+from requests_app import workflow
+from requests_app.choices import Status
+from requests_app.models import AccessRequest, Criterion, Decision, Event, Vote
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="Concurrent transactions need PostgreSQL: set DATABASE_URL to run these.",
+    ),
+]
+
+# Long enough for a blocked thread to show it is blocked; the happy path never waits it out.
+BLOCKED_FOR = 1.0
+
+
+class Actor(threading.Thread):
+    """Runs one action on its own database connection and keeps what came of it."""
+
+    def __init__(self, action):
+        super().__init__(daemon=True)
+        self.action = action
+        self.result = self.error = None
+
+    def run(self):
+        try:
+            self.result = self.action()
+        except Exception as error:  # the test inspects what each side got
+            self.error = error
+        finally:
+            connection.close()
+
+
+def race(first, second, pause_at=pre_transition, sender=None):
+    """`first` takes the row lock and pauses inside its transaction (at the signal `pause_at`);
+    `second` starts and must block on the lock; then `first` commits and `second` goes on."""
+    locked, release = threading.Event(), threading.Event()
+    winner = Actor(first)
+
+    def pause_winner(**kwargs):
+        if threading.current_thread() is winner:
+            locked.set()
+            release.wait(timeout=10)
+
+    pause_at.connect(pause_winner, sender=sender, weak=False)
+    try:
+        winner.start()
+        assert locked.wait(timeout=10)
+        loser = Actor(second)
+        loser.start()
+        loser.join(timeout=BLOCKED_FOR)
+        assert loser.is_alive(), "the second action did not wait for the row lock"
+        release.set()
+        winner.join(timeout=10)
+        loser.join(timeout=10)
+    finally:
+        pause_at.disconnect(pause_winner, sender=sender)
+        release.set()
+    return winner, loser
+
+
+def stale(request):
+    """Another person's copy of the same request, read before anyone acted."""
+    return AccessRequest.objects.get(pk=request.pk)
+
+
+def test_approve_against_deny_applies_one_and_refuses_the_other_as_a_conflict(journey, personas):
+    request = journey.ready_to_approve()
+    colleague = stale(request)
+    two_one = Criterion.objects.get(code="2.1")
+
+    winner, loser = race(
+        lambda: workflow.approve(request, personas.sam, journey.levels(request)),
+        lambda: workflow.deny(colleague, personas.sam, [two_one.pk], "One-time access."),
+    )
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.Conflict)
+    assert loser.error.problems == [
+        "Someone else changed this request while you were looking at it: it is now approved. "
+        "Reload the page to see what changed."
+    ]
+    assert AccessRequest.objects.get(pk=request.pk).status == Status.APPROVED
+    assert Decision.objects.filter(request=request).count() == 1
+    assert Event.objects.filter(request=request, kind=Event.Kind.APPROVED).count() == 1
+    assert Event.objects.filter(request=request, kind=Event.Kind.DENIED).count() == 0
+
+
+def test_deny_against_approve_applies_one_and_refuses_the_other_as_a_conflict(journey, personas):
+    request = journey.ready_to_deny()
+    colleague = stale(request)
+    two_one = Criterion.objects.get(code="2.1")
+
+    winner, loser = race(
+        lambda: workflow.deny(request, personas.sam, [two_one.pk], "One-time access."),
+        lambda: workflow.approve(colleague, personas.sam, journey.levels(colleague)),
+    )
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.Conflict)
+    assert AccessRequest.objects.get(pk=request.pk).status == Status.DENIED
+    assert Event.objects.filter(request=request, kind=Event.Kind.DENIED).count() == 1
+    assert Event.objects.filter(request=request, kind=Event.Kind.APPROVED).count() == 0
+
+
+def test_two_chairs_deciding_at_once_record_one_decision(journey, personas, django_user_model):
+    request = journey.with_quorum()
+    co_chair = django_user_model.objects.create_user(
+        "co-chair@example.org", "x", name="Crane Co-Chair", is_committee_chair=True
+    )
+    # The co-chair's joining does not cost quorum: two of three members have voted.
+    colleague = stale(request)
+    two_two = Criterion.objects.get(code="2.2")
+
+    winner, loser = race(
+        lambda: workflow.record_committee_decision(
+            request, personas.casey, Status.APPROVED, "", levels=journey.levels(request)
+        ),
+        lambda: workflow.record_committee_decision(
+            colleague,
+            co_chair,
+            Status.DENIED,
+            "Abuse risk.",
+            cited=[two_two.pk],
+            departs_reason="The chair weighs 2.2 more than the votes did.",
+        ),
+    )
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.Conflict)
+    assert AccessRequest.objects.get(pk=request.pk).status == Status.APPROVED
+    assert Decision.objects.get(request=request).outcome == Status.APPROVED
+    assert Event.objects.filter(request=request, kind=Event.Kind.COMMITTEE_DECIDED).count() == 1
+
+
+def test_one_member_voting_twice_at_once_casts_one_vote(journey, personas):
+    request = journey.vetting()
+
+    # Voting keeps the status, so no transition fires: the first vote pauses as it is saved.
+    first, second = race(
+        lambda: workflow.cast_vote(request, personas.morgan, Vote.Choice.ABSTAIN),
+        lambda: workflow.cast_vote(request, personas.morgan, Vote.Choice.DENY, reason="No."),
+        pause_at=post_save,
+        sender=Vote,
+    )
+
+    assert first.error is None
+    assert isinstance(second.error, workflow.Conflict)
+    assert second.error.problems == [
+        "Your vote on this request changed in another window while you were looking at it. "
+        "Reload the page to see it before voting again."
+    ]
+    assert list(Vote.objects.filter(request=request).values_list("choice", flat=True)) == [
+        Vote.Choice.ABSTAIN
+    ]
+    assert Event.objects.filter(request=request, kind=Event.Kind.VOTED).count() == 1
+
+
+def test_saving_a_stale_copy_without_the_lock_is_refused_by_the_model(journey, personas):
+    # Belt and braces: code that skipped the workflow's lock still cannot overwrite a status.
+    request = journey.submitted()
+    colleague = stale(request)
+    workflow.start_screening(request, personas.sam)
+    colleague.withdraw()
+    with pytest.raises(ConcurrentTransition):
+        colleague.save()
+    assert AccessRequest.objects.get(pk=request.pk).status == Status.SCREENING

@@ -1,0 +1,93 @@
+import re
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from requests_app.choices import Status
+from requests_app.models import (
+    Assessment,
+    CANRecommendation,
+    Decision,
+    Event,
+    Grant,
+    Vote,
+)
+
+# Every record a decision rests on, with a field to try to change.
+APPEND_ONLY = [
+    (Event, "note"),
+    (Assessment, "note"),
+    (Vote, "reason"),
+    (CANRecommendation, "reason"),
+    (Decision, "reason"),
+    (Grant, "level"),
+]
+
+
+@pytest.fixture
+def history(journey):
+    """One row of each append-only kind: an approval by staff leaves events, assessments, a
+    CAN recommendation, a decision and grants; a request with quorum leaves votes."""
+    journey.approved()
+    journey.with_quorum()
+
+
+@pytest.mark.parametrize(("model", "field"), APPEND_ONLY, ids=lambda v: getattr(v, "__name__", v))
+def test_a_saved_row_cannot_be_changed_or_deleted(history, model, field):
+    row = model.objects.first()
+    before = getattr(row, field)
+    setattr(row, field, "full" if field == "level" else "rewritten")
+    with pytest.raises(TypeError, match="append-only"):
+        row.save()
+    with pytest.raises(TypeError, match="append-only"):
+        row.delete()
+    with pytest.raises(TypeError, match="append-only"):
+        model.objects.filter(pk=row.pk).update(**{field: "rewritten"})
+    with pytest.raises(TypeError, match="append-only"):
+        model.objects.filter(pk=row.pk).delete()
+    assert getattr(model.objects.get(pk=row.pk), field) == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="The triggers are PostgreSQL's.")
+@pytest.mark.parametrize(("model", "field"), APPEND_ONLY, ids=lambda v: getattr(v, "__name__", v))
+def test_the_database_refuses_raw_updates_and_deletes(history, model, field):
+    row = model.objects.first()
+    table = model._meta.db_table
+    for sql in (
+        f"UPDATE {table} SET {field} = 'x' WHERE id = %s",  # noqa: S608 - names are ours
+        f"DELETE FROM {table} WHERE id = %s",  # noqa: S608
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [row.pk])
+    assert model.objects.filter(pk=row.pk).count() == 1
+
+
+def test_a_request_gets_a_human_reference_from_its_year_and_number(journey):
+    request = journey.draft()
+    assert re.fullmatch(r"HMIS-\d{4}-\d{4,}", request.reference)
+    assert request.reference == f"HMIS-{request.created_at:%Y}-{request.pk:04d}"
+
+
+def test_the_status_cannot_be_set_directly(journey):
+    request = journey.draft()
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        request.status = Status.APPROVED
+
+
+def test_a_chair_is_always_also_a_member(django_user_model):
+    chair = django_user_model.objects.create_user(
+        "c@example.org", "x", name="C", is_committee_chair=True
+    )
+    assert chair.is_committee_member is True
+
+
+def test_a_named_persons_email_is_kept_in_lower_case(journey):
+    request = journey.draft(people=0)
+    person = request.people.create(
+        name="Ana", email="Ana.Lopez@Example.ORG", requested_level="view"
+    )
+    assert person.email == "ana.lopez@example.org"

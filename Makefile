@@ -39,9 +39,10 @@ format: install
 	$(BIN)/ruff format .
 
 # Redraw the workflow diagram from the state machine itself.
+graph: export DEBUG ?= 1
 graph: install
-	$(BIN)/python manage.py graph_transitions requests_app.AccessRequest -o docs/workflow.dot
-	dot -Tsvg docs/workflow.dot -o docs/workflow.svg
+	$(BIN)/python manage.py graph_transitions requests_app.AccessRequest > docs/workflow.gv
+	dot -Tsvg docs/workflow.gv -o docs/workflow.svg
 
 collectstatic: install
 	$(BIN)/python manage.py collectstatic --noinput

@@ -29,6 +29,7 @@ HOME_PAGES = [
     (rules.is_cceh_staff, "queue"),
     (rules.is_committee_member, "docket"),
     (leads_a_can, "can_requests"),
+    (lambda user: user.is_staff, "admin:index"),
 ]
 
 

@@ -97,6 +97,7 @@ def test_healthz_answers_503_when_the_database_does_not():
         ("casey", "/docket/"),
         ("lee", "/can/"),
         ("quinn", "/requests/"),
+        ("alex", "/admin/"),
     ],
 )
 def test_each_role_lands_on_its_own_home_page(client, personas, persona, home):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -36,6 +37,13 @@ def _served_over_plain_http():
         },
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth counts sign-ups, confirmation mails and failed logins in the cache: one test's
+    attempts must not rate-limit the next test."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -78,8 +78,8 @@ class Personas:
 PERSONA_NAMES = ["anonymous", "riley", "quinn", "sam", "morgan", "casey", "lee", "pat", "alex"]
 
 
-@pytest.fixture
-def personas(catalogue):
+def make_personas():
+    """The personas, for the `personas` fixture and for modules that stage them once."""
     harbor = OrganizationFactory(name="Harbor Health Partners")
     elsewhere = OrganizationFactory(name="Elsewhere Services")
     riley = MembershipFactory(organization=harbor, user__name="Riley Requestor").user
@@ -105,6 +105,11 @@ def personas(catalogue):
         hartford=hartford,
         eastern=eastern,
     )
+
+
+@pytest.fixture
+def personas(catalogue):
+    return make_personas()
 
 
 class Journey:

@@ -1,0 +1,387 @@
+"""Who may do what, in which status: DESIGN section 4's action table crossed with the roles of
+section 2, one test per persona, status and action. The expected table below is written from the
+design, not from requests_app/rules.py, so a rule that drifts from the design fails here.
+
+Speed: every cell needs a request in its status, built through the workflow (a screened request
+alone is a dozen assessments). Built per cell, the ~1000 cells take many minutes. So the
+personas and one request per status are built once for this module inside an outer transaction
+(`stage` below), and each cell runs in pytest-django's own per-test transaction, which is a
+savepoint inside it and is rolled back after the cell: every cell still starts from a request
+nobody has touched. The module's data is rolled back at the end, so other modules never see it.
+Every database test here uses `stage`; a test that built its own `personas` while the stage is
+open would collide with the stage's organizations.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from requests_app import workflow
+from requests_app.choices import AccessLevel, Status
+from requests_app.models import (
+    AccessRequest,
+    Assessment,
+    CANRecommendation,
+    Comment,
+    Criterion,
+    Decision,
+    Event,
+    Grant,
+    Notification,
+    Vote,
+)
+from tests.conftest import PERSONA_NAMES, Journey, Personas, make_personas
+
+from .factories import MembershipFactory, UserFactory
+
+# DESIGN section 4, read with section 2. Who may do each action, by status: a status that is
+# not listed for an action allows it to nobody, and a persona not named is refused.
+# alex, the administrator, appears nowhere: the admin site is for managing data, and being a
+# superuser gives no say in a request.
+EXPECTED = {
+    # Only a requestor of the organization submits its draft. Nobody else acts on a draft.
+    "submit": {
+        Status.DRAFT: {"riley"},
+    },
+    "start_screening": {
+        Status.SUBMITTED: {"sam"},
+    },
+    "return_for_information": {
+        Status.SUBMITTED: {"sam"},
+        Status.SCREENING: {"sam"},
+        Status.VETTING: {"sam"},
+    },
+    "resubmit": {
+        Status.RETURNED: {"riley"},
+    },
+    "approve": {
+        Status.SCREENING: {"sam"},
+    },
+    "deny": {
+        Status.SCREENING: {"sam"},
+    },
+    "escalate": {
+        Status.SCREENING: {"sam"},
+    },
+    # The chair closes the vote; casey is the chair, morgan only a member.
+    "record_committee_decision": {
+        Status.VETTING: {"casey"},
+    },
+    # "Any status before a decision": a draft is deleted rather than withdrawn (a decision of
+    # the implementation), so withdrawing starts at submission.
+    "withdraw": {
+        Status.SUBMITTED: {"riley"},
+        Status.SCREENING: {"riley"},
+        Status.RETURNED: {"riley"},
+        Status.VETTING: {"riley"},
+    },
+    # The chair is also a member, so both vote.
+    "cast_vote": {
+        Status.VETTING: {"morgan", "casey"},
+    },
+    "assess_criterion": {
+        Status.SCREENING: {"sam"},
+    },
+    # Only the leader of the CAN the request names (lee leads Greater Hartford), while the
+    # request is open; pat leads another CAN.
+    "recommend_for_can": {
+        Status.SUBMITTED: {"lee"},
+        Status.SCREENING: {"lee"},
+        Status.RETURNED: {"lee"},
+        Status.VETTING: {"lee"},
+    },
+    # Staff, the named CAN's leader, and members on the requests they see: those in vetting
+    # and those they voted on. The journey's members vote only on the vetting request.
+    "add_internal_comment": {
+        Status.SUBMITTED: {"sam", "lee"},
+        Status.SCREENING: {"sam", "lee"},
+        Status.RETURNED: {"sam", "lee"},
+        Status.VETTING: {"sam", "lee", "morgan", "casey"},
+        Status.APPROVED: {"sam", "lee"},
+        Status.DENIED: {"sam", "lee"},
+        Status.WITHDRAWN: {"sam", "lee"},
+    },
+    # The conversation between the requesting organization and CCEH staff.
+    "add_requestor_message": {
+        Status.SUBMITTED: {"riley", "sam"},
+        Status.SCREENING: {"riley", "sam"},
+        Status.RETURNED: {"riley", "sam"},
+        Status.VETTING: {"riley", "sam"},
+        Status.APPROVED: {"riley", "sam"},
+        Status.DENIED: {"riley", "sam"},
+        Status.WITHDRAWN: {"riley", "sam"},
+    },
+}
+
+# Where each transition leads (DESIGN section 4); the committee's decision here is approval.
+TARGET = {
+    "submit": Status.SUBMITTED,
+    "start_screening": Status.SCREENING,
+    "return_for_information": Status.RETURNED,
+    "resubmit": Status.SUBMITTED,
+    "approve": Status.APPROVED,
+    "deny": Status.DENIED,
+    "escalate": Status.VETTING,
+    "record_committee_decision": Status.APPROVED,
+    "withdraw": Status.WITHDRAWN,
+}
+
+# The actions that keep the status leave one new row of their own behind.
+RECORDED_AS = {
+    "cast_vote": Vote,
+    "assess_criterion": Assessment,
+    "recommend_for_can": CANRecommendation,
+    "add_internal_comment": Comment,
+    "add_requestor_message": Comment,
+}
+
+# Every table an action writes to: a refused action leaves all of them as they were.
+WRITTEN_TABLES = (
+    AccessRequest,
+    Event,
+    Comment,
+    Vote,
+    Assessment,
+    CANRecommendation,
+    Decision,
+    Grant,
+    Notification,
+)
+
+# Approving and denying cannot both be ready on one request (a failing criterion blocks the
+# approval that a denial needs), so deny in screening gets a request of its own.
+DENY_READY = "deny-ready screening"
+
+
+@dataclass
+class Stage:
+    personas: Personas
+    journey: Journey
+    request_ids: dict
+
+    def request_for(self, action, status):
+        key = DENY_READY if (action, status) == ("deny", Status.SCREENING) else status
+        return AccessRequest.objects.get(pk=self.request_ids[key])
+
+
+@pytest.fixture(scope="module")
+def stage(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("loaddata", "cans", "criteria", verbosity=0)
+        personas = make_personas()
+        journey = Journey(personas)
+        request_ids = {status: journey.at(status).pk for status in Status}
+        request_ids[DENY_READY] = journey.ready_to_deny().pk
+        yield Stage(personas, journey, request_ids)
+        transaction.set_rollback(True)
+
+
+def _current_vote_id(request, user):
+    """The vote the persona sees as theirs: cast_vote refuses a vote that ignores it."""
+    if not user.is_authenticated:
+        return None
+    vote = Vote.objects.filter(request=request, voter=user).order_by("pk").last()
+    return vote.pk if vote else None
+
+
+def _perform(stage, action, request, user):
+    """Run `action` with inputs that are valid for it, so only who and when can refuse it."""
+    p, journey = stage.personas, stage.journey
+    if action == "submit":
+        return workflow.submit(request, user)
+    if action == "start_screening":
+        return workflow.start_screening(request, user)
+    if action == "return_for_information":
+        return workflow.return_for_information(request, user, "Which programs will use it?")
+    if action == "resubmit":
+        return workflow.resubmit(request, user, "Only the medical respite program.")
+    if action == "approve":
+        return workflow.approve(request, user, journey.levels(request))
+    if action == "deny":
+        one_time = Criterion.objects.get(code="2.1")
+        return workflow.deny(request, user, [one_time.pk], "The need is one-time only (2.1).")
+    if action == "escalate":
+        return workflow.escalate(request, user, "Is identified data needed (1.9)?")
+    if action == "record_committee_decision":
+        return workflow.record_committee_decision(
+            request, user, Status.APPROVED, "The committee agrees.", levels=journey.levels(request)
+        )
+    if action == "withdraw":
+        return workflow.withdraw(request, user, "We no longer need it.")
+    if action == "cast_vote":
+        return workflow.cast_vote(
+            request,
+            user,
+            Vote.Choice.APPROVE,
+            levels=journey.levels(request, AccessLevel.VIEW),
+            replaces=_current_vote_id(request, user),
+        )
+    if action == "assess_criterion":
+        purpose = Criterion.objects.get(code="1.1")
+        return workflow.assess_criterion(
+            request, user, purpose, Assessment.Outcome.MET, "Checked again."
+        )
+    if action == "recommend_for_can":
+        return workflow.recommend_for_can(request, user, p.hartford, "support", "A known partner.")
+    if action == "add_internal_comment":
+        return workflow.add_comment(
+            request, user, "Worth a call first.", visibility=Comment.Visibility.INTERNAL
+        )
+    if action == "add_requestor_message":
+        return workflow.add_comment(
+            request, user, "Any news?", visibility=Comment.Visibility.REQUESTOR
+        )
+    raise AssertionError(f"No way to perform {action}: add it to _perform.")
+
+
+def _row_counts():
+    return {model.__name__: model.objects.count() for model in WRITTEN_TABLES}
+
+
+def _allowed(action, status, persona):
+    return persona in EXPECTED[action].get(status, set())
+
+
+CELLS = [
+    pytest.param(action, status, persona, id=f"{action}-{status.value}-{persona}")
+    for action in workflow.ACTIONS
+    for status in Status
+    for persona in PERSONA_NAMES
+]
+
+
+def test_the_expected_table_covers_every_workflow_action_and_only_known_personas():
+    assert set(EXPECTED) == set(workflow.ACTIONS)
+    named = {
+        persona for by_status in EXPECTED.values() for who in by_status.values() for persona in who
+    }
+    assert named - set(PERSONA_NAMES) == set()
+
+
+def test_the_stage_holds_a_request_in_every_status(stage):
+    # A cell run on a request in the wrong status would test the wrong thing and might pass.
+    statuses = {
+        key: AccessRequest.objects.get(pk=pk).status for key, pk in stage.request_ids.items()
+    }
+    assert statuses == {**{status: status for status in Status}, DENY_READY: Status.SCREENING}
+
+
+@pytest.mark.parametrize(("action", "status", "persona"), CELLS)
+def test_persona_may_take_action_in_status_only_as_the_design_says(
+    stage, db, action, status, persona
+):
+    user = stage.personas.by_name(persona)
+    request = stage.request_for(action, status)
+    allowed = _allowed(action, status, persona)
+
+    # The page's buttons come from the same guards as the action itself.
+    assert (action in workflow.available_actions(request, user)) == allowed
+
+    before = _row_counts()
+    if not allowed:
+        with pytest.raises(workflow.ActionRefused) as refused:
+            _perform(stage, action, request, user)
+        # A Conflict would mean the action got past the guards and failed on something else.
+        assert type(refused.value) is workflow.ActionRefused
+        assert refused.value.problems != []
+        assert AccessRequest.objects.get(pk=request.pk).status == status
+        assert _row_counts() == before
+        return
+
+    result = _perform(stage, action, request, user)
+    stored = AccessRequest.objects.get(pk=request.pk).status
+    if action in TARGET:
+        assert (result.status, stored) == (TARGET[action], TARGET[action])
+    else:
+        model = RECORDED_AS[action]
+        assert type(result) is model
+        assert stored == status
+        assert model.objects.count() == before[model.__name__] + 1
+
+
+# Conflicts of interest (DESIGN section 2): nobody decides on, or votes on, a request from
+# their own organization.
+
+CONFLICT = (
+    "You belong to the requesting organization, so you cannot act on its request "
+    "(a conflict of interest)."
+)
+CANNOT_VOTE = (
+    "You belong to the requesting organization, so you cannot vote on its request; "
+    "record a recusal instead."
+)
+
+
+@pytest.fixture
+def staff_of_the_requesting_org(stage, db):
+    """CCEH staff who is also a requestor of the organization whose request it is."""
+    dana = UserFactory(name="Dana Staff-and-Requestor", is_cceh_staff=True)
+    MembershipFactory(user=dana, organization=stage.personas.harbor)
+    return dana
+
+
+@pytest.fixture
+def member_of_the_requesting_org(stage, db):
+    """A sub-committee member who also belongs to the requesting organization."""
+    jo = UserFactory(name="Jo Member-and-Requestor", is_committee_member=True)
+    MembershipFactory(user=jo, organization=stage.personas.harbor)
+    return jo
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [
+        ("start_screening", Status.SUBMITTED),
+        ("approve", Status.SCREENING),
+        ("deny", Status.SCREENING),
+        ("escalate", Status.SCREENING),
+    ],
+)
+def test_staff_who_belong_to_the_requesting_org_cannot_decide_its_request(
+    stage, staff_of_the_requesting_org, action, status
+):
+    request = stage.request_for(action, status)
+    # Sam, staff from no involved organization, may: only the conflict stands in the way.
+    assert action in workflow.available_actions(request, stage.personas.sam)
+    assert action not in workflow.available_actions(request, staff_of_the_requesting_org)
+
+    before = _row_counts()
+    with pytest.raises(workflow.ActionRefused) as refused:
+        _perform(stage, action, request, staff_of_the_requesting_org)
+
+    assert refused.value.problems == [CONFLICT]
+    assert AccessRequest.objects.get(pk=request.pk).status == status
+    assert _row_counts() == before
+
+
+@pytest.mark.parametrize("choice", [Vote.Choice.APPROVE, Vote.Choice.DENY, Vote.Choice.ABSTAIN])
+def test_a_member_from_the_requesting_org_cannot_vote_for_or_against_or_abstain(
+    stage, member_of_the_requesting_org, choice
+):
+    request = stage.request_for("cast_vote", Status.VETTING)
+    levels = stage.journey.levels(request) if choice == Vote.Choice.APPROVE else None
+
+    with pytest.raises(workflow.ActionRefused) as refused:
+        workflow.cast_vote(request, member_of_the_requesting_org, choice, "My view.", levels=levels)
+
+    assert refused.value.problems == [CANNOT_VOTE]
+    assert Vote.objects.filter(voter=member_of_the_requesting_org).count() == 0
+
+
+def test_a_member_from_the_requesting_org_records_a_recusal(stage, member_of_the_requesting_org):
+    request = stage.request_for("cast_vote", Status.VETTING)
+    # The vote stays on offer, because a recusal is recorded through it.
+    assert "cast_vote" in workflow.available_actions(request, member_of_the_requesting_org)
+
+    vote = workflow.cast_vote(
+        request, member_of_the_requesting_org, Vote.Choice.RECUSE, "I work at Harbor."
+    )
+
+    stored = Vote.objects.get(pk=vote.pk)
+    assert (stored.voter, stored.choice, stored.reason) == (
+        member_of_the_requesting_org,
+        Vote.Choice.RECUSE,
+        "I work at Harbor.",
+    )

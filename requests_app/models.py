@@ -265,6 +265,7 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
 
     # Set by the workflow.
     escalation_note = models.TextField(blank=True)
+    voting_opened_at = models.DateTimeField(null=True, blank=True)
     voting_deadline = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -342,6 +343,7 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(status, source=Status.SCREENING, target=Status.VETTING, permission=may("escalate"))
     def escalate(self, deadline):
+        self.voting_opened_at = timezone.now()
         self.voting_deadline = deadline
 
     @transition(

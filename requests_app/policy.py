@@ -8,6 +8,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
 from .choices import Status
 
@@ -152,10 +153,13 @@ def committee_members():
 
 
 def current_votes(request):
+    """Each member's newest vote in the current round. A request returned from the committee
+    and escalated again is a new question: votes from before the latest escalation do not count."""
     models = _models()
-    return models.latest_per(
-        models.Vote.objects.filter(request=request).select_related("voter"), "request", "voter"
-    )
+    votes = models.Vote.objects.filter(request=request).select_related("voter")
+    if request.voting_opened_at:
+        votes = votes.filter(cast_at__gte=request.voting_opened_at)
+    return models.latest_per(votes, "request", "voter")
 
 
 def tally(request):
@@ -223,6 +227,11 @@ def suggestions(request):
     return found
 
 
+def _day(moment):
+    """The date as it was in Connecticut (TIME_ZONE), not in UTC."""
+    return f"{timezone.localtime(moment):%B %-d, %Y}"
+
+
 def standing_concerns(request):
     """1.10: earlier revocations and denials for possible abuse (2.2), of the organization or
     of any person this request names; and what the requestor says of their own history."""
@@ -234,7 +243,7 @@ def standing_concerns(request):
     )
     for revocation in revocations:
         who = revocation.person_email or revocation.organization.name
-        concerns.append(f"HMIS access of {who} was revoked on {revocation.revoked_at:%B %-d, %Y}.")
+        concerns.append(f"HMIS access of {who} was revoked on {_day(revocation.revoked_at)}.")
     abuse_denials = (
         models.Decision.objects.filter(outcome=Status.DENIED, cited_criteria__code="2.2")
         .exclude(request=request)
@@ -247,7 +256,7 @@ def standing_concerns(request):
     for decision in abuse_denials:
         concerns.append(
             f"{decision.request.reference} was denied for possible abuse (2.2) on "
-            f"{decision.decided_at:%B %-d, %Y}."
+            f"{_day(decision.decided_at)}."
         )
     if request.prior_access_revoked:
         concerns.append("The requestor says earlier HMIS access was revoked.")

@@ -195,6 +195,20 @@ def _text(value):
     return (value or "").strip()
 
 
+def _ids(action, values, what):
+    """Ids from a form, as integers; anything else is refused in words, not with a crash."""
+    try:
+        return [int(value) for value in values or ()]
+    except (TypeError, ValueError):
+        raise ActionRefused(action, [f"Choose {what} from the list."]) from None
+
+
+def _by_id(action, mapping, what):
+    """{id: value} from a form's {id, or id as text: value}."""
+    mapping = mapping or {}
+    return dict(zip(_ids(action, mapping.keys(), what), mapping.values(), strict=True))
+
+
 # The actions of DESIGN section 4.
 
 
@@ -250,7 +264,7 @@ def resubmit(request, user, response):
 
 def _check_levels(action, request, levels, what):
     """Every named person has a valid level, never above what was asked for them (1.6)."""
-    levels = {int(k): v for k, v in (levels or {}).items()}
+    levels = _by_id(action, levels, "the people")
     problems = []
     for person in request.people.all():
         level = levels.get(person.pk)
@@ -320,16 +334,15 @@ def approve(request, user, levels, conditions="", can_waivers=None):
     locked = _lock(request, user, "approve", check_conditions=False)
     levels = _check_levels("approve", locked, levels, "the granted level")
     named = {can.pk: can for can in locked.cans.all()}
-    for can_id, reason in (can_waivers or {}).items():
+    can_waivers = _by_id("approve", can_waivers, "the CANs")
+    for can_id, reason in can_waivers.items():
         reason = _text(reason)
         if not reason:
             continue
-        _require(
-            "approve", (int(can_id) not in named, "Only a CAN this request names can be waived.")
-        )
+        _require("approve", (can_id not in named, "Only a CAN this request names can be waived."))
         recommendation = CANRecommendation.objects.create(
             request=locked,
-            can=named[int(can_id)],
+            can=named[can_id],
             position=CANRecommendation.Position.WAIVED,
             reason=reason,
             author=user,
@@ -364,7 +377,7 @@ def deny(request, user, cited, reason):
     """CCEH refuses, citing the disqualifiers or unmet criteria its screening found."""
     locked = _lock(request, user, "deny")
     reason = _text(reason)
-    cited = list(Criterion.objects.filter(pk__in=[int(c) for c in cited or ()]))
+    cited = list(Criterion.objects.filter(pk__in=_ids("deny", cited, "the criteria")))
     failing = {c.pk for c in policy.failing_criteria(locked)}
     _require(
         "deny",
@@ -439,7 +452,9 @@ def record_committee_decision(
             "The decision differs from the tally (or the vote is tied): write why.",
         ),
     )
-    cited_rows = list(Criterion.objects.filter(pk__in=[int(c) for c in cited or ()]))
+    cited_rows = list(
+        Criterion.objects.filter(pk__in=_ids("record_committee_decision", cited, "the criteria"))
+    )
     if outcome == Status.APPROVED:
         levels = _check_levels("record_committee_decision", locked, levels, "the granted level")
     else:

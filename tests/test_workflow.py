@@ -650,6 +650,27 @@ def test_deny_records_the_cited_criteria_and_the_reason_and_tells_the_requestor(
     ]
 
 
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("approve", "Choose the people from the list."),
+        ("deny", "Choose the criteria from the list."),
+        ("waive", "Choose the CANs from the list."),
+    ],
+)
+def test_ids_that_are_not_numbers_are_refused_in_words(journey, personas, action, message):
+    # A tampered form must meet the same refusal as any other bad input, not a crash.
+    request = journey.ready_to_deny() if action == "deny" else journey.ready_to_approve()
+    attempt = {
+        "approve": lambda: workflow.approve(request, personas.sam, {"x": VIEW}),
+        "deny": lambda: workflow.deny(request, personas.sam, ["2.1"], "One-time."),
+        "waive": lambda: workflow.approve(
+            request, personas.sam, journey.levels(request), can_waivers={"hartford": "No."}
+        ),
+    }[action]
+    assert refused(attempt) == [message]
+
+
 def test_deny_may_cite_an_unmet_core_criterion(journey, personas):
     request = journey.assess_all(journey.screening(), failing=("1.3",))
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import OrganizationForm
 from .models import (
     CAN,
     AccessRequest,
@@ -43,7 +44,11 @@ class UserAdmin(BaseUserAdmin):
         "is_active",
     ]
     search_fields = ["email", "name"]
-    filter_horizontal = ["led_cans", "groups", "user_permissions"]
+    # Plain multiple selects: admin's filter_horizontal widget and split date-time inputs fail
+    # WCAG 2.1 AA (unlabelled inputs, aria-label on a role-less span); the dates are
+    # the system's record anyway, not something to edit.
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ()
     fieldsets = [
         (None, {"fields": ["email", "name", "password"]}),
         (
@@ -61,7 +66,9 @@ class UserAdmin(BaseUserAdmin):
     ]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
+    # Stacked, so each field has its own label: a tabular inline names its columns with
+    # headers only, which leaves the inputs without an accessible name.
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -71,6 +78,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationForm
     list_display = ["name", "kind", "funded_for_homeless_services"]
     list_filter = ["kind"]
     search_fields = ["name"]

@@ -1,0 +1,128 @@
+"""Browser tests: a real Chromium drives the live server, and axe-core checks every page it
+reaches against WCAG 2.0 and 2.1, levels A and AA."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import PASSWORD
+
+# Playwright's sync API runs an asyncio event loop in the test's own thread, so Django sees a
+# running loop and refuses ORM calls from the test (fixtures, assertions) with
+# SynchronousOnlyOperation. Nothing here is async: the test thread only blocks on the browser.
+# Process-wide, not per test: the session's browser keeps that loop running until the session
+# ends, so every test collected after these sees it too.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}; apt-get install chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    # No phoning home: the machine has no internet, and a stalled request slows every launch.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Long enough for a slow CI machine, short enough that a broken journey fails fast.
+TIMEOUT_MS = 10_000
+
+HERE = Path(__file__).parent
+
+_axe = Axe()
+
+
+def pytest_collection_modifyitems(config, items):
+    # This hook sees the whole session's items, not just this folder's.
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(CHROMIUM_MISSING)
+        pytest.skip(CHROMIUM_MISSING)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test, so no cookie or session leaks between tests. Relative
+    URLs resolve against the live server."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    # The Content-Security-Policy forbids inline script and style; Chromium reports a breach
+    # only on the console, so collect them for `visit` to fail on.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield page
+    context.close()
+
+
+def _describe(violation):
+    nodes = "\n".join(
+        f"      {', '.join(map(str, node['target']))}: {' '.join(node['failureSummary'].split())}"
+        for node in violation["nodes"]
+    )
+    return f"  {violation['id']} ({violation['impact']}): {violation['help']}\n{nodes}"
+
+
+def assert_accessible(page):
+    """Fails with every WCAG 2.0/2.1 A and AA violation axe-core finds on the page as it is."""
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": WCAG_A_AA},
+            "resultTypes": ["violations"],
+        },
+    )
+    violations = results.response["violations"]
+    assert violations == [], f"axe found violations on {page.url}:\n" + "\n".join(
+        _describe(violation) for violation in violations
+    )
+
+
+def assert_no_csp_violations(page):
+    assert page.csp_violations == [], f"CSP violations on {page.url}: {page.csp_violations}"
+
+
+def visit(page, url):
+    """Opens `url` (relative to the live server, or absolute) and checks it with axe."""
+    response = page.goto(url)
+    assert response.ok, f"{url} answered {response.status}"
+    assert_no_csp_violations(page)
+    assert_accessible(page)
+    return response
+
+
+def login(page, live_server, user):
+    """Signs `user` in through the real allauth form, as a person would."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    # A refused sign-in renders the form again at the same address.
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))

@@ -166,6 +166,11 @@ class Stage:
         return AccessRequest.objects.get(pk=self.request_ids[key])
 
 
+# Every test is a database test, so each runs in a rolled-back savepoint of the stage, and the
+# module stays together when pytest-django orders database tests before the others.
+pytestmark = pytest.mark.django_db
+
+
 @pytest.fixture(scope="module")
 def stage(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():

@@ -621,6 +621,19 @@ class Event(AppendOnlyModel):
     def __str__(self):
         return f"{self.request}: {self.get_kind_display()}"
 
+    def headline(self):
+        """What happened, in a line: the kind, with the details its data holds."""
+        data = self.data
+        if self.kind == self.Kind.ASSESSED:
+            outcome = Assessment.Outcome(data["outcome"]).label.lower()
+            return f"Criterion {data['criterion']} assessed: {outcome}"
+        if self.kind == self.Kind.CAN_RECOMMENDED:
+            position = CANRecommendation.Position(data["position"]).label.lower()
+            return f"{data['can']}: {position}"
+        if self.kind in (self.Kind.DENIED, self.Kind.COMMITTEE_DECIDED) and data.get("cited"):
+            return f"{self.get_kind_display()}, citing {', '.join(data['cited'])}"
+        return self.get_kind_display()
+
 
 class Notification(models.Model):
     """Somebody is to hear of an event. Recorded in the event's transaction; delivered after

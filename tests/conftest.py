@@ -192,6 +192,12 @@ class Journey:
         }[status](**answers)
 
 
+def staged_journey():
+    """For modules that stage their requests once: the catalogue, the personas, a Journey."""
+    call_command("loaddata", "cans", "criteria", verbosity=0)
+    return Journey(make_personas())
+
+
 @pytest.fixture
 def journey(personas):
     return Journey(personas)

@@ -49,23 +49,13 @@ def test_demo_has_a_request_in_every_status_made_through_the_workflow(demo):
 
 
 def test_demo_runs_again_without_error_or_duplicates(demo):
-    counts = (
-        User.objects.count(),
-        AccessRequest.objects.count(),
-        Event.objects.count(),
-        Membership.objects.count(),
-        CAN.objects.count(),
-        Criterion.objects.count(),
-    )
+    def counts():
+        models = (User, AccessRequest, Event, Membership, CAN, Criterion)
+        return {model.__name__: model.objects.count() for model in models}
+
+    before = counts()
     run_demo()
-    assert (
-        User.objects.count(),
-        AccessRequest.objects.count(),
-        Event.objects.count(),
-        Membership.objects.count(),
-        CAN.objects.count(),
-        Criterion.objects.count(),
-    ) == counts
+    assert counts() == before
 
 
 def test_demo_refuses_to_load_known_passwords_when_debug_is_off(db, settings):

@@ -91,3 +91,14 @@ def test_a_named_persons_email_is_kept_in_lower_case(journey):
         name="Ana", email="Ana.Lopez@Example.ORG", requested_level="view"
     )
     assert person.email == "ana.lopez@example.org"
+
+
+def test_an_event_headline_names_what_was_assessed_recommended_or_cited(journey):
+    request = journey.denied()
+    headlines = [e.headline() for e in request.events.order_by("pk")]
+    assert headlines[0] == "Submitted"
+    assert "Criterion 2.1 assessed: met" in headlines
+    assert "Criterion 1.1 assessed: met" in headlines
+    assert headlines[-1] == "Denied, citing 2.1"
+    approved = journey.approved()
+    assert "Greater Hartford: support" in [e.headline() for e in approved.events.all()]

@@ -15,7 +15,6 @@ open would collide with the stage's organizations.
 from dataclasses import dataclass
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from requests_app import workflow
@@ -32,7 +31,7 @@ from requests_app.models import (
     Notification,
     Vote,
 )
-from tests.conftest import PERSONA_NAMES, Journey, Personas, make_personas
+from tests.conftest import PERSONA_NAMES, Journey, Personas, staged_journey
 
 from .factories import MembershipFactory, UserFactory
 
@@ -174,9 +173,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def stage(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("loaddata", "cans", "criteria", verbosity=0)
-        personas = make_personas()
-        journey = Journey(personas)
+        journey = staged_journey()
+        personas = journey.p
         request_ids = {status: journey.at(status).pk for status in Status}
         request_ids[DENY_READY] = journey.ready_to_deny().pk
         yield Stage(personas, journey, request_ids)

@@ -12,7 +12,6 @@ its own `personas` while the stage is open would collide with the stage's organi
 from dataclasses import dataclass
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
@@ -25,7 +24,7 @@ from requests_app.visibility import (
     requests_visible_to,
     votes_visible_to,
 )
-from tests.conftest import PERSONA_NAMES, Journey, Personas, make_personas
+from tests.conftest import PERSONA_NAMES, Journey, Personas, staged_journey
 
 from .factories import AccessRequestFactory
 
@@ -230,9 +229,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def stage(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("loaddata", "cans", "criteria", verbosity=0)
-        personas = make_personas()
-        journey = Journey(personas)
+        journey = staged_journey()
+        personas = journey.p
         requests = _build_requests(personas, journey)
         # Both kinds of comment on every submitted request, so each persona's share shows.
         # Written directly: who may write them is test_permissions' business, not this one's.
@@ -433,5 +431,5 @@ def test_request_page_shows_the_requestor_only_the_public_history(stage, db, cli
     client.force_login(stage.personas.sam)
     staff_page = client.get(url).content.decode()
 
-    assessed = str(Event.Kind.ASSESSED.label)
+    assessed = Event.objects.filter(request=screening, kind=Event.Kind.ASSESSED).first().headline()
     assert (assessed in requestor_page, assessed in staff_page) == (False, True)

@@ -111,6 +111,18 @@ def ready_naming(journey, personas, people, **answers):
     return request
 
 
+def refused_chair_approval(journey, personas, request):
+    """The chair's approval of `request`, which must be refused: the sentences why."""
+    return refused(
+        workflow.record_committee_decision,
+        request,
+        personas.casey,
+        Status.APPROVED,
+        "",
+        levels=journey.levels(request),
+    )
+
+
 def second_staff_member():
     return UserFactory(name="Sol Staff", is_cceh_staff=True)
 
@@ -1125,14 +1137,9 @@ def test_a_committee_decision_is_refused_before_quorum(journey, personas):
     request = journey.vetting()
     workflow.cast_vote(request, personas.morgan, APPROVE, levels=journey.levels(request))
 
-    assert refused(
-        workflow.record_committee_decision,
-        request,
-        personas.casey,
-        Status.APPROVED,
-        "",
-        levels=journey.levels(request),
-    ) == ["Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."]
+    assert refused_chair_approval(journey, personas, request) == [
+        "Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."
+    ]
 
 
 def test_a_recusal_does_not_count_towards_quorum(journey, personas):
@@ -1140,14 +1147,9 @@ def test_a_recusal_does_not_count_towards_quorum(journey, personas):
     workflow.cast_vote(request, personas.morgan, APPROVE, levels=journey.levels(request))
     workflow.cast_vote(request, personas.casey, RECUSE, "My sister works there.")
 
-    assert refused(
-        workflow.record_committee_decision,
-        request,
-        personas.casey,
-        Status.APPROVED,
-        "",
-        levels=journey.levels(request),
-    ) == ["Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."]
+    assert refused_chair_approval(journey, personas, request) == [
+        "Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1165,14 +1167,9 @@ def test_a_member_who_leaves_stops_counting_among_members_and_votes(journey, per
         setattr(mo, field, value)
     mo.save()
 
-    assert refused(
-        workflow.record_committee_decision,
-        request,
-        personas.casey,
-        Status.APPROVED,
-        "",
-        levels=journey.levels(request),
-    ) == ["Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."]
+    assert refused_chair_approval(journey, personas, request) == [
+        "Quorum is not reached: 1 of 2 members have voted (recusals do not count); 2 are needed."
+    ]
 
 
 def test_members_who_join_raise_the_quorum(journey, personas):
@@ -1180,14 +1177,9 @@ def test_members_who_join_raise_the_quorum(journey, personas):
     UserFactory(name="Nia New", is_committee_member=True)
     UserFactory(name="Oz New", is_committee_member=True)
 
-    assert refused(
-        workflow.record_committee_decision,
-        request,
-        personas.casey,
-        Status.APPROVED,
-        "",
-        levels=journey.levels(request),
-    ) == ["Quorum is not reached: 2 of 4 members have voted (recusals do not count); 3 are needed."]
+    assert refused_chair_approval(journey, personas, request) == [
+        "Quorum is not reached: 2 of 4 members have voted (recusals do not count); 3 are needed."
+    ]
 
 
 def test_one_member_joining_after_two_of_two_voted_leaves_quorum_standing(journey, personas):
@@ -1212,14 +1204,9 @@ def test_votes_from_before_a_return_do_not_count_when_the_request_is_escalated_a
     request = workflow.escalate(request, personas.sam, "Still unclear on 1.9.")
 
     assert list(policy.current_votes(request)) == []
-    assert refused(
-        workflow.record_committee_decision,
-        request,
-        personas.casey,
-        Status.APPROVED,
-        "",
-        levels=journey.levels(request),
-    ) == ["Quorum is not reached: 0 of 2 members have voted (recusals do not count); 2 are needed."]
+    assert refused_chair_approval(journey, personas, request) == [
+        "Quorum is not reached: 0 of 2 members have voted (recusals do not count); 2 are needed."
+    ]
     # A first vote in the new round needs no earlier vote to replace.
     vote = workflow.cast_vote(request, personas.morgan, ABSTAIN)
     assert list(policy.current_votes(request)) == [vote]

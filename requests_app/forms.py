@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import Membership, Organization
+from .choices import AccessLevel
+from .models import Assessment, Criterion, Membership, Organization
 
 
 class SignupForm(forms.Form):
@@ -60,3 +61,113 @@ class JoinOrganizationForm(forms.Form):
             )
         self.organization = organization
         return organization.name
+
+
+# The staff's actions on a request. Each form only parses; workflow.py decides.
+
+LONG_TEXT = {"rows": 3, "maxlength": 4000}
+
+
+class ReturnForm(forms.Form):
+    message = forms.CharField(
+        label="Question for the requestor",
+        max_length=4000,
+        widget=forms.Textarea(attrs=LONG_TEXT),
+        help_text="What is missing or unclear. The requestor reads this and answers it.",
+    )
+
+
+class AssessmentForm(forms.Form):
+    outcome = forms.ChoiceField(widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+    )
+
+    def __init__(self, *args, criterion, **kwargs):
+        super().__init__(*args, prefix=f"c{criterion.pk}", **kwargs)
+        self.criterion = criterion
+        labels = dict(Assessment.Outcome.choices)
+        if criterion.is_disqualifier:
+            # For a disqualifier, "met" means it applies: say so where staff choose.
+            labels[Assessment.Outcome.MET] = "Applies (prevents access)"
+            labels[Assessment.Outcome.NOT_MET] = "Does not apply"
+        self.fields["outcome"].choices = list(labels.items())
+        self.fields["outcome"].label = f"Assessment of {criterion.code}"
+
+
+class ApproveForm(forms.Form):
+    conditions = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs=LONG_TEXT),
+        help_text="Conditions the MOU will state, if any.",
+    )
+
+    def __init__(self, *args, access_request, unheard_cans=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(access_request.people.all())
+        for person in self.people:
+            asked = AccessLevel.RANK[person.requested_level]
+            self.fields[f"level_{person.pk}"] = forms.ChoiceField(
+                label=f"Level granted to {person.name}",
+                choices=[
+                    (v, label) for v, label in AccessLevel.choices if AccessLevel.RANK[v] <= asked
+                ],
+                initial=person.requested_level,
+                help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
+            )
+        for can in unheard_cans:
+            self.fields[f"waive_{can.pk}"] = forms.CharField(
+                label=f"Why decide without {can.name}'s recommendation",
+                max_length=4000,
+                widget=forms.Textarea(attrs=LONG_TEXT),
+                help_text="Policy 1.5 and 4.2: the CAN takes part in the decision unless waived.",
+            )
+
+    def levels(self):
+        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+
+    def waivers(self):
+        return {
+            int(name.removeprefix("waive_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("waive_")
+        }
+
+
+class DenyForm(forms.Form):
+    cited = forms.ModelMultipleChoiceField(
+        label="Criteria the denial rests on",
+        queryset=Criterion.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only criteria assessed as unmet, or disqualifiers assessed as applying.",
+    )
+    reason = forms.CharField(
+        label="Reason the requestor will read",
+        max_length=4000,
+        widget=forms.Textarea(attrs=LONG_TEXT),
+    )
+
+    def __init__(self, *args, failing=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cited"].queryset = Criterion.objects.filter(pk__in=[c.pk for c in failing])
+
+
+class EscalateForm(forms.Form):
+    note = forms.CharField(
+        label="What is unclear",
+        max_length=4000,
+        widget=forms.Textarea(attrs=LONG_TEXT),
+        help_text="The committee and the named CANs' leaders read this (policy 4.3).",
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 10000}),
+    )

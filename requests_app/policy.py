@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .choices import Status
@@ -115,20 +115,41 @@ def criteria_all_pass(request):
     return problems
 
 
-@condition
-def can_recommendations_settled(request):
-    """approve: each named CAN's recommendation is recorded or waived with a reason (1.5, 4.2)."""
+def unheard_cans(request):
+    """Named CANs whose recommendation is neither recorded nor waived."""
     if request.statewide:
         return []
     models = _models()
     settled = set(
         models.CANRecommendation.objects.filter(request=request).values_list("can_id", flat=True)
     )
+    return [can for can in request.cans.all() if can.pk not in settled]
+
+
+@condition
+def can_recommendations_settled(request):
+    """approve: each named CAN's recommendation is recorded or waived with a reason (1.5, 4.2)."""
     return [
         f"The recommendation of {can.name} is neither recorded nor waived (1.5, 4.2)."
-        for can in request.cans.all()
-        if can.pk not in settled
+        for can in unheard_cans(request)
     ]
+
+
+def working_days_between(start, end):
+    """Monday-to-Friday days from `start` to `end` (dates), not counting `start` itself."""
+    whole_weeks, rest = divmod((end - start).days, 7)
+    days = whole_weeks * 5
+    for offset in range(1, rest + 1):
+        if (start.weekday() + offset) % 7 < 5:
+            days += 1
+    return days
+
+
+def waiting_too_long(request, today=None):
+    """Past the staff threshold (STAFF_WAITING_THRESHOLD_WORKING_DAYS) in its current status."""
+    today = today or timezone.localdate()
+    waited = working_days_between(timezone.localtime(request.status_changed_at).date(), today)
+    return waited >= settings.STAFF_WAITING_THRESHOLD_WORKING_DAYS
 
 
 def failing_criteria(request):
@@ -230,6 +251,38 @@ def suggestions(request):
 def _day(moment):
     """The date as it was in Connecticut (TIME_ZONE), not in UTC."""
     return f"{timezone.localtime(moment):%B %-d, %Y}"
+
+
+def flagged_condition():
+    """The concerns of `suggestions` as one database condition, so the queue can filter on them
+    without computing each request's suggestions. A test holds the two in agreement."""
+    models = _models()
+    abuse_denied = models.Decision.objects.filter(outcome=Status.DENIED, cited_criteria__code="2.2")
+    revoked_person = models.NamedPerson.objects.filter(
+        request=OuterRef("pk"),
+        email__in=models.Revocation.objects.exclude(person_email="").values("person_email"),
+    )
+    denied_person = models.NamedPerson.objects.filter(
+        request=OuterRef("pk"),
+        email__in=models.NamedPerson.objects.filter(
+            request__in=abuse_denied.values("request")
+        ).values("email"),
+    ).exclude(request__in=abuse_denied.values("request"))
+    return (
+        Q(need_type=models.AccessRequest.NeedType.ONE_TIME)
+        | Q(is_researcher=True, aggregated_data_sufficient=False)
+        | Q(prior_access_revoked=True)
+        | Q(Exists(models.Revocation.objects.filter(organization=OuterRef("organization"))))
+        | Q(Exists(revoked_person))
+        | Q(
+            Exists(
+                abuse_denied.filter(request__organization=OuterRef("organization")).exclude(
+                    request=OuterRef("pk")
+                )
+            )
+        )
+        | Q(Exists(denied_person))
+    )
 
 
 def standing_concerns(request):

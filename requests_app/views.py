@@ -1,21 +1,39 @@
 """Thin function views: parse a form, call one action, redirect."""
 
+import csv
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import rules
+from . import policy, rules, workflow
 from .choices import Status
-from .forms import JoinOrganizationForm, OrganizationForm
-from .models import Membership
+from .filters import QueueFilter
+from .forms import (
+    ApproveForm,
+    AssessmentForm,
+    CommentForm,
+    DenyForm,
+    EscalateForm,
+    JoinOrganizationForm,
+    OrganizationForm,
+    ReturnForm,
+)
+from .models import Assessment, CANRecommendation, Comment, Membership, latest_per
 from .visibility import (
     active_organization_ids,
+    comments_visible_to,
     events_visible_to,
+    requests_seen_internally_by,
     requests_visible_to,
 )
 
@@ -84,14 +102,84 @@ def my_requests(request):
     )
 
 
+QUEUE_PAGE_SIZE = 25
+
+
+def _queue(request):
+    return QueueFilter(
+        request.GET or None,
+        queryset=_listed(requests_visible_to(request.user)),
+        user=request.user,
+    )
+
+
 @role_required(rules.is_cceh_staff)
 def queue(request):
-    waiting = requests_visible_to(request.user).filter(status__in=Status.OPEN)
+    found = _queue(request)
+    page = Paginator(found.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [(r, policy.waiting_too_long(r, today)) for r in page]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "requests_app/staff/queue.html",
-        {"requests": _listed(waiting).order_by("status_changed_at")},
+        {
+            "filter": found,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "threshold": settings.STAFF_WAITING_THRESHOLD_WORKING_DAYS,
+        },
     )
+
+
+QUEUE_COLUMNS = [
+    "Reference",
+    "Organization",
+    "CANs",
+    "Requested levels",
+    "Status",
+    "Assignee",
+    "In status since",
+    "Days in status",
+    "Past the threshold",
+]
+
+
+@role_required(rules.is_cceh_staff)
+def queue_export(request):
+    """The filtered queue as CSV, streamed: it never holds every row at once."""
+    today = timezone.localdate()
+
+    def rows():
+        yield QUEUE_COLUMNS
+        for r in _queue(request).qs.iterator(chunk_size=500):
+            yield [
+                r.reference,
+                r.organization.name,
+                "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
+                "; ".join(f"{p.name}: {p.get_requested_level_display()}" for p in r.people.all()),
+                r.get_status_display(),
+                r.assignee.name if r.assignee else "",
+                f"{timezone.localtime(r.status_changed_at):%Y-%m-%d}",
+                (today - timezone.localtime(r.status_changed_at).date()).days,
+                "yes" if policy.waiting_too_long(r, today) else "no",
+            ]
+
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="hmis-queue-{today}.csv"'
+    return response
+
+
+class Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value):
+        return value
 
 
 @role_required(rules.is_committee_member)
@@ -119,16 +207,246 @@ def can_requests(request):
     )
 
 
+def _visible_request(request, reference):
+    return get_object_or_404(_listed(requests_visible_to(request.user)), reference=reference)
+
+
 @login_required
 def request_detail(request, reference):
-    access_request = get_object_or_404(
-        _listed(requests_visible_to(request.user)), reference=reference
+    return _request_page(request, _visible_request(request, reference))
+
+
+def _outcome_state(access_request, user, action):
+    """None when the action is not this person's to take now; else the sentences that block
+    it (empty when it can be taken)."""
+    if workflow.refusals(access_request, user, action, check_conditions=False):
+        return None
+    if action == "approve":
+        # Unheard CANs are waived in the approval form itself, so only the criteria block it.
+        return policy.criteria_all_pass.problems(access_request)
+    return workflow.refusals(access_request, user, action)
+
+
+def _request_page(request, access_request, bound=None, status=200):
+    """The request page, with forms for what the person may do. `bound` holds a form that
+    failed, by name, so the page shows it again with its errors and everything typed."""
+    user, bound = request.user, bound or {}
+    internal = requests_seen_internally_by(user).filter(pk=access_request.pk).exists()
+    comments = list(
+        comments_visible_to(user).filter(request=access_request).select_related("author")
     )
-    events = events_visible_to(request.user).filter(request=access_request).select_related("actor")
-    return render(
+    context = {
+        "access_request": access_request,
+        "internal": internal,
+        "actions": set(workflow.available_actions(access_request, user)),
+        "events": events_visible_to(user).filter(request=access_request).select_related("actor"),
+        "internal_comments": [c for c in comments if c.visibility == Comment.Visibility.INTERNAL],
+        "messages_with_requestor": [
+            c for c in comments if c.visibility == Comment.Visibility.REQUESTOR
+        ],
+        "internal_comment_form": bound.get("internal_comment", CommentForm(prefix="internal")),
+        "message_form": bound.get("message", CommentForm(prefix="message")),
+        "take_errors": bound["take"].non_field_errors() if "take" in bound else [],
+    }
+    if rules.is_cceh_staff(user) and internal:
+        context.update(_screening_context(access_request, user, bound))
+    return render(request, "requests_app/requests/detail.html", context, status=status)
+
+
+def _screening_context(access_request, user, bound):
+    history = {}
+    for row in Assessment.objects.filter(request=access_request).select_related("assessed_by"):
+        history.setdefault(row.criterion_id, []).append(row)
+    suggestions = {}
+    for suggestion in policy.suggestions(access_request):
+        suggestions.setdefault(suggestion.code, []).append(suggestion)
+    checklist = []
+    for criterion in policy.catalogue():
+        rows = history.get(criterion.pk, [])
+        current = rows[-1] if rows else None
+        form = bound.get(f"assess_{criterion.pk}") or AssessmentForm(
+            criterion=criterion,
+            initial={"outcome": current.outcome, "note": current.note} if current else None,
+        )
+        checklist.append(
+            {
+                "criterion": criterion,
+                "current": current,
+                "earlier": rows[:-1][::-1],
+                "suggestions": suggestions.get(criterion.code, []),
+                "form": form,
+            }
+        )
+    return {
+        "checklist": checklist,
+        "recommendations": latest_per(
+            CANRecommendation.objects.filter(request=access_request).select_related(
+                "can", "author"
+            ),
+            "request",
+            "can",
+        ),
+        "outcomes": {
+            action: _outcome_state(access_request, user, action)
+            for action in ("approve", "deny", "escalate", "return_for_information")
+        },
+        "approve_form": bound.get("approve")
+        or ApproveForm(
+            access_request=access_request, unheard_cans=policy.unheard_cans(access_request)
+        ),
+        "deny_form": bound.get("deny") or DenyForm(failing=policy.failing_criteria(access_request)),
+        "escalate_form": bound.get("escalate") or EscalateForm(),
+        "return_form": bound.get("return") or ReturnForm(),
+    }
+
+
+def _perform(request, access_request, name, form, perform, done):
+    """Run one action from a posted form: on success say so and go back to the request; on
+    bad input or a refusal show the page again with the form, its errors and what was typed."""
+    if form.is_valid():
+        try:
+            perform(form)
+        except workflow.ActionRefused as refused:
+            for problem in refused.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(request, done)
+            return redirect(access_request)
+    return _request_page(request, access_request, bound={name: form}, status=400)
+
+
+@login_required
+@require_POST
+def take_request(request, reference):
+    access_request = _visible_request(request, reference)
+    return _perform(
         request,
-        "requests_app/requests/detail.html",
-        {"access_request": access_request, "events": events},
+        access_request,
+        "take",
+        forms.Form(request.POST),
+        lambda form: workflow.start_screening(access_request, request.user),
+        f"You took {access_request.reference} for screening.",
+    )
+
+
+@login_required
+@require_POST
+def return_request(request, reference):
+    access_request = _visible_request(request, reference)
+    return _perform(
+        request,
+        access_request,
+        "return",
+        ReturnForm(request.POST),
+        lambda form: workflow.return_for_information(
+            access_request, request.user, form.cleaned_data["message"]
+        ),
+        f"{access_request.reference} went back to the requestor with your question.",
+    )
+
+
+@login_required
+@require_POST
+def assess(request, reference, criterion_id):
+    access_request = _visible_request(request, reference)
+    criterion = get_object_or_404(policy.catalogue(), pk=criterion_id)
+    return _perform(
+        request,
+        access_request,
+        f"assess_{criterion.pk}",
+        AssessmentForm(request.POST, criterion=criterion),
+        lambda form: workflow.assess_criterion(
+            access_request,
+            request.user,
+            criterion,
+            form.cleaned_data["outcome"],
+            form.cleaned_data["note"],
+        ),
+        f"Your assessment of {criterion.code} is saved.",
+    )
+
+
+@login_required
+@require_POST
+def approve(request, reference):
+    access_request = _visible_request(request, reference)
+    form = ApproveForm(
+        request.POST,
+        access_request=access_request,
+        unheard_cans=policy.unheard_cans(access_request),
+    )
+    return _perform(
+        request,
+        access_request,
+        "approve",
+        form,
+        lambda form: workflow.approve(
+            access_request,
+            request.user,
+            form.levels(),
+            form.cleaned_data["conditions"],
+            form.waivers(),
+        ),
+        f"{access_request.reference} is approved.",
+    )
+
+
+@login_required
+@require_POST
+def deny(request, reference):
+    access_request = _visible_request(request, reference)
+    form = DenyForm(request.POST, failing=policy.failing_criteria(access_request))
+    return _perform(
+        request,
+        access_request,
+        "deny",
+        form,
+        lambda form: workflow.deny(
+            access_request,
+            request.user,
+            [c.pk for c in form.cleaned_data["cited"]],
+            form.cleaned_data["reason"],
+        ),
+        f"{access_request.reference} is denied.",
+    )
+
+
+@login_required
+@require_POST
+def escalate(request, reference):
+    access_request = _visible_request(request, reference)
+    return _perform(
+        request,
+        access_request,
+        "escalate",
+        EscalateForm(request.POST),
+        lambda form: workflow.escalate(access_request, request.user, form.cleaned_data["note"]),
+        f"{access_request.reference} went to the {settings.COMMITTEE_NAME}.",
+    )
+
+
+COMMENT_KINDS = {
+    Comment.Visibility.INTERNAL: ("internal_comment", "internal", "Your comment is posted."),
+    Comment.Visibility.REQUESTOR: ("message", "message", "Your message is sent."),
+}
+
+
+@login_required
+@require_POST
+def comment(request, reference, visibility):
+    access_request = _visible_request(request, reference)
+    if visibility not in COMMENT_KINDS:
+        raise Http404
+    name, prefix, done = COMMENT_KINDS[visibility]
+    return _perform(
+        request,
+        access_request,
+        name,
+        CommentForm(request.POST, prefix=prefix),
+        lambda form: workflow.add_comment(
+            access_request, request.user, form.cleaned_data["body"], visibility
+        ),
+        done,
     )
 
 

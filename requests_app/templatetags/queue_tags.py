@@ -1,0 +1,29 @@
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field):
+    """The query string that sorts the queue by `field`, reversing it if it is sorted so now."""
+    query = context["request"].GET.copy()
+    current = query.get("sort", "")
+    query["sort"] = f"-{field}" if current == field else field
+    query.pop("page", None)
+    return f"?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context, field):
+    """aria-sort for a column header: ascending, descending or none."""
+    current = context["request"].GET.get("sort", "")
+    if current == field or (not current and field == "waiting"):
+        return "ascending"
+    return "descending" if current == f"-{field}" else "none"
+
+
+@register.filter
+def days_since(moment):
+    from django.utils import timezone
+
+    return (timezone.localdate() - timezone.localtime(moment).date()).days

@@ -35,7 +35,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     organization. One person can hold several roles."""
 
     email = models.EmailField("e-mail address", unique=True)
-    name = models.CharField("full name", max_length=150)
+    name = models.CharField("full name", max_length=150, db_index=True)
     is_active = models.BooleanField(default=True)
     # Django's own flag: may use the admin site. Not the same as CCEH staff.
     is_staff = models.BooleanField("administrator (admin site)", default=False)
@@ -254,7 +254,7 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     usage_frequency = models.CharField(max_length=200, blank=True, help_text="1.2")
     funding_relation = models.TextField(max_length=4000, blank=True, help_text="1.3")
     homeless_relationship = models.TextField(max_length=4000, blank=True, help_text="1.4")
-    is_researcher = models.BooleanField(null=True, blank=True, help_text="1.9")
+    is_researcher = models.BooleanField(null=True, blank=True, db_index=True, help_text="1.9")
     aggregated_data_sufficient = models.BooleanField(null=True, blank=True, help_text="1.9")
     identified_data_justification = models.TextField(max_length=4000, blank=True, help_text="1.9")
     had_prior_access = models.BooleanField(null=True, blank=True, help_text="1.10")

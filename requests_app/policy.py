@@ -293,7 +293,7 @@ def standing_concerns(request):
     concerns = []
     revocations = models.Revocation.objects.filter(
         Q(organization=request.organization) | Q(person_email__in=emails)
-    )
+    ).select_related("organization")
     for revocation in revocations:
         who = revocation.person_email or revocation.organization.name
         concerns.append(f"HMIS access of {who} was revoked on {_day(revocation.revoked_at)}.")

@@ -255,7 +255,8 @@ def _request_page(request, access_request, bound=None, status=200):
 
 def _screening_context(access_request, user, bound):
     history = {}
-    for row in Assessment.objects.filter(request=access_request).select_related("assessed_by"):
+    assessments = Assessment.objects.filter(request=access_request)
+    for row in assessments.select_related("assessed_by", "criterion"):
         history.setdefault(row.criterion_id, []).append(row)
     suggestions = {}
     for suggestion in policy.suggestions(access_request):

@@ -78,12 +78,13 @@ class ReturnForm(forms.Form):
 
 
 class AssessmentForm(forms.Form):
-    outcome = forms.ChoiceField(widget=forms.RadioSelect)
+    # Rendered by hand in includes/checklist.html (inline radios), so the classes live here.
+    outcome = forms.ChoiceField(widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     note = forms.CharField(
         label="Note",
         required=False,
         max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000, "class": "form-control"}),
     )
 
     def __init__(self, *args, criterion, **kwargs):
@@ -126,6 +127,8 @@ class ApproveForm(forms.Form):
                 widget=forms.Textarea(attrs=LONG_TEXT),
                 help_text="Policy 1.5 and 4.2: the CAN takes part in the decision unless waived.",
             )
+        # Who gets what first, then the waivers, then the conditions.
+        self.order_fields([*(name for name in self.fields if name != "conditions"), "conditions"])
 
     def levels(self):
         return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
@@ -167,7 +170,15 @@ class EscalateForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Comment",
+        label="Internal comment",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 10000}),
+    )
+
+
+class MessageForm(CommentForm):
+    body = forms.CharField(
+        label="Message to the requestor",
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 10000}),
     )

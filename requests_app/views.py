@@ -25,6 +25,7 @@ from .forms import (
     DenyForm,
     EscalateForm,
     JoinOrganizationForm,
+    MessageForm,
     OrganizationForm,
     ReturnForm,
 )
@@ -245,7 +246,7 @@ def _request_page(request, access_request, bound=None, status=200):
             c for c in comments if c.visibility == Comment.Visibility.REQUESTOR
         ],
         "internal_comment_form": bound.get("internal_comment", CommentForm(prefix="internal")),
-        "message_form": bound.get("message", CommentForm(prefix="message")),
+        "message_form": bound.get("message", MessageForm(prefix="message")),
         "take_errors": bound["take"].non_field_errors() if "take" in bound else [],
     }
     if rules.is_cceh_staff(user) and internal:
@@ -427,8 +428,13 @@ def escalate(request, reference):
 
 
 COMMENT_KINDS = {
-    Comment.Visibility.INTERNAL: ("internal_comment", "internal", "Your comment is posted."),
-    Comment.Visibility.REQUESTOR: ("message", "message", "Your message is sent."),
+    Comment.Visibility.INTERNAL: (
+        "internal_comment",
+        CommentForm,
+        "internal",
+        "Your comment is posted.",
+    ),
+    Comment.Visibility.REQUESTOR: ("message", MessageForm, "message", "Your message is sent."),
 }
 
 
@@ -438,12 +444,12 @@ def comment(request, reference, visibility):
     access_request = _visible_request(request, reference)
     if visibility not in COMMENT_KINDS:
         raise Http404
-    name, prefix, done = COMMENT_KINDS[visibility]
+    name, form_class, prefix, done = COMMENT_KINDS[visibility]
     return _perform(
         request,
         access_request,
         name,
-        CommentForm(request.POST, prefix=prefix),
+        form_class(request.POST, prefix=prefix),
         lambda form: workflow.add_comment(
             access_request, request.user, form.cleaned_data["body"], visibility
         ),

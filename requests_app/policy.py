@@ -262,12 +262,15 @@ def flagged_condition():
         request=OuterRef("pk"),
         email__in=models.Revocation.objects.exclude(person_email="").values("person_email"),
     )
+    # People this request names who were named on another request denied for possible abuse.
     denied_person = models.NamedPerson.objects.filter(
         request=OuterRef("pk"),
         email__in=models.NamedPerson.objects.filter(
-            request__in=abuse_denied.values("request")
+            request__in=abuse_denied.exclude(request=OuterRef(OuterRef("request"))).values(
+                "request"
+            )
         ).values("email"),
-    ).exclude(request__in=abuse_denied.values("request"))
+    )
     return (
         Q(need_type=models.AccessRequest.NeedType.ONE_TIME)
         | Q(is_researcher=True, aggregated_data_sufficient=False)

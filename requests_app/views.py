@@ -238,6 +238,7 @@ def _request_page(request, access_request, bound=None, status=200):
     )
     context = {
         "access_request": access_request,
+        "seen": version(access_request),
         "internal": internal,
         "actions": set(workflow.available_actions(access_request, user)),
         "events": events_visible_to(user).filter(request=access_request).select_related("actor"),
@@ -247,7 +248,8 @@ def _request_page(request, access_request, bound=None, status=200):
         ],
         "internal_comment_form": bound.get("internal_comment", CommentForm(prefix="internal")),
         "message_form": bound.get("message", MessageForm(prefix="message")),
-        "take_errors": bound["take"].non_field_errors() if "take" in bound else [],
+        # Why the posted action was refused, at the top: its form's panel may be gone by now.
+        "refusals": [error for form in bound.values() for error in form.non_field_errors()],
     }
     if rules.is_cceh_staff(user) and internal:
         context.update(_screening_context(access_request, user, bound))
@@ -302,10 +304,20 @@ def _screening_context(access_request, user, bound):
     }
 
 
+def version(access_request):
+    """What a page records of the request it showed, so a post can tell if it moved on since.
+    A change of status, even back to the same one, changes it."""
+    return access_request.status_changed_at.isoformat()
+
+
 def _perform(request, access_request, name, form, perform, done):
     """Run one action from a posted form: on success say so and go back to the request; on
     bad input or a refusal show the page again with the form, its errors and what was typed."""
-    if form.is_valid():
+    seen = request.POST.get("seen")
+    if seen is not None and seen != version(access_request):
+        form.is_valid()
+        form.add_error(None, workflow.changed_meanwhile(access_request))
+    elif form.is_valid():
         try:
             perform(form)
         except workflow.ActionRefused as refused:

@@ -100,17 +100,19 @@ ACTION_PAST = {
 }
 
 
+def changed_meanwhile(current):
+    """What a person is told when the request moved on since they read it."""
+    return (
+        f"Someone else changed this request while you were looking at it: it is now "
+        f"{current.get_status_display().lower()}. Reload the page to see what changed."
+    )
+
+
 def _lock(request, user, action, check_conditions=True):
     """The request's row, locked for this transaction, after checking who asks."""
     locked = AccessRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != request.status:
-        raise Conflict(
-            action,
-            [
-                f"Someone else changed this request while you were looking at it: it is now "
-                f"{locked.get_status_display().lower()}. Reload the page to see what changed."
-            ],
-        )
+        raise Conflict(action, [changed_meanwhile(locked)])
     problems = refusals(locked, user, action, check_conditions=check_conditions)
     if problems:
         raise ActionRefused(action, problems)

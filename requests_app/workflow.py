@@ -63,8 +63,16 @@ class Conflict(ActionRefused):
 def refusals(request, user, action, check_conditions=True):
     """Why `user` may not do `action` on `request` now; empty when they may. The pages show
     these next to the actions, and the action functions raise them."""
-    if not requests_visible_to(user).filter(pk=request.pk).exists():
+    if not _sees(request, user):
         return ["You do not have access to this request."]
+    return _refusals_of_one_who_sees(request, user, action, check_conditions)
+
+
+def _sees(request, user):
+    return requests_visible_to(user).filter(pk=request.pk).exists()
+
+
+def _refusals_of_one_who_sees(request, user, action, check_conditions=True):
     problems = []
     if action in TRANSITIONS:
         method = getattr(request, action)
@@ -84,7 +92,9 @@ def refusals(request, user, action, check_conditions=True):
 
 def available_actions(request, user):
     """The actions `user` can take on `request` now: what a page offers as buttons."""
-    return [action for action in ACTIONS if not refusals(request, user, action)]
+    if not _sees(request, user):
+        return []
+    return [a for a in ACTIONS if not _refusals_of_one_who_sees(request, user, a)]
 
 
 ACTION_PAST = {

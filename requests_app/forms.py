@@ -65,15 +65,22 @@ class JoinOrganizationForm(forms.Form):
 
 # The staff's actions on a request. Each form only parses; workflow.py decides.
 
-LONG_TEXT = {"rows": 3, "maxlength": 4000}
+
+def long_text(label, help_text="", required=True):
+    """A few lines of free text, capped where the models cap it."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 4000}),
+    )
 
 
 class ReturnForm(forms.Form):
-    message = forms.CharField(
-        label="Question for the requestor",
-        max_length=4000,
-        widget=forms.Textarea(attrs=LONG_TEXT),
-        help_text="What is missing or unclear. The requestor reads this and answers it.",
+    message = long_text(
+        "Question for the requestor",
+        "What is missing or unclear. The requestor reads this and answers it.",
     )
 
 
@@ -100,12 +107,7 @@ class AssessmentForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    conditions = forms.CharField(
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs=LONG_TEXT),
-        help_text="Conditions the MOU will state, if any.",
-    )
+    conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
 
     def __init__(self, *args, access_request, unheard_cans=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,11 +123,9 @@ class ApproveForm(forms.Form):
                 help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
             )
         for can in unheard_cans:
-            self.fields[f"waive_{can.pk}"] = forms.CharField(
-                label=f"Why decide without {can.name}'s recommendation",
-                max_length=4000,
-                widget=forms.Textarea(attrs=LONG_TEXT),
-                help_text="Policy 1.5 and 4.2: the CAN takes part in the decision unless waived.",
+            self.fields[f"waive_{can.pk}"] = long_text(
+                f"Why decide without {can.name}'s recommendation",
+                "Policy 1.5 and 4.2: the CAN takes part in the decision unless waived.",
             )
         # Who gets what first, then the waivers, then the conditions.
         self.order_fields([*(name for name in self.fields if name != "conditions"), "conditions"])
@@ -148,11 +148,7 @@ class DenyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Only criteria assessed as unmet, or disqualifiers assessed as applying.",
     )
-    reason = forms.CharField(
-        label="Reason the requestor will read",
-        max_length=4000,
-        widget=forms.Textarea(attrs=LONG_TEXT),
-    )
+    reason = long_text("Reason the requestor will read")
 
     def __init__(self, *args, failing=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,11 +156,8 @@ class DenyForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
-    note = forms.CharField(
-        label="What is unclear",
-        max_length=4000,
-        widget=forms.Textarea(attrs=LONG_TEXT),
-        help_text="The committee and the named CANs' leaders read this (policy 4.3).",
+    note = long_text(
+        "What is unclear", "The committee and the named CANs' leaders read this (policy 4.3)."
     )
 
 

@@ -13,21 +13,14 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+# The browser the tests use, from the repository beside this script.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.browser import launch
+
 HERE = Path(__file__).parent
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EMAIL, PASSWORD = "staff@demo.test", "hmis-demo-2026"
 
-# The same browser and launch arguments as tests/e2e/conftest.py.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
 
@@ -42,9 +35,7 @@ def sign_in(page):
 
 def take_screenshots(base_url):
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         try:
             context = browser.new_context(base_url=base_url, viewport=VIEWPORT)
             context.set_default_timeout(TIMEOUT_MS)

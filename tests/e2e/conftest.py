@@ -9,6 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser import CHROMIUM, launch
 from tests.factories import PASSWORD
 
 # Playwright's sync API runs an asyncio event loop in the test's own thread, so Django sees a
@@ -18,18 +19,7 @@ from tests.factories import PASSWORD
 # ends, so every test collected after these sees it too.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}; apt-get install chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    # No phoning home: the machine has no internet, and a stalled request slows every launch.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Long enough for a slow CI machine, short enough that a broken journey fails fast.
 TIMEOUT_MS = 10_000
@@ -53,9 +43,7 @@ def browser():
             pytest.fail(CHROMIUM_MISSING)
         pytest.skip(CHROMIUM_MISSING)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 

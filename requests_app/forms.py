@@ -1,7 +1,7 @@
 from django import forms
 
-from .choices import AccessLevel
-from .models import Assessment, Criterion, Membership, Organization
+from .choices import AccessLevel, Status
+from .models import CAN, Assessment, CANRecommendation, Criterion, Membership, Organization, Vote
 
 
 class SignupForm(forms.Form):
@@ -106,22 +106,25 @@ class AssessmentForm(forms.Form):
         self.fields["outcome"].label = f"Assessment of {criterion.code}"
 
 
+def _level_fields(form, people, label, initial=None):
+    """A level per named person, never above what was asked for them (1.6)."""
+    for person in people:
+        asked = AccessLevel.RANK[person.requested_level]
+        form.fields[f"level_{person.pk}"] = forms.ChoiceField(
+            label=label.format(name=person.name),
+            choices=[(v, text) for v, text in AccessLevel.choices if AccessLevel.RANK[v] <= asked],
+            initial=(initial or {}).get(person.pk, person.requested_level),
+            help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
+        )
+
+
 class ApproveForm(forms.Form):
     conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
 
     def __init__(self, *args, access_request, unheard_cans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.people = list(access_request.people.all())
-        for person in self.people:
-            asked = AccessLevel.RANK[person.requested_level]
-            self.fields[f"level_{person.pk}"] = forms.ChoiceField(
-                label=f"Level granted to {person.name}",
-                choices=[
-                    (v, label) for v, label in AccessLevel.choices if AccessLevel.RANK[v] <= asked
-                ],
-                initial=person.requested_level,
-                help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
-            )
+        _level_fields(self, self.people, "Level granted to {name}")
         for can in unheard_cans:
             self.fields[f"waive_{can.pk}"] = long_text(
                 f"Why decide without {can.name}'s recommendation",
@@ -175,3 +178,73 @@ class MessageForm(CommentForm):
         max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 10000}),
     )
+
+
+class VoteForm(forms.Form):
+    """A member's vote. `replaces` is the vote the page showed as theirs, so a vote changed in
+    another window meanwhile is noticed rather than overwritten."""
+
+    choice = forms.ChoiceField(label="Your vote", widget=forms.RadioSelect)
+    reason = long_text("Reason", "Needed to deny or to recuse.", required=False)
+    replaces = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, access_request, recuse_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(access_request.people.all())
+        choices = Vote.Choice.choices
+        if recuse_only:
+            choices = [(Vote.Choice.RECUSE, Vote.Choice.RECUSE.label)]
+        self.fields["choice"].choices = choices
+        _level_fields(self, self.people, "Level you recommend for {name}, if you approve")
+
+    def levels(self):
+        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+
+
+class CommitteeDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="The committee's decision",
+        widget=forms.RadioSelect,
+        choices=[(Status.APPROVED, "Approve"), (Status.DENIED, "Deny")],
+    )
+    reason = long_text("Reason the requestor will read", "Needed to deny.", required=False)
+    cited = forms.ModelMultipleChoiceField(
+        label="Criteria a denial rests on",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        queryset=Criterion.objects.none(),
+    )
+    conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
+    departs_reason = long_text(
+        "Why the decision differs from the tally",
+        "Needed when the decision is not the votes' majority, or the vote is tied.",
+        required=False,
+    )
+
+    def __init__(self, *args, access_request, suggested_levels, catalogue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(access_request.people.all())
+        self.fields["cited"].queryset = catalogue
+        _level_fields(self, self.people, "Level granted to {name}", initial=suggested_levels)
+        self.order_fields(["outcome", *(f"level_{p.pk}" for p in self.people), "conditions"])
+
+    def levels(self):
+        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+
+
+class RecommendationForm(forms.Form):
+    can = forms.ModelChoiceField(label="For the CAN", queryset=CAN.objects.none(), empty_label=None)
+    position = forms.ChoiceField(
+        label="The CAN's recommendation",
+        widget=forms.RadioSelect,
+        choices=[
+            c
+            for c in CANRecommendation.Position.choices
+            if c[0] != CANRecommendation.Position.WAIVED
+        ],
+    )
+    reason = long_text("Reason")
+
+    def __init__(self, *args, cans, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["can"].queryset = cans

@@ -2,6 +2,7 @@
 the committee's quorum and tally, and the suggestions staff see while screening.
 Clause numbers are those of "Granting CT HMIS access" v1.0."""
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .choices import Status
+from .choices import AccessLevel, Status
 
 POLICY_VERSION = "1.0"
 
@@ -201,6 +202,19 @@ def tally(request):
     else:
         counts["majority"] = None
     return counts
+
+
+def suggested_levels(request):
+    """For the chair: each named person's level as the approving votes recommend it, the most
+    often recommended; on a tie, the lower level."""
+    counts = {}
+    for vote in current_votes(request).filter(choice="approve"):
+        for person_id, level in vote.recommended_levels.items():
+            counts.setdefault(int(person_id), Counter())[level] += 1
+    return {
+        person_id: max(levels, key=lambda level: (levels[level], -AccessLevel.RANK[level]))
+        for person_id, levels in counts.items()
+    }
 
 
 @condition

@@ -30,5 +30,8 @@ urlpatterns = [
     path("r/<str:reference>/approve", views.approve, name="approve"),
     path("r/<str:reference>/deny", views.deny, name="deny"),
     path("r/<str:reference>/escalate", views.escalate, name="escalate"),
+    path("r/<str:reference>/vote", views.vote, name="vote"),
+    path("r/<str:reference>/decide", views.decide, name="decide"),
+    path("r/<str:reference>/recommend", views.recommend, name="recommend"),
     path("r/<str:reference>/comment/<str:visibility>", views.comment, name="comment"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,14 +23,25 @@ from .forms import (
     ApproveForm,
     AssessmentForm,
     CommentForm,
+    CommitteeDecisionForm,
     DenyForm,
     EscalateForm,
     JoinOrganizationForm,
     MessageForm,
     OrganizationForm,
+    RecommendationForm,
     ReturnForm,
+    VoteForm,
 )
-from .models import Assessment, CANRecommendation, Comment, Membership, latest_per
+from .models import (
+    AccessRequest,
+    Assessment,
+    CANRecommendation,
+    Comment,
+    Membership,
+    Vote,
+    latest_per,
+)
 from .visibility import (
     active_organization_ids,
     comments_visible_to,
@@ -183,29 +195,46 @@ class Echo:
         return value
 
 
+def _vote_this_round(access_request, votes):
+    """The newest of a member's votes (oldest first) cast since the request was escalated."""
+    opened = access_request.voting_opened_at
+    in_round = [v for v in votes if opened is None or v.cast_at >= opened]
+    return in_round[-1] if in_round else None
+
+
 @role_required(rules.is_committee_member)
 def docket(request):
-    vetting = requests_visible_to(request.user).filter(status=Status.VETTING)
-    return render(
-        request,
-        "requests_app/committee/docket.html",
-        {"requests": _listed(vetting).order_by("voting_deadline")},
+    past = request.GET.get("tab") == "past"
+    visible = requests_visible_to(request.user)
+    if past:
+        voted_on = Vote.objects.filter(voter=request.user).values("request_id")
+        found = visible.filter(status__in=Status.DECIDED, pk__in=voted_on)
+        found = found.select_related("decision").order_by("-status_changed_at")
+    else:
+        found = visible.filter(status=Status.VETTING).order_by("voting_deadline", "pk")
+    mine = Prefetch(
+        "votes", queryset=Vote.objects.filter(voter=request.user).order_by("pk"), to_attr="my_votes"
     )
+    rows = [(r, _vote_this_round(r, r.my_votes)) for r in _listed(found).prefetch_related(mine)]
+    return render(request, "requests_app/committee/docket.html", {"rows": rows, "past": past})
 
 
 @role_required(leads_a_can)
 def can_requests(request):
-    naming = (
-        requests_visible_to(request.user).filter(cans__in=request.user.led_cans.all()).distinct()
+    led = request.user.led_cans.all()
+    naming = requests_visible_to(request.user).filter(
+        pk__in=AccessRequest.cans.through.objects.filter(can__in=led).values("accessrequest_id")
     )
-    return render(
-        request,
-        "requests_app/can/can_requests.html",
-        {
-            "requests": _listed(naming).order_by("status_changed_at"),
-            "cans": request.user.led_cans.all(),
-        },
+    heard = Prefetch(
+        "can_recommendations",
+        queryset=CANRecommendation.objects.filter(can__in=led).select_related("can").order_by("pk"),
+        to_attr="my_cans_say",
     )
+    rows = []
+    for r in _listed(naming).prefetch_related(heard).order_by("status_changed_at", "pk"):
+        said = {rec.can_id: rec for rec in r.my_cans_say}  # the newest per CAN wins
+        rows.append((r, list(said.values()), r.status in Status.OPEN and not said))
+    return render(request, "requests_app/can/can_requests.html", {"rows": rows, "cans": led})
 
 
 def _visible_request(request, reference):
@@ -251,9 +280,59 @@ def _request_page(request, access_request, bound=None, status=200):
         # Why the posted action was refused, at the top: its form's panel may be gone by now.
         "refusals": [error for form in bound.values() for error in form.non_field_errors()],
     }
-    if rules.is_cceh_staff(user) and internal:
+    if internal:
         context.update(_screening_context(access_request, user, bound))
+        context.update(_committee_context(access_request, user, context["actions"], bound))
+        context.update(_can_context(access_request, user, context["actions"], bound))
     return render(request, "requests_app/requests/detail.html", context, status=status)
+
+
+def _committee_context(access_request, user, actions, bound):
+    """Votes, quorum and the chair's decision, once a request has gone to the committee.
+    A member sees the others' votes and the tally only after casting their own."""
+    if access_request.voting_opened_at is None:
+        return {}
+    count = policy.tally(access_request)
+    current = list(policy.current_votes(access_request))
+    mine = next((v for v in current if v.voter_id == user.pk), None)
+    sees_votes = mine is not None or rules.is_committee_chair(user) or rules.is_cceh_staff(user)
+    own_org = rules.belongs_to_requesting_org(user, access_request)
+    context = {
+        "committee": True,
+        "tally": count,
+        "my_vote": mine,
+        "sees_votes": sees_votes,
+        "votes": current if sees_votes else [],
+        "own_org": own_org,
+        "decision_state": _outcome_state(access_request, user, "record_committee_decision"),
+    }
+    if "cast_vote" in actions:
+        context["vote_form"] = bound.get("vote") or VoteForm(
+            access_request=access_request,
+            recuse_only=own_org,
+            initial={"replaces": mine.pk if mine else None},
+        )
+    if context["decision_state"] == []:
+        context["decision_form"] = bound.get("decide") or CommitteeDecisionForm(
+            access_request=access_request,
+            suggested_levels=policy.suggested_levels(access_request),
+            catalogue=policy.catalogue(),
+            initial={
+                "outcome": {"approve": Status.APPROVED, "deny": Status.DENIED}.get(
+                    count["majority"]
+                )
+            },
+        )
+    return context
+
+
+def _can_context(access_request, user, actions, bound):
+    if "recommend_for_can" not in actions:
+        return {}
+    return {
+        "recommendation_form": bound.get("recommend")
+        or RecommendationForm(cans=access_request.cans.filter(leaders=user))
+    }
 
 
 def _screening_context(access_request, user, bound):
@@ -290,9 +369,11 @@ def _screening_context(access_request, user, bound):
             "request",
             "can",
         ),
+        # Only the outcomes this person may take now, each with what blocks it, if anything.
         "outcomes": {
-            action: _outcome_state(access_request, user, action)
+            action: state
             for action in ("approve", "deny", "escalate", "return_for_information")
+            if (state := _outcome_state(access_request, user, action)) is not None
         },
         "approve_form": bound.get("approve")
         or ApproveForm(
@@ -436,6 +517,84 @@ def escalate(request, reference):
         EscalateForm(request.POST),
         lambda form: workflow.escalate(access_request, request.user, form.cleaned_data["note"]),
         f"{access_request.reference} went to the {settings.COMMITTEE_NAME}.",
+    )
+
+
+@login_required
+@require_POST
+def vote(request, reference):
+    access_request = _visible_request(request, reference)
+    own_org = rules.belongs_to_requesting_org(request.user, access_request)
+    form = VoteForm(request.POST, access_request=access_request, recuse_only=own_org)
+    return _perform(
+        request,
+        access_request,
+        "vote",
+        form,
+        lambda form: workflow.cast_vote(
+            access_request,
+            request.user,
+            form.cleaned_data["choice"],
+            form.cleaned_data["reason"],
+            form.levels(),
+            form.cleaned_data["replaces"],
+        ),
+        "Your vote is recorded. You can change it until the chair records the decision.",
+    )
+
+
+@login_required
+@require_POST
+def decide(request, reference):
+    access_request = _visible_request(request, reference)
+    form = CommitteeDecisionForm(
+        request.POST,
+        access_request=access_request,
+        suggested_levels={},
+        catalogue=policy.catalogue(),
+    )
+
+    def record(form):
+        approving = form.cleaned_data["outcome"] == Status.APPROVED
+        return workflow.record_committee_decision(
+            access_request,
+            request.user,
+            form.cleaned_data["outcome"],
+            form.cleaned_data["reason"],
+            levels=form.levels() if approving else None,
+            conditions=form.cleaned_data["conditions"],
+            cited=[c.pk for c in form.cleaned_data["cited"]],
+            departs_reason=form.cleaned_data["departs_reason"],
+        )
+
+    return _perform(
+        request,
+        access_request,
+        "decide",
+        form,
+        record,
+        f"The committee's decision on {access_request.reference} is recorded.",
+    )
+
+
+@login_required
+@require_POST
+def recommend(request, reference):
+    access_request = _visible_request(request, reference)
+    form = RecommendationForm(request.POST, cans=access_request.cans.filter(leaders=request.user))
+    return _perform(
+        request,
+        access_request,
+        "recommend",
+        form,
+        lambda form: workflow.recommend_for_can(
+            access_request,
+            request.user,
+            form.cleaned_data["can"],
+            form.cleaned_data["position"],
+            form.cleaned_data["reason"],
+        ),
+        "The CAN's recommendation is recorded. It can be changed until the decision.",
     )
 
 

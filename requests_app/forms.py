@@ -63,7 +63,18 @@ class JoinOrganizationForm(forms.Form):
         return organization.name
 
 
-# The staff's actions on a request. Each form only parses; workflow.py decides.
+# The actions on a request. Each form only parses; workflow.py decides.
+
+
+class RequestPageForm(forms.Form):
+    """A form that shares the request page with others: its fields' ids start with its own
+    name, so no two forms' fields share an id and every label names its own field."""
+
+    id_prefix = None
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 def long_text(label, help_text="", required=True):
@@ -77,7 +88,9 @@ def long_text(label, help_text="", required=True):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(RequestPageForm):
+    id_prefix = "return"
+
     message = long_text(
         "Question for the requestor",
         "What is missing or unclear. The requestor reads this and answers it.",
@@ -118,7 +131,9 @@ def _level_fields(form, people, label, initial=None):
         )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(RequestPageForm):
+    id_prefix = "approve"
+
     conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
 
     def __init__(self, *args, access_request, unheard_cans=(), **kwargs):
@@ -144,7 +159,9 @@ class ApproveForm(forms.Form):
         }
 
 
-class DenyForm(forms.Form):
+class DenyForm(RequestPageForm):
+    id_prefix = "deny"
+
     cited = forms.ModelMultipleChoiceField(
         label="Criteria the denial rests on",
         queryset=Criterion.objects.none(),
@@ -158,7 +175,9 @@ class DenyForm(forms.Form):
         self.fields["cited"].queryset = Criterion.objects.filter(pk__in=[c.pk for c in failing])
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(RequestPageForm):
+    id_prefix = "escalate"
+
     note = long_text(
         "What is unclear", "The committee and the named CANs' leaders read this (policy 4.3)."
     )
@@ -180,9 +199,11 @@ class MessageForm(CommentForm):
     )
 
 
-class VoteForm(forms.Form):
+class VoteForm(RequestPageForm):
     """A member's vote. `replaces` is the vote the page showed as theirs, so a vote changed in
     another window meanwhile is noticed rather than overwritten."""
+
+    id_prefix = "vote"
 
     choice = forms.ChoiceField(label="Your vote", widget=forms.RadioSelect)
     reason = long_text("Reason", "Needed to deny or to recuse.", required=False)
@@ -201,7 +222,9 @@ class VoteForm(forms.Form):
         return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
 
 
-class CommitteeDecisionForm(forms.Form):
+class CommitteeDecisionForm(RequestPageForm):
+    id_prefix = "decide"
+
     outcome = forms.ChoiceField(
         label="The committee's decision",
         widget=forms.RadioSelect,
@@ -232,7 +255,9 @@ class CommitteeDecisionForm(forms.Form):
         return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
 
 
-class RecommendationForm(forms.Form):
+class RecommendationForm(RequestPageForm):
+    id_prefix = "recommend"
+
     can = forms.ModelChoiceField(label="For the CAN", queryset=CAN.objects.none(), empty_label=None)
     position = forms.ChoiceField(
         label="The CAN's recommendation",

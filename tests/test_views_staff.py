@@ -1178,7 +1178,7 @@ def test_approving_without_the_named_cans_recommendation_needs_a_written_waiver(
     url = reverse("approve", args=[request.reference])
     page = staff_client.get(request.get_absolute_url())
     waiver = f"waive_{personas.hartford.pk}"
-    label = form_posting_to(page, request, "approve").find("label", for_=f"id_{waiver}")
+    label = form_posting_to(page, request, "approve").find("label", for_=f"approve_{waiver}")
 
     without = staff_client.post(url, {f"level_{person.pk}": VIEW, "conditions": "Yearly review."})
 

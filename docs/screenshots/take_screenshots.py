@@ -3,9 +3,11 @@
     make run                                         # in one terminal
     .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL]
 
-BASE_URL defaults to http://127.0.0.1:8000. Signs in as the demo CCEH staff member and saves
-queue.png (the review queue) and screening.png (the demo request that is in screening), full
-page at 1280 pixels wide, next to this script. Uses the Debian Chromium, as the browser tests do.
+BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide, next to this
+script: as the demo CCEH staff member, queue.png (the review queue) and screening.png (the demo
+request that is in screening); as the demo committee member, docket.png (the docket) and
+vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
+can.png (the requests naming their CAN). Uses the Debian Chromium, as the browser tests do.
 """
 
 import sys
@@ -19,44 +21,79 @@ from tests.browser import launch
 
 HERE = Path(__file__).parent
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-EMAIL, PASSWORD = "staff@demo.test", "hmis-demo-2026"
+STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@demo.test"
+PASSWORD = "hmis-demo-2026"  # noqa: S105 -- the demo data's published password
 
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000
 
 
-def sign_in(page):
+def sign_in(page, email):
     page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def save(page, name, note=""):
+    page.screenshot(path=HERE / name, full_page=True)
+    print(f"Saved {HERE / name}{f' ({note})' if note else ''}")
+
+
+def open_row(page, cell, text):
+    """Follow the reference link of the first row whose `cell` reads `text`; its reference."""
+    row = page.locator("main table tbody tr").filter(has=page.locator(cell, has_text=text))
+    link = row.first.get_by_role("link")
+    reference = link.inner_text()
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(reference)
+    return reference
+
+
+def staff_pages(page):
+    page.goto("/queue/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+    save(page, "queue.png")
+
+    # The demo request in screening, found by its Status column.
+    reference = open_row(page, "td.status", "In screening")
+    save(page, "screening.png", reference)
+
+
+def member_pages(page):
+    page.goto("/docket/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Docket")
+    save(page, "docket.png")
+
+    # The demo request with the committee, not voted on yet: the vote form shows.
+    reference = open_row(page, "td.my-vote", "Not voted yet")
+    expect(page.get_by_role("button", name="Cast my vote")).to_be_visible()
+    save(page, "vote.png", reference)
+
+
+def can_leader_pages(page):
+    page.goto("/can/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Requests naming")
+    save(page, "can.png")
 
 
 def take_screenshots(base_url):
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            context = browser.new_context(base_url=base_url, viewport=VIEWPORT)
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            sign_in(page)
-
-            page.goto("/queue/")
-            expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
-            page.screenshot(path=HERE / "queue.png", full_page=True)
-            print(f"Saved {HERE / 'queue.png'}")
-
-            # The demo request in screening, found by its Status column.
-            row = page.locator("main table tbody tr").filter(
-                has=page.locator("td.status", has_text="In screening")
-            )
-            link = row.first.get_by_role("link")
-            reference = link.inner_text()
-            link.click()
-            expect(page.get_by_role("heading", level=1)).to_have_text(reference)
-            page.screenshot(path=HERE / "screening.png", full_page=True)
-            print(f"Saved {HERE / 'screening.png'} ({reference})")
+            # A context per person, so no one's session carries over to the next.
+            for email, pages in (
+                (STAFF, staff_pages),
+                (MEMBER, member_pages),
+                (CAN_LEADER, can_leader_pages),
+            ):
+                context = browser.new_context(base_url=base_url, viewport=VIEWPORT)
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                sign_in(page, email)
+                pages(page)
+                context.close()
         finally:
             browser.close()
 

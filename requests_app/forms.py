@@ -216,10 +216,11 @@ class VoteForm(RequestPageForm):
         if recuse_only:
             choices = [(Vote.Choice.RECUSE, Vote.Choice.RECUSE.label)]
         self.fields["choice"].choices = choices
-        _level_fields(self, self.people, "Level you recommend for {name}, if you approve")
+        if not recuse_only:
+            _level_fields(self, self.people, "Level you recommend for {name}, if you approve")
 
     def levels(self):
-        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+        return {p.pk: self.cleaned_data.get(f"level_{p.pk}") for p in self.people}
 
 
 class CommitteeDecisionForm(RequestPageForm):

@@ -208,7 +208,7 @@ def suggested_levels(request):
     """For the chair: each named person's level as the approving votes recommend it, the most
     often recommended; on a tie, the lower level."""
     counts = {}
-    for vote in current_votes(request).filter(choice="approve"):
+    for vote in current_votes(request).filter(choice="approve", voter__in=committee_members()):
         for person_id, level in vote.recommended_levels.items():
             counts.setdefault(int(person_id), Counter())[level] += 1
     return {

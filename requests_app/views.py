@@ -293,7 +293,10 @@ def _committee_context(access_request, user, actions, bound):
     if access_request.voting_opened_at is None:
         return {}
     count = policy.tally(access_request)
-    current = list(policy.current_votes(access_request))
+    # The votes that count: current members' (the tally ignores those who left).
+    current = list(
+        policy.current_votes(access_request).filter(voter__in=policy.committee_members())
+    )
     mine = next((v for v in current if v.voter_id == user.pk), None)
     sees_votes = mine is not None or rules.is_committee_chair(user) or rules.is_cceh_staff(user)
     own_org = rules.belongs_to_requesting_org(user, access_request)

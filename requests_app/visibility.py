@@ -64,11 +64,15 @@ def comments_visible_to(user):
 
 
 def events_visible_to(user):
+    """Internal history to those inside, the requestor's part to the requestor; a vote's event
+    only to those who may see that request's votes."""
     if not _active(user):
         return Event.objects.none()
     return Event.objects.filter(
         Q(request__in=requests_seen_internally_by(user))
         | Q(visible_to_requestor=True, request__in=requests_visible_to(user))
+    ).exclude(
+        Q(kind=Event.Kind.VOTED) & ~Q(request__in=votes_visible_to(user).values("request_id"))
     )
 
 

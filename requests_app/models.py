@@ -1,8 +1,11 @@
 """Data, the workflow's transitions and their guards. Everything that follows an action (events,
 notifications, PDFs) lives in workflow.py; who may do what lives in rules.py."""
 
+import os
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -391,9 +394,26 @@ class NamedPerson(models.Model):
         super().save(*args, **kwargs)
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files outside every web root, in PRIVATE_FILES_ROOT, served only by a view that checks
+    who asks. The setting is read when a file is stored or opened, not at import."""
+
+    @property
+    def base_location(self):
+        return str(settings.PRIVATE_FILES_ROOT)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def private_storage():
+    return PrivateStorage()
+
+
 class Attachment(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    file = models.FileField(upload_to="attachments/%Y/%m/", storage=private_storage)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

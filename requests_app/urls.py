@@ -24,6 +24,7 @@ urlpatterns = [
         name="membership_decline",
     ),
     path("r/<str:reference>/", views.request_detail, name="request_detail"),
+    path("r/<str:reference>/files/<int:pk>", views.attachment, name="attachment"),
     path("r/<str:reference>/take", views.take_request, name="take_request"),
     path("r/<str:reference>/return", views.return_request, name="return_request"),
     path("r/<str:reference>/assess/<int:criterion_id>", views.assess, name="assess"),

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Prefetch
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -36,6 +36,7 @@ from .forms import (
 from .models import (
     AccessRequest,
     Assessment,
+    Attachment,
     CANRecommendation,
     Comment,
     Membership,
@@ -100,6 +101,12 @@ def home(request):
 
 def _listed(queryset):
     return queryset.select_related("organization", "assignee").prefetch_related("cans", "people")
+
+
+def _with_attachments(queryset):
+    return queryset.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by"))
+    )
 
 
 @login_required
@@ -238,7 +245,23 @@ def can_requests(request):
 
 
 def _visible_request(request, reference):
-    return get_object_or_404(_listed(requests_visible_to(request.user)), reference=reference)
+    return get_object_or_404(
+        _with_attachments(_listed(requests_visible_to(request.user))), reference=reference
+    )
+
+
+@login_required
+@require_GET
+def attachment(request, reference, pk):
+    """A file of a request, to whoever may see the request, always as a download."""
+    access_request = _visible_request(request, reference)
+    attached = get_object_or_404(access_request.attachments, pk=pk)
+    return FileResponse(
+        attached.file.open("rb"),
+        as_attachment=True,
+        filename=attached.original_name,
+        content_type=attached.content_type,
+    )
 
 
 @login_required

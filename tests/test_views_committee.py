@@ -1384,8 +1384,8 @@ def busy_vetting(journey, personas, voters, comments):
 
 
 DOCKET_QUERIES = 9
-CASE_PAGE_QUERIES = 49
-CHAIR_CASE_PAGE_QUERIES = 59
+CASE_PAGE_QUERIES = 50
+CHAIR_CASE_PAGE_QUERIES = 60
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

@@ -1587,7 +1587,7 @@ def busy(request, authors, comments=1):
 
 
 QUEUE_QUERIES = 10
-REQUEST_PAGE_QUERIES = 49
+REQUEST_PAGE_QUERIES = 50
 EXPORT_QUERIES = 6
 
 

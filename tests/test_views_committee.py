@@ -1303,9 +1303,9 @@ def busy_vetting(journey, personas, voters, comments):
     return request
 
 
-DOCKET_QUERIES = 9
-CASE_PAGE_QUERIES = 50
-CHAIR_CASE_PAGE_QUERIES = 60
+DOCKET_QUERIES = 8
+CASE_PAGE_QUERIES = 38
+CHAIR_CASE_PAGE_QUERIES = 46
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

@@ -146,6 +146,12 @@ def working_days_between(start, end):
     return days
 
 
+def days_in_status(request, today=None):
+    """Calendar days since the request entered its status, in Connecticut's dates."""
+    today = today or timezone.localdate()
+    return (today - timezone.localtime(request.status_changed_at).date()).days
+
+
 def waiting_too_long(request, today=None):
     """Past the staff threshold (STAFF_WAITING_THRESHOLD_WORKING_DAYS) in its current status."""
     today = today or timezone.localdate()

@@ -183,7 +183,7 @@ def queue_export(request):
                 r.get_status_display(),
                 r.assignee.name if r.assignee else "",
                 f"{timezone.localtime(r.status_changed_at):%Y-%m-%d}",
-                (today - timezone.localtime(r.status_changed_at).date()).days,
+                policy.days_in_status(r, today),
                 "yes" if policy.waiting_too_long(r, today) else "no",
             ]
 

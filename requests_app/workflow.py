@@ -20,7 +20,9 @@ from .models import (
     Decision,
     Event,
     Grant,
+    Membership,
     Notification,
+    User,
     Vote,
 )
 from .rules import belongs_to_requesting_org, unmet_requirements
@@ -174,28 +176,20 @@ def _notify(event, kind, recipients, actor):
 
 
 def _staff():
-    from .models import User
-
     return User.objects.filter(is_cceh_staff=True, is_active=True)
 
 
 def _requestors(request):
-    from .models import Membership, User
-
     return User.objects.filter(
         memberships__organization=request.organization, memberships__state=Membership.State.ACTIVE
     )
 
 
 def _can_leaders(request):
-    from .models import User
-
     return User.objects.filter(led_cans__in=request.cans.all()).distinct()
 
 
 def _chairs():
-    from .models import User
-
     return User.objects.filter(is_committee_chair=True, is_active=True)
 
 

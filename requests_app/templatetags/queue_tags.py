@@ -1,5 +1,7 @@
 from django import template
 
+from requests_app import policy
+
 register = template.Library()
 
 
@@ -23,7 +25,5 @@ def sort_state(context, field):
 
 
 @register.filter
-def days_since(moment):
-    from django.utils import timezone
-
-    return (timezone.localdate() - timezone.localtime(moment).date()).days
+def days_in_status(request):
+    return policy.days_in_status(request)

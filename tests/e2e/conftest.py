@@ -3,6 +3,7 @@ reaches against WCAG 2.0 and 2.1, levels A and AA."""
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,10 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test, so no cookie or session leaks between tests. Relative
-    URLs resolve against the live server."""
+@contextmanager
+def new_page(browser, live_server):
+    """A page in a fresh browser context, so no cookie or session leaks between people or
+    tests. Relative URLs resolve against the live server."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -66,8 +67,16 @@ def page(browser, live_server):
             else None
         ),
     )
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with new_page(browser, live_server) as page:
+        yield page
 
 
 def _describe(violation):

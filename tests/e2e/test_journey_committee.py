@@ -16,7 +16,7 @@ from requests_app.choices import AccessLevel, Status
 from requests_app.models import CANRecommendation, Comment, Decision, Grant, Vote
 from tests.factories import UserFactory
 
-from .conftest import TIMEOUT_MS, assert_accessible, assert_no_csp_violations, login, visit
+from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
 
 pytestmark = pytest.mark.journey_committee
 
@@ -32,24 +32,10 @@ VOTE_HEADING = f"The {settings.COMMITTEE_NAME}'s vote"
 @contextmanager
 def signed_in(browser, live_server, user):
     """A fresh browser context (no cookie shared with anyone else's) with `user` signed in
-    through the real form; Content-Security-Policy breaches collected as the `page` fixture does."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    try:
+    through the real form."""
+    with new_page(browser, live_server) as page:
         login(page, live_server, user)
         yield page
-    finally:
-        context.close()
 
 
 def assert_unique_ids(page):

@@ -164,6 +164,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools log every step of every PDF at INFO; only their problems matter.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # The product's own settings.
@@ -172,3 +178,5 @@ COMMITTEE_NAME = env("COMMITTEE_NAME", default="HMIS Steering Committee sub-comm
 COMMITTEE_QUORUM_SHARE = env("COMMITTEE_QUORUM_SHARE", default="1/2")
 COMMITTEE_VOTING_DAYS = env.int("COMMITTEE_VOTING_DAYS", default=14)
 STAFF_WAITING_THRESHOLD_WORKING_DAYS = env.int("STAFF_WAITING_THRESHOLD_WORKING_DAYS", default=10)
+# How long granted access lasts before it is renewed; the MOU states it.
+GRANT_TERM_MONTHS = env.int("GRANT_TERM_MONTHS", default=12)

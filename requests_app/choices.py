@@ -22,6 +22,25 @@ Status.OPEN = frozenset({Status.SUBMITTED, Status.SCREENING, Status.RETURNED, St
 Status.WITHDRAWABLE = Status.OPEN
 # Everything staff can see: a draft belongs to its organization alone.
 Status.AFTER_SUBMISSION = frozenset(Status) - {Status.DRAFT}
+# The requestor may change the answers: while writing, and when staff ask for more.
+Status.EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
+
+# What the requesting organization can expect next, in words ("My requests", the request page).
+# `{committee}` is the committee's display name, a setting.
+Status.NEXT_FOR_REQUESTOR = {
+    Status.DRAFT: "Finish the application and submit it. Nobody outside your organization "
+    "sees it until then.",
+    Status.SUBMITTED: "CCEH staff will take it up for screening against the policy's criteria.",
+    Status.SCREENING: "CCEH staff are checking it against the policy's criteria. They will "
+    "decide, ask you a question, or send it to the {committee}.",
+    Status.RETURNED: "CCEH staff asked you a question. Answer it, change your answers if "
+    "needed, and resubmit.",
+    Status.VETTING: "The {committee} is voting on it. CCEH staff will write when it is decided.",
+    Status.APPROVED: "Access is granted. The MOU states each person's access level.",
+    Status.DENIED: "Access was refused. The decision below gives the reasons and the "
+    "criteria it rests on.",
+    Status.WITHDRAWN: "Nothing more: your organization withdrew it.",
+}
 
 
 class AccessLevel(models.TextChoices):

@@ -245,26 +245,61 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     program = models.CharField("program or department", max_length=200, blank=True)
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(max_length=254, blank=True)
-    contact_phone = models.CharField(max_length=40, blank=True)
-    statewide = models.BooleanField(default=False, help_text="1.5, 4.2")
+    contact_phone = models.CharField("contact phone", max_length=40, blank=True)
+    statewide = models.BooleanField("statewide scope", default=False, help_text="1.5, 4.2")
     cans = models.ManyToManyField(CAN, blank=True, related_name="requests", verbose_name="CANs")
-    purpose = models.TextField(max_length=4000, blank=True, help_text="3.1")
-    contribution = models.TextField(max_length=4000, blank=True, help_text="3.2, 1.8")
-    existing_reporting_gap = models.TextField(max_length=4000, blank=True, help_text="1.1")
-    need_type = models.CharField(
-        max_length=10, choices=NeedType.choices, blank=True, help_text="1.2, 2.1"
+    purpose = models.TextField("purpose", max_length=4000, blank=True, help_text="3.1")
+    contribution = models.TextField(
+        "contribution to ending homelessness", max_length=4000, blank=True, help_text="3.2, 1.8"
     )
-    usage_frequency = models.CharField(max_length=200, blank=True, help_text="1.2")
-    funding_relation = models.TextField(max_length=4000, blank=True, help_text="1.3")
-    homeless_relationship = models.TextField(max_length=4000, blank=True, help_text="1.4")
-    is_researcher = models.BooleanField(null=True, blank=True, db_index=True, help_text="1.9")
-    aggregated_data_sufficient = models.BooleanField(null=True, blank=True, help_text="1.9")
-    identified_data_justification = models.TextField(max_length=4000, blank=True, help_text="1.9")
-    had_prior_access = models.BooleanField(null=True, blank=True, help_text="1.10")
-    prior_access_details = models.TextField(max_length=2000, blank=True, help_text="1.10")
-    prior_access_revoked = models.BooleanField(null=True, blank=True, help_text="1.10")
-    attests_training = models.BooleanField(default=False, help_text="1.7")
-    attests_accuracy = models.BooleanField(default=False)
+    existing_reporting_gap = models.TextField(
+        "why existing reporting does not serve", max_length=4000, blank=True, help_text="1.1"
+    )
+    need_type = models.CharField(
+        "ongoing or one-time need",
+        max_length=10,
+        choices=NeedType.choices,
+        blank=True,
+        help_text="1.2, 2.1",
+    )
+    usage_frequency = models.CharField(
+        "how often the data will be used", max_length=200, blank=True, help_text="1.2"
+    )
+    funding_relation = models.TextField(
+        "funding requirement or provider", max_length=4000, blank=True, help_text="1.3"
+    )
+    homeless_relationship = models.TextField(
+        "working relationship with people experiencing homelessness",
+        max_length=4000,
+        blank=True,
+        help_text="1.4",
+    )
+    is_researcher = models.BooleanField(
+        "researcher", null=True, blank=True, db_index=True, help_text="1.9"
+    )
+    aggregated_data_sufficient = models.BooleanField(
+        "aggregated data would serve", null=True, blank=True, help_text="1.9"
+    )
+    identified_data_justification = models.TextField(
+        "why identified data is needed", max_length=4000, blank=True, help_text="1.9"
+    )
+    had_prior_access = models.BooleanField(
+        "earlier HMIS access", null=True, blank=True, help_text="1.10"
+    )
+    prior_access_details = models.TextField(
+        "details of earlier access", max_length=2000, blank=True, help_text="1.10"
+    )
+    prior_access_revoked = models.BooleanField(
+        "earlier access revoked", null=True, blank=True, help_text="1.10"
+    )
+    attests_training = models.BooleanField("training attestation", default=False, help_text="1.7")
+    attests_accuracy = models.BooleanField("accuracy attestation", default=False)
+
+    # Where the application was last saved, so a person coming back resumes there.
+    last_step = models.CharField(max_length=20, blank=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # Set by the workflow.
     escalation_note = models.TextField(blank=True)
@@ -623,6 +658,7 @@ class Event(AppendOnlyModel):
         ASSESSED = "assessed", "Criterion assessed"
         VOTED = "voted", "Vote cast"
         CAN_RECOMMENDED = "can_recommended", "CAN recommendation recorded"
+        ANSWERS_CHANGED = "answers_changed", "Answers changed"
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -650,6 +686,8 @@ class Event(AppendOnlyModel):
         if self.kind == self.Kind.CAN_RECOMMENDED:
             position = CANRecommendation.Position(data["position"]).label.lower()
             return f"{data['can']}: {position}"
+        if self.kind == self.Kind.ANSWERS_CHANGED:
+            return f"Answers changed: {'; '.join(data['changed'])}"
         if self.kind in (self.Kind.DENIED, self.Kind.COMMITTEE_DECIDED) and data.get("cited"):
             return f"{self.get_kind_display()}, citing {', '.join(data['cited'])}"
         return self.get_kind_display()

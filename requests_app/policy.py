@@ -37,50 +37,106 @@ def _models():
     return models
 
 
-@condition
-def answers_complete(request):
-    """submit: every required answer and attestation is given (3.x, 1.x)."""
-    missing = []
+# The application's sections (DESIGN section 3), in the order the form asks them.
+SECTIONS = ("organization", "people", "scope", "eligibility", "research", "attestations")
+
+
+def missing_answers(request):
+    """What submit still needs, as (section, what) pairs, so the review page can send the
+    person straight to the step that asks it."""
     org = request.organization
     required = [
-        (org.name, "the organization's legal name"),
-        (org.kind, "the organization's type"),
-        (org.address, "the organization's address"),
-        (request.program, "the program or department (3.3)"),
-        (request.contact_name, "a contact name (3.3)"),
-        (request.contact_email, "a contact e-mail address (3.3)"),
-        (request.purpose, "the purpose of the request (3.1)"),
-        (request.contribution, "how access contributes to ending homelessness (3.2, 1.8)"),
-        (request.existing_reporting_gap, "why existing reporting does not meet the need (1.1)"),
-        (request.need_type, "whether the need is ongoing or one-time (1.2)"),
-        (request.usage_frequency, "how often the data will be used (1.2)"),
-        (request.funding_relation, "the funding requirement or provider it relates to (1.3)"),
+        ("organization", org.name, "the organization's legal name"),
+        ("organization", org.kind, "the organization's type"),
+        ("organization", org.address, "the organization's address"),
+        ("people", request.program, "the program or department (3.3)"),
+        ("people", request.contact_name, "a contact name (3.3)"),
+        ("people", request.contact_email, "a contact e-mail address (3.3)"),
+        ("scope", request.purpose, "the purpose of the request (3.1)"),
+        ("scope", request.contribution, "how access contributes to ending homelessness (3.2, 1.8)"),
         (
+            "scope",
+            request.existing_reporting_gap,
+            "why existing reporting does not meet the need (1.1)",
+        ),
+        ("eligibility", request.need_type, "whether the need is ongoing or one-time (1.2)"),
+        ("eligibility", request.usage_frequency, "how often the data will be used (1.2)"),
+        (
+            "eligibility",
+            request.funding_relation,
+            "the funding requirement or provider it relates to (1.3)",
+        ),
+        (
+            "eligibility",
             request.homeless_relationship,
             "the working relationship with people experiencing homelessness (1.4)",
         ),
     ]
-    missing += [label for value, label in required if not value]
+    missing = [(section, label) for section, value, label in required if not value]
     if not request.people.exists():
-        missing.append("at least one named person who will use HMIS (3.3)")
+        missing.append(("people", "at least one named person who will use HMIS (3.3)"))
     if not request.statewide and not request.cans.exists():
-        missing.append("the scope: statewide, or at least one CAN (1.5)")
+        missing.append(("scope", "the scope: statewide, or at least one CAN (1.5)"))
+    if request.had_prior_access is None:
+        missing.append(("eligibility", "whether the organization had HMIS access before (1.10)"))
+    elif request.had_prior_access and request.prior_access_revoked is None:
+        missing.append(("eligibility", "whether that earlier access was ever revoked (1.10)"))
     if request.is_researcher is None:
-        missing.append("whether the requestor is a researcher (1.9)")
+        missing.append(("research", "whether the requestor is a researcher (1.9)"))
     elif request.is_researcher:
         if request.aggregated_data_sufficient is None:
-            missing.append("whether aggregated, de-identified data would serve (1.9)")
+            missing.append(("research", "whether aggregated, de-identified data would serve (1.9)"))
         elif not request.aggregated_data_sufficient and not request.identified_data_justification:
-            missing.append("why identified data is needed (1.9)")
-    if request.had_prior_access is None:
-        missing.append("whether the organization had HMIS access before (1.10)")
-    elif request.had_prior_access and request.prior_access_revoked is None:
-        missing.append("whether that earlier access was ever revoked (1.10)")
+            missing.append(("research", "why identified data is needed (1.9)"))
     if not request.attests_training:
-        missing.append("the attestation that every named person will complete HMIS training (1.7)")
+        missing.append(
+            (
+                "attestations",
+                "the attestation that every named person will complete HMIS training (1.7)",
+            )
+        )
     if not request.attests_accuracy:
-        missing.append("the attestation that the answers are accurate")
-    return [f"Missing: {item}." for item in missing]
+        missing.append(("attestations", "the attestation that the answers are accurate"))
+    return missing
+
+
+@condition
+def answers_complete(request):
+    """submit: every required answer and attestation is given (3.x, 1.x)."""
+    return [f"Missing: {label}." for _section, label in missing_answers(request)]
+
+
+def points_to_raise(request):
+    """What a requestor should know before submitting, without being stopped: the answers
+    that the policy counts against a request or that need more care (2.1, 1.9, 1.10)."""
+    points = []
+    if request.need_type == request.NeedType.ONE_TIME:
+        points.append(
+            (
+                "eligibility",
+                "You said the need is one-time only. The policy grants HMIS access for ongoing "
+                "needs; a one-time need is a reason to deny access (2.1). A custom data pull or "
+                "report from CCEH may serve you better.",
+            )
+        )
+    if request.is_researcher and request.aggregated_data_sufficient is False:
+        points.append(
+            (
+                "research",
+                "You asked for identified data for research. The policy expects researchers to "
+                "use aggregated, de-identified data unless identified data is truly needed "
+                "(1.9): your reason and any IRB approval will be read closely.",
+            )
+        )
+    if request.prior_access_revoked:
+        points.append(
+            (
+                "eligibility",
+                "You said earlier HMIS access was revoked. Staff weigh this under good standing "
+                "(1.10); say what has changed since, in the details.",
+            )
+        )
+    return points
 
 
 def current_assessments(request):

@@ -114,6 +114,10 @@ ACTION_REQUIREMENTS = {
     ],
     "add_internal_comment": [during(Status.AFTER_SUBMISSION, "submitted"), INTERNAL_PARTY],
     "add_requestor_message": [during(Status.AFTER_SUBMISSION, "submitted"), REQUESTOR_OR_STAFF],
+    # The answers and files: while writing, and again when staff return it with a question.
+    "edit_application": [during(Status.EDITABLE, "open for changes"), ORG_MEMBER],
+    # A submitted request is withdrawn instead, so staff keep its history.
+    "delete_draft": [during({Status.DRAFT}, "a draft"), ORG_MEMBER],
 }
 
 for _name, _requirements in ACTION_REQUIREMENTS.items():

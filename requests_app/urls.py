@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_application
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,7 +23,18 @@ urlpatterns = [
         views.membership_decline,
         name="membership_decline",
     ),
+    path("requests/new", views_application.request_new, name="request_new"),
     path("r/<str:reference>/", views.request_detail, name="request_detail"),
+    path(
+        "r/<str:reference>/apply/<slug:step>",
+        views_application.application_step,
+        name="application_step",
+    ),
+    path("r/<str:reference>/submit", views_application.application_submit, name="submit"),
+    path("r/<str:reference>/resubmit", views_application.application_resubmit, name="resubmit"),
+    path("r/<str:reference>/withdraw", views_application.application_withdraw, name="withdraw"),
+    path("r/<str:reference>/delete", views_application.draft_delete, name="draft_delete"),
+    path("r/<str:reference>/draft-mou.pdf", views_application.mou_draft, name="mou_draft"),
     path("r/<str:reference>/files/<int:pk>", views.attachment, name="attachment"),
     path("r/<str:reference>/take", views.take_request, name="take_request"),
     path("r/<str:reference>/return", views.return_request, name="return_request"),

@@ -12,11 +12,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import policy, rules, workflow
+from .application_forms import STEP_BY_SLUG, STEPS
 from .choices import Status
 from .filters import QueueFilter
 from .forms import (
@@ -39,7 +41,9 @@ from .models import (
     Attachment,
     CANRecommendation,
     Comment,
+    Event,
     Membership,
+    Organization,
     Vote,
     latest_per,
 )
@@ -111,14 +115,23 @@ def _with_attachments(queryset):
 
 @login_required
 def my_requests(request):
-    organizations = active_organization_ids(request.user)
     if not Membership.objects.filter(user=request.user).exists():
         return redirect("organization")
-    own = requests_visible_to(request.user).filter(organization_id__in=organizations)
+    organizations = Organization.objects.filter(pk__in=active_organization_ids(request.user))
+    own = requests_visible_to(request.user).filter(organization__in=organizations)
+    rows = []
+    for r in own.select_related("organization").order_by("-updated_at"):
+        next_step = Status.NEXT_FOR_REQUESTOR[r.status].format(committee=settings.COMMITTEE_NAME)
+        editable = r.status in Status.EDITABLE
+        rows.append((r, next_step, resume_url(r) if editable else None))
     return render(
         request,
         "requests_app/requestor/my_requests.html",
-        {"requests": _listed(own).order_by("-updated_at")},
+        {
+            "rows": rows,
+            "organizations": [o.name for o in organizations],
+            "can_start": bool(organizations),
+        },
     )
 
 
@@ -288,12 +301,16 @@ def _request_page(request, access_request, bound=None, status=200):
     comments = list(
         comments_visible_to(user).filter(request=access_request).select_related("author")
     )
+    own = rules.belongs_to_requesting_org(user, access_request)
     context = {
         "access_request": access_request,
         "seen": version(access_request),
         "internal": internal,
+        "own": own,
         "actions": set(workflow.available_actions(access_request, user)),
-        "events": events_visible_to(user).filter(request=access_request).select_related("actor"),
+        "events": list(
+            events_visible_to(user).filter(request=access_request).select_related("actor")
+        ),
         "internal_comments": [c for c in comments if c.visibility == Comment.Visibility.INTERNAL],
         "messages_with_requestor": [
             c for c in comments if c.visibility == Comment.Visibility.REQUESTOR
@@ -303,11 +320,32 @@ def _request_page(request, access_request, bound=None, status=200):
         # Why the posted action was refused, at the top: its form's panel may be gone by now.
         "refusals": [error for form in bound.values() for error in form.non_field_errors()],
     }
+    if own:
+        context.update(_requestor_context(access_request, context["events"]))
     if internal:
         context.update(_screening_context(access_request, user, bound))
         context.update(_committee_context(access_request, user, context["actions"], bound))
         context.update(_can_context(access_request, user, context["actions"], bound))
     return render(request, "requests_app/requests/detail.html", context, status=status)
+
+
+def _requestor_context(access_request, events):
+    """What the requesting organization is told: what comes next and, when the request is back
+    with them, staff's question."""
+    returned = [e for e in events if e.kind == Event.Kind.RETURNED]
+    return {
+        "next_step": Status.NEXT_FOR_REQUESTOR[access_request.status].format(
+            committee=settings.COMMITTEE_NAME
+        ),
+        "question": returned[-1] if access_request.status == Status.RETURNED and returned else None,
+        "resume_url": resume_url(access_request),
+    }
+
+
+def resume_url(access_request):
+    """Where a person coming back to a draft or a returned request picks it up."""
+    step = access_request.last_step if access_request.last_step in STEP_BY_SLUG else STEPS[0].slug
+    return reverse("application_step", args=[access_request.reference, step])
 
 
 def _committee_context(access_request, user, actions, bound):

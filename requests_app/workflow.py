@@ -14,6 +14,7 @@ from .choices import AccessLevel, Status
 from .models import (
     AccessRequest,
     Assessment,
+    Attachment,
     CANRecommendation,
     Comment,
     Criterion,
@@ -21,12 +22,14 @@ from .models import (
     Event,
     Grant,
     Membership,
+    NamedPerson,
     Notification,
+    Organization,
     User,
     Vote,
 )
 from .rules import belongs_to_requesting_org, unmet_requirements
-from .visibility import requests_visible_to
+from .visibility import active_organization_ids, requests_visible_to
 
 TRANSITIONS = (
     "submit",
@@ -45,6 +48,8 @@ OTHER_ACTIONS = (
     "recommend_for_can",
     "add_internal_comment",
     "add_requestor_message",
+    "edit_application",
+    "delete_draft",
 )
 ACTIONS = TRANSITIONS + OTHER_ACTIONS
 
@@ -634,3 +639,192 @@ def add_comment(request, user, body, visibility=Comment.Visibility.INTERNAL):
     body = _text(body)
     _require(action, (not body, "Write something before posting."))
     return Comment.objects.create(request=locked, author=user, body=body, visibility=visibility)
+
+
+# The application, while its organization writes it, and again when staff return it.
+
+ATTACHMENTS_PER_REQUEST = 20
+ORGANIZATION_FIELDS = ("kind", "address", "website", "funded_for_homeless_services")
+PERSON_FIELDS = ("name", "title", "email", "requested_level")
+
+
+@transaction.atomic
+def start_request(organization, user):
+    """A new draft for `organization`, begun by one of its active members."""
+    if not active_organization_ids(user).filter(organization_id=organization.pk).exists():
+        raise ActionRefused(
+            "start_request", ["Only active members of an organization start its requests."]
+        )
+    # The person starting it is the likeliest contact; they can change it.
+    return AccessRequest.objects.create(
+        organization=organization,
+        created_by=user,
+        contact_name=user.name,
+        contact_email=user.email,
+        last_step=policy.SECTIONS[0],
+        last_edited_by=user,
+    )
+
+
+def edit_version(request):
+    """What an application page records of the answers it showed: any save changes it."""
+    return request.updated_at.isoformat()
+
+
+def _label(model, name):
+    return str(model._meta.get_field(name).verbose_name).capitalize()
+
+
+def _shown(value):
+    return list(value) if isinstance(value, (set, frozenset, list, tuple)) else value
+
+
+@transaction.atomic
+def save_answers(request, user, step, answers=None, *, organization=None, people=None, seen=None):
+    """Save one step of the application. `answers` are the request's own fields (with "cans"
+    as CAN objects), `organization` the organization's details, `people` the named people as
+    dicts (an "id" for someone already named, "delete" to remove them). `seen` is the
+    edit_version the page showed: a colleague's save since then is not overwritten unseen."""
+    locked = _lock(request, user, "edit_application")
+    if seen is not None and seen != edit_version(locked) and locked.last_edited_by_id != user.pk:
+        who = locked.last_edited_by.name if locked.last_edited_by else "Someone else"
+        raise Conflict(
+            "edit_application",
+            [
+                f"{who} saved changes to this application at "
+                f"{timezone.localtime(locked.updated_at):%-I:%M %p} while you had this page "
+                "open. What you typed is below and is not saved yet: check it against their "
+                "changes on the review page, then save again."
+            ],
+        )
+    changed = []
+    answers = dict(answers or {})
+    cans = answers.pop("cans", None)
+    for name, value in answers.items():
+        if getattr(locked, name) != value:
+            setattr(locked, name, value)
+            changed.append(_label(AccessRequest, name))
+    if cans is not None and {c.pk for c in cans} != set(locked.cans.values_list("pk", flat=True)):
+        locked.cans.set(cans)
+        changed.append("CANs")
+    if organization:
+        org = locked.organization
+        edits = {k: v for k, v in organization.items() if k in ORGANIZATION_FIELDS}
+        differ = [k for k, v in edits.items() if getattr(org, k) != v]
+        if differ:
+            for name in differ:
+                setattr(org, name, edits[name])
+            org.save(update_fields=differ)
+            changed += [f"Organization's {_label(Organization, name).lower()}" for name in differ]
+    if people is not None:
+        changed += _save_people(locked, people)
+    locked.last_step = step
+    locked.last_edited_by = user
+    locked.save()
+    if changed and locked.status != Status.DRAFT:
+        # Staff read what changed since they returned it.
+        _event(locked, user, Event.Kind.ANSWERS_CHANGED, data={"changed": changed}, public=True)
+    return locked
+
+
+def _save_people(locked, people):
+    """Apply the named people from a form; what changed, in words."""
+    changed = []
+    named = {p.pk: p for p in locked.people.all()}
+    # Removals first, so a person removed and named again in one save is not a duplicate.
+    for row in people:
+        person = named.get(row.get("id"))
+        if person is not None and row.get("delete"):
+            person.delete()
+            changed.append(f"Removed {person.name}")
+    for row in people:
+        if row.get("delete"):
+            continue
+        values = {k: row.get(k, "") for k in PERSON_FIELDS}
+        person = named.get(row.get("id"))
+        if person is None:
+            NamedPerson.objects.create(request=locked, **values)
+            changed.append(f"Added {values['name']}")
+        elif any(
+            getattr(person, k) != (v.lower() if k == "email" else v) for k, v in values.items()
+        ):
+            for k, v in values.items():
+                setattr(person, k, v)
+            person.save()
+            changed.append(f"Changed {person.name}")
+    return changed
+
+
+@transaction.atomic
+def attach_file(request, user, upload, content_type, description=""):
+    """Store a file that forms.AttachmentForm has checked by its content."""
+    locked = _lock(request, user, "edit_application")
+    _require(
+        "edit_application",
+        (
+            locked.attachments.count() >= ATTACHMENTS_PER_REQUEST,
+            f"A request holds at most {ATTACHMENTS_PER_REQUEST} files: remove one first.",
+        ),
+    )
+    attached = Attachment(
+        request=locked,
+        original_name=upload.name,
+        content_type=content_type,
+        size=upload.size,
+        description=_text(description),
+        uploaded_by=user,
+    )
+    attached.file.save(upload.name, upload, save=False)
+    try:
+        attached.save()
+        locked.last_edited_by = user
+        locked.save()
+        if locked.status != Status.DRAFT:
+            _event(
+                locked,
+                user,
+                Event.Kind.ANSWERS_CHANGED,
+                data={"changed": [f"Attached {attached.original_name}"]},
+                public=True,
+            )
+    except BaseException:
+        # Django has no on-rollback hook: a file whose row was never written goes at once.
+        attached.file.storage.delete(attached.file.name)
+        raise
+    return attached
+
+
+@transaction.atomic
+def remove_attachment(request, user, attachment_id):
+    locked = _lock(request, user, "edit_application")
+    attached = locked.attachments.filter(pk=attachment_id).first()
+    _require("edit_application", (attached is None, "That file is not attached to this request."))
+    storage, name = attached.file.storage, attached.file.name
+    attached.delete()
+    # Removed from disk only once the row is gone for good.
+    transaction.on_commit(lambda: storage.delete(name))
+    locked.last_edited_by = user
+    locked.save()
+    if locked.status != Status.DRAFT:
+        _event(
+            locked,
+            user,
+            Event.Kind.ANSWERS_CHANGED,
+            data={"changed": [f"Removed {attached.original_name}"]},
+            public=True,
+        )
+
+
+@transaction.atomic
+def delete_draft(request, user):
+    """A draft nobody outside the organization has seen is deleted, files and all."""
+    locked = _lock(request, user, "delete_draft")
+    files = [(a.file.storage, a.file.name) for a in locked.attachments.all()]
+    locked.attachments.all().delete()
+    locked.people.all().delete()
+    locked.cans.clear()
+    reference = locked.reference
+    locked.delete()
+    for storage, name in files:
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+    return reference

@@ -1,0 +1,374 @@
+"""The requestor's pages: start an application, fill it in step by step, review and submit,
+answer a return, withdraw, delete a draft, download the draft MOU. Thin function views, as in
+views.py: parse a form, call one workflow action, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import mou, policy, workflow
+from .application_forms import (
+    STEP_BY_SLUG,
+    STEPS,
+    AttachmentForm,
+    ResubmitForm,
+    StartForm,
+    WithdrawForm,
+    people_formset,
+    step_form,
+)
+from .choices import Status
+from .models import Event, Organization
+from .views import _visible_request, resume_url, version
+from .visibility import active_organization_ids
+
+
+def _step_url(access_request, slug):
+    return reverse("application_step", args=[access_request.reference, slug])
+
+
+@login_required
+def request_new(request):
+    organizations = Organization.objects.filter(pk__in=active_organization_ids(request.user))
+    if not organizations:
+        messages.info(
+            request,
+            "Set up your organization, or join it, before you start a request: the request is "
+            "made in its name.",
+        )
+        return redirect("organization")
+    form = StartForm(request.POST or None, organizations=organizations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            access_request = workflow.start_request(form.cleaned_data["organization"], request.user)
+        except workflow.ActionRefused as refused:
+            for problem in refused.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(
+                request,
+                f"Your application {access_request.reference} is started. Every step is saved "
+                "as you go; you can stop and come back at any time.",
+            )
+            return redirect(resume_url(access_request))
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "requests_app/application/start.html",
+        {"form": form, "steps": STEPS},
+        status=status,
+    )
+
+
+def _latest_question(access_request):
+    """Staff's question, when the request is back with the requestor."""
+    if access_request.status != Status.RETURNED:
+        return None
+    return access_request.events.filter(kind=Event.Kind.RETURNED).order_by("pk").last()
+
+
+def _progress(access_request, current):
+    """The steps with what each still misses, for the step indicator."""
+    missing = {}
+    for section, label in policy.missing_answers(access_request):
+        missing.setdefault(section, []).append(label)
+    return [
+        {
+            "step": step,
+            "number": number,
+            "current": step.slug == current,
+            "missing": missing.get(step.slug, []),
+            "url": _step_url(access_request, step.slug),
+        }
+        for number, step in enumerate(STEPS, start=1)
+    ]
+
+
+def _error_summary(*forms):
+    """Every error on the page, each linked to its field, for the summary at the top."""
+    summary = []
+    for form in forms:
+        if form is None:
+            continue
+        members = form.forms if hasattr(form, "forms") else [form]
+        if hasattr(form, "non_form_errors"):
+            summary += [("", error) for error in form.non_form_errors()]
+        for member in members:
+            for name, errors in member.errors.items():
+                field = member[name] if name != "__all__" else None
+                anchor = f"#{field.id_for_label}" if field is not None else ""
+                label = f"{field.label}: " if field is not None else ""
+                if hasattr(form, "forms"):
+                    label = f"Person {members.index(member) + 1}, {label}"
+                summary += [(anchor, f"{label}{error}") for error in errors]
+    return summary
+
+
+def _step_page(request, access_request, step, form, people=None, files=None, status=200):
+    refusals = workflow.refusals(access_request, request.user, "edit_application")
+    context = {
+        "access_request": access_request,
+        "step": step,
+        "number": STEPS.index(step) + 1,
+        "total": len(STEPS),
+        "progress": _progress(access_request, step.slug),
+        "previous": STEPS[STEPS.index(step) - 1] if STEPS.index(step) else None,
+        "form": form,
+        "people": people,
+        "files": files,
+        "errors": _error_summary(form, people, files),
+        "question": _latest_question(access_request),
+        "edit_seen": workflow.edit_version(access_request),
+        "refusals": refusals,
+    }
+    return render(request, "requests_app/application/step.html", context, status=status)
+
+
+def _files_form(access_request, data=None, files=None):
+    return AttachmentForm(data, files, attachments=list(access_request.attachments.all()))
+
+
+@login_required
+def application_step(request, reference, step):
+    access_request = _visible_request(request, reference)
+    if step not in STEP_BY_SLUG:
+        return redirect(resume_url(access_request))
+    step = STEP_BY_SLUG[step]
+    if step.slug == "review":
+        return application_review(request, access_request)
+    if workflow.refusals(access_request, request.user, "edit_application"):
+        messages.info(
+            request,
+            f"{access_request.reference} is {access_request.get_status_display().lower()}: its "
+            "answers can no longer be changed here.",
+        )
+        return redirect(access_request)
+    if request.method != "POST":
+        return _step_page(
+            request,
+            access_request,
+            step,
+            step_form(step, access_request),
+            people=people_formset(access_request, add="add" in request.GET)
+            if step.slug == "people"
+            else None,
+            files=_files_form(access_request) if step.slug == "research" else None,
+        )
+    return _save_step(request, access_request, step)
+
+
+def _save_step(request, access_request, step):
+    form = step_form(step, access_request, request.POST)
+    people = people_formset(access_request, request.POST) if step.slug == "people" else None
+    files = (
+        _files_form(access_request, request.POST, request.FILES)
+        if step.slug == "research"
+        else None
+    )
+    valid = [f.is_valid() for f in (form, people, files) if f is not None]
+    if all(valid):
+        try:
+            _save(request, access_request, step, form, people, files)
+        except workflow.ActionRefused as refused:
+            for problem in refused.problems:
+                form.add_error(None, problem)
+            # The page now shows the newest answers' version: saving again means "I checked".
+            access_request.refresh_from_db()
+        else:
+            return _after_save(request, access_request, step)
+    return _step_page(request, access_request, step, form, people, files, status=400)
+
+
+@transaction.atomic
+def _save(request, access_request, step, form, people, files):
+    """The step's answers and its files together, or nothing."""
+    user, seen = request.user, request.POST.get("edit_seen")
+    workflow.save_answers(
+        access_request,
+        user,
+        step.slug,
+        form.answers(),
+        organization=form.organization() if hasattr(form, "organization") else None,
+        people=people.people() if people is not None else None,
+        seen=seen,
+    )
+    if files is not None:
+        for pk in files.cleaned_data.get("remove", []):
+            workflow.remove_attachment(access_request, user, int(pk))
+        upload = files.cleaned_data.get("file")
+        if upload:
+            workflow.attach_file(
+                access_request, user, upload, files.content_type, files.cleaned_data["description"]
+            )
+
+
+def _after_save(request, access_request, step):
+    go = request.POST.get("go", "next")
+    index = STEPS.index(step)
+    if go == "add_person":
+        return redirect(f"{_step_url(access_request, step.slug)}?add=1#people-heading")
+    if go == "stay":
+        messages.success(request, "Saved.")
+        return redirect(_step_url(access_request, step.slug))
+    if go == "later":
+        messages.success(
+            request,
+            f"{access_request.reference} is saved. Pick it up from My requests whenever you "
+            "are ready; your colleagues in the organization can work on it too.",
+        )
+        return redirect("my_requests")
+    if go == "back" and index:
+        return redirect(_step_url(access_request, STEPS[index - 1].slug))
+    return redirect(_step_url(access_request, STEPS[index + 1].slug))
+
+
+def application_review(request, access_request, resubmit_form=None, refusals=None, status=200):
+    """Every answer and the attestations, what is still missing with a link to its step, and
+    what the policy counts against the request, before the person submits."""
+    missing = [
+        (label, _step_url(access_request, section))
+        for section, label in policy.missing_answers(access_request)
+    ]
+    points = [
+        (text, _step_url(access_request, section))
+        for section, text in policy.points_to_raise(access_request)
+    ]
+    actions = set(workflow.available_actions(access_request, request.user))
+    context = {
+        "access_request": access_request,
+        "step": STEP_BY_SLUG["review"],
+        "number": len(STEPS),
+        "total": len(STEPS),
+        "progress": _progress(access_request, "review"),
+        "previous": STEPS[-2],
+        "missing": missing,
+        "points": points,
+        "actions": actions,
+        "can_edit": "edit_application" in actions,
+        "question": _latest_question(access_request),
+        "resubmit_form": resubmit_form or ResubmitForm(),
+        "refusals": refusals or [],
+        "seen": version(access_request),
+    }
+    return render(request, "requests_app/application/review.html", context, status=status)
+
+
+def _refused_at_review(request, access_request, problems, resubmit_form=None):
+    return application_review(
+        request, access_request, resubmit_form=resubmit_form, refusals=problems, status=400
+    )
+
+
+def _stale(request, access_request):
+    seen = request.POST.get("seen")
+    return seen is not None and seen != version(access_request)
+
+
+@login_required
+@require_POST
+def application_submit(request, reference):
+    access_request = _visible_request(request, reference)
+    if _stale(request, access_request):
+        return _refused_at_review(
+            request, access_request, [workflow.changed_meanwhile(access_request)]
+        )
+    try:
+        workflow.submit(access_request, request.user)
+    except workflow.ActionRefused as refused:
+        return _refused_at_review(request, access_request, refused.problems)
+    messages.success(
+        request,
+        f"{access_request.reference} is submitted. CCEH staff will take it up; you will see "
+        "each step here.",
+    )
+    return redirect(access_request)
+
+
+@login_required
+@require_POST
+def application_resubmit(request, reference):
+    access_request = _visible_request(request, reference)
+    form = ResubmitForm(request.POST)
+    if _stale(request, access_request):
+        form.is_valid()
+        return _refused_at_review(
+            request, access_request, [workflow.changed_meanwhile(access_request)], form
+        )
+    if not form.is_valid():
+        return _refused_at_review(request, access_request, [], form)
+    try:
+        workflow.resubmit(access_request, request.user, form.cleaned_data["response"])
+    except workflow.ActionRefused as refused:
+        return _refused_at_review(request, access_request, refused.problems, form)
+    messages.success(
+        request, f"{access_request.reference} is back with CCEH staff, with your answer."
+    )
+    return redirect(access_request)
+
+
+def _confirm_page(request, access_request, template, form, problems=(), status=200):
+    return render(
+        request,
+        f"requests_app/application/{template}",
+        {
+            "access_request": access_request,
+            "form": form,
+            "refusals": list(problems),
+            "seen": version(access_request),
+        },
+        status=status,
+    )
+
+
+@login_required
+def application_withdraw(request, reference):
+    """Withdrawing asks first: it cannot be undone."""
+    access_request = _visible_request(request, reference)
+    form = WithdrawForm(request.POST or None)
+    problems = workflow.refusals(access_request, request.user, "withdraw")
+    if request.method == "POST":
+        if _stale(request, access_request):
+            problems = [workflow.changed_meanwhile(access_request)]
+        elif form.is_valid():
+            try:
+                workflow.withdraw(access_request, request.user, form.cleaned_data["reason"])
+            except workflow.ActionRefused as refused:
+                problems = refused.problems
+            else:
+                messages.success(request, f"{access_request.reference} is withdrawn.")
+                return redirect(access_request)
+        return _confirm_page(request, access_request, "withdraw.html", form, problems, 400)
+    return _confirm_page(request, access_request, "withdraw.html", form, problems)
+
+
+@login_required
+def draft_delete(request, reference):
+    access_request = _visible_request(request, reference)
+    problems = workflow.refusals(access_request, request.user, "delete_draft")
+    if request.method == "POST":
+        try:
+            gone = workflow.delete_draft(access_request, request.user)
+        except workflow.ActionRefused as refused:
+            return _confirm_page(
+                request, access_request, "delete.html", None, refused.problems, 400
+            )
+        messages.success(request, f"The draft {gone} is deleted.")
+        return redirect("my_requests")
+    return _confirm_page(request, access_request, "delete.html", None, problems)
+
+
+@login_required
+def mou_draft(request, reference):
+    """The application as a draft MOU (policy 4.1), rendered now: it changes with every save."""
+    access_request = _visible_request(request, reference)
+    response = HttpResponse(
+        mou.render_pdf(access_request, draft=True), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{access_request.reference}-draft-mou.pdf"'
+    )
+    return response

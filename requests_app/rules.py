@@ -30,20 +30,36 @@ def is_administrator(user):
     return user.is_authenticated and user.is_active and user.is_superuser
 
 
+def _remembered(request, key, user, compute):
+    """A per-person answer kept on the request object for as long as it lives (one page or one
+    action): a page asks it of every action it offers, and each ask would be a query."""
+    memo = request.__dict__.setdefault("_rules_memo", {})
+    if (key, user.pk) not in memo:
+        memo[key, user.pk] = compute()
+    return memo[key, user.pk]
+
+
 @rules.predicate
 def belongs_to_requesting_org(user, request):
     if not (user.is_authenticated and user.is_active):
         return False
     from .visibility import active_organization_ids
 
-    return active_organization_ids(user).filter(organization_id=request.organization_id).exists()
+    return _remembered(
+        request,
+        "member",
+        user,
+        lambda: (
+            active_organization_ids(user).filter(organization_id=request.organization_id).exists()
+        ),
+    )
 
 
 @rules.predicate
 def leads_a_named_can(user, request):
     if not (user.is_authenticated and user.is_active):
         return False
-    return request.cans.filter(leaders=user).exists()
+    return _remembered(request, "leader", user, lambda: request.cans.filter(leaders=user).exists())
 
 
 is_independent = ~belongs_to_requesting_org

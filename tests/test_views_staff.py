@@ -1507,7 +1507,8 @@ def busy(request, authors, comments=1):
 
 
 QUEUE_QUERIES = 10
-REQUEST_PAGE_QUERIES = 50
+# 50 until the rules remembered, per page, whether the person belongs to the organization.
+REQUEST_PAGE_QUERIES = 36
 EXPORT_QUERIES = 6
 
 

@@ -300,6 +300,9 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     last_edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # {user id: when they last saved}, so a save from a page read before a colleague's save is
+    # caught even if its author saved something else in between.
+    saved_by = models.JSONField(default=dict, blank=True, editable=False)
 
     # Set by the workflow.
     escalation_note = models.TextField(blank=True)

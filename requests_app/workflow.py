@@ -24,7 +24,6 @@ from .models import (
     Membership,
     NamedPerson,
     Notification,
-    Organization,
     User,
     Vote,
 )
@@ -644,7 +643,13 @@ def add_comment(request, user, body, visibility=Comment.Visibility.INTERNAL):
 # The application, while its organization writes it, and again when staff return it.
 
 ATTACHMENTS_PER_REQUEST = 20
-ORGANIZATION_FIELDS = ("kind", "address", "website", "funded_for_homeless_services")
+ORGANIZATION_LABELS = {
+    "kind": "Organization's type",
+    "address": "Organization's address",
+    "website": "Organization's website",
+    "funded_for_homeless_services": "Whether the organization is funded for homeless services",
+}
+ORGANIZATION_FIELDS = tuple(ORGANIZATION_LABELS)
 PERSON_FIELDS = ("name", "title", "email", "requested_level")
 
 
@@ -671,6 +676,37 @@ def edit_version(request):
     return request.updated_at.isoformat()
 
 
+def _check_no_colleague_saved_since(locked, user, seen):
+    try:
+        read_at = datetime.datetime.fromisoformat(seen)
+    except (TypeError, ValueError):
+        raise ActionRefused("edit_application", ["Reload the page and try again."]) from None
+    later = sorted(
+        (datetime.datetime.fromisoformat(at), int(pk))
+        for pk, at in locked.saved_by.items()
+        if int(pk) != user.pk and datetime.datetime.fromisoformat(at) > read_at
+    )
+    if later:
+        at, pk = later[-1]
+        who = User.objects.filter(pk=pk).values_list("name", flat=True).first() or "Someone"
+        raise Conflict(
+            "edit_application",
+            [
+                f"{who} saved changes to this application at "
+                f"{timezone.localtime(at):%-I:%M %p} while you had this page open. What you "
+                "typed is below and is not saved yet: check it against their changes on the "
+                "review page, then save again."
+            ],
+        )
+
+
+def _touch(locked, user):
+    """Record who saved the application and when, then save it."""
+    locked.last_edited_by = user
+    locked.saved_by = {**locked.saved_by, str(user.pk): timezone.now().isoformat()}
+    locked.save()
+
+
 def _label(model, name):
     return str(model._meta.get_field(name).verbose_name).capitalize()
 
@@ -686,17 +722,8 @@ def save_answers(request, user, step, answers=None, *, organization=None, people
     dicts (an "id" for someone already named, "delete" to remove them). `seen` is the
     edit_version the page showed: a colleague's save since then is not overwritten unseen."""
     locked = _lock(request, user, "edit_application")
-    if seen is not None and seen != edit_version(locked) and locked.last_edited_by_id != user.pk:
-        who = locked.last_edited_by.name if locked.last_edited_by else "Someone else"
-        raise Conflict(
-            "edit_application",
-            [
-                f"{who} saved changes to this application at "
-                f"{timezone.localtime(locked.updated_at):%-I:%M %p} while you had this page "
-                "open. What you typed is below and is not saved yet: check it against their "
-                "changes on the review page, then save again."
-            ],
-        )
+    if seen is not None:
+        _check_no_colleague_saved_since(locked, user, seen)
     changed = []
     answers = dict(answers or {})
     cans = answers.pop("cans", None)
@@ -715,12 +742,11 @@ def save_answers(request, user, step, answers=None, *, organization=None, people
             for name in differ:
                 setattr(org, name, edits[name])
             org.save(update_fields=differ)
-            changed += [f"Organization's {_label(Organization, name).lower()}" for name in differ]
+            changed += [ORGANIZATION_LABELS[name] for name in differ]
     if people is not None:
         changed += _save_people(locked, people)
     locked.last_step = step
-    locked.last_edited_by = user
-    locked.save()
+    _touch(locked, user)
     if changed and locked.status != Status.DRAFT:
         # Staff read what changed since they returned it.
         _event(locked, user, Event.Kind.ANSWERS_CHANGED, data={"changed": changed}, public=True)
@@ -777,14 +803,13 @@ def attach_file(request, user, upload, content_type, description=""):
     attached.file.save(upload.name, upload, save=False)
     try:
         attached.save()
-        locked.last_edited_by = user
-        locked.save()
+        _touch(locked, user)
         if locked.status != Status.DRAFT:
             _event(
                 locked,
                 user,
                 Event.Kind.ANSWERS_CHANGED,
-                data={"changed": [f"Attached {attached.original_name}"]},
+                data={"changed": [f"Attached the file {attached.original_name}"]},
                 public=True,
             )
     except BaseException:
@@ -803,14 +828,13 @@ def remove_attachment(request, user, attachment_id):
     attached.delete()
     # Removed from disk only once the row is gone for good.
     transaction.on_commit(lambda: storage.delete(name))
-    locked.last_edited_by = user
-    locked.save()
+    _touch(locked, user)
     if locked.status != Status.DRAFT:
         _event(
             locked,
             user,
             Event.Kind.ANSWERS_CHANGED,
-            data={"changed": [f"Removed {attached.original_name}"]},
+            data={"changed": [f"Removed the file {attached.original_name}"]},
             public=True,
         )
 

@@ -22,12 +22,14 @@ from requests_app.choices import AccessLevel, Status
 from requests_app.models import (
     AccessRequest,
     Assessment,
+    Attachment,
     CANRecommendation,
     Comment,
     Criterion,
     Decision,
     Event,
     Grant,
+    NamedPerson,
     Notification,
     Vote,
 )
@@ -112,6 +114,19 @@ EXPECTED = {
         Status.DENIED: {"riley", "sam"},
         Status.WITHDRAWN: {"riley", "sam"},
     },
+    # The answers and files are the requesting organization's to write: a draft belongs to it
+    # alone (nobody else even sees it), and when staff return a request with a question, the
+    # requestor changes the answers before resubmitting. Staff never edit them, and nobody
+    # edits a request that is with staff or decided.
+    "edit_application": {
+        Status.DRAFT: {"riley"},
+        Status.RETURNED: {"riley"},
+    },
+    # Only a draft is deleted, by its organization: a submitted request is withdrawn instead,
+    # so staff keep its history.
+    "delete_draft": {
+        Status.DRAFT: {"riley"},
+    },
 }
 
 # Where each transition leads (DESIGN section 4); the committee's decision here is approval.
@@ -136,9 +151,23 @@ RECORDED_AS = {
     "add_requestor_message": Comment,
 }
 
+# The application's own actions leave no row of their own behind. What each allowed cell changes,
+# in rows (table: difference), beside what the test checks of the request itself: an edit of a
+# returned request appends an event that tells staff what changed; an edit of a draft nobody
+# else has seen appends nothing; deleting a draft removes it and the one person the journey's
+# draft names.
+CHANGES = {
+    ("edit_application", Status.DRAFT): {},
+    ("edit_application", Status.RETURNED): {"Event": +1},
+    ("delete_draft", Status.DRAFT): {"AccessRequest": -1, "NamedPerson": -1},
+}
+UPDATED_PURPOSE = "Updated purpose."
+
 # Every table an action writes to: a refused action leaves all of them as they were.
 WRITTEN_TABLES = (
     AccessRequest,
+    NamedPerson,
+    Attachment,
     Event,
     Comment,
     Vote,
@@ -236,6 +265,10 @@ def _perform(stage, action, request, user):
         return workflow.add_comment(
             request, user, "Any news?", visibility=Comment.Visibility.REQUESTOR
         )
+    if action == "edit_application":
+        return workflow.save_answers(request, user, "scope", {"purpose": UPDATED_PURPOSE})
+    if action == "delete_draft":
+        return workflow.delete_draft(request, user)
     raise AssertionError(f"No way to perform {action}: add it to _perform.")
 
 
@@ -261,6 +294,20 @@ def test_the_expected_table_covers_every_workflow_action_and_only_known_personas
         persona for by_status in EXPECTED.values() for who in by_status.values() for persona in who
     }
     assert named - set(PERSONA_NAMES) == set()
+
+
+def test_every_allowed_cell_has_a_known_outcome():
+    # A transition's cell is checked against its target status, a recording action's against
+    # its new row, and the application's own actions against CHANGES: none may be left out.
+    assert set(TARGET) == set(workflow.TRANSITIONS)
+    assert set(TARGET) | set(RECORDED_AS) | {action for action, _status in CHANGES} == set(
+        workflow.ACTIONS
+    )
+    assert set(CHANGES) == {
+        (action, status)
+        for action in set(workflow.ACTIONS) - set(TARGET) - set(RECORDED_AS)
+        for status in EXPECTED[action]
+    }
 
 
 def test_the_stage_holds_a_request_in_every_status(stage):
@@ -294,14 +341,32 @@ def test_persona_may_take_action_in_status_only_as_the_design_says(
         return
 
     result = _perform(stage, action, request, user)
-    stored = AccessRequest.objects.get(pk=request.pk).status
     if action in TARGET:
+        stored = AccessRequest.objects.get(pk=request.pk).status
         assert (result.status, stored) == (TARGET[action], TARGET[action])
-    else:
+    elif action in RECORDED_AS:
         model = RECORDED_AS[action]
         assert type(result) is model
-        assert stored == status
+        assert AccessRequest.objects.get(pk=request.pk).status == status
         assert model.objects.count() == before[model.__name__] + 1
+    else:
+        change = CHANGES[(action, status)]
+        assert _row_counts() == {name: n + change.get(name, 0) for name, n in before.items()}
+        if action == "delete_draft":
+            assert result == request.reference
+            assert not AccessRequest.objects.filter(pk=request.pk).exists()
+        else:
+            stored = AccessRequest.objects.get(pk=request.pk)
+            assert (result.pk, stored.status, stored.purpose, stored.last_edited_by) == (
+                request.pk,
+                status,
+                UPDATED_PURPOSE,
+                user,
+            )
+            changed = Event.objects.filter(request=request, kind=Event.Kind.ANSWERS_CHANGED)
+            assert list(changed.values_list("actor", "data", "visible_to_requestor")) == (
+                [(user.pk, {"changed": ["Purpose"]}, True)] if change else []
+            )
 
 
 # Conflicts of interest (DESIGN section 2): nobody decides on, or votes on, a request from

@@ -7,9 +7,12 @@ BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide
 script: as the demo CCEH staff member, queue.png (the review queue) and screening.png (the demo
 request that is in screening); as the demo committee member, docket.png (the docket) and
 vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
-can.png (the requests naming their CAN). Uses the Debian Chromium, as the browser tests do.
+can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
+the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width.
+Uses the Debian Chromium, as the browser tests do.
 """
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,9 +25,12 @@ from tests.browser import launch
 HERE = Path(__file__).parent
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@demo.test"
+REQUESTOR = "requestor@demo.test"
 PASSWORD = "hmis-demo-2026"  # noqa: S105 -- the demo data's published password
 
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+STEPS = ["organization", "people", "scope", "eligibility", "research", "attestations", "review"]
 TIMEOUT_MS = 10_000
 
 
@@ -33,7 +39,8 @@ def sign_in(page, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # On a phone the menu is collapsed, so the page's address says the sign-in went through.
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def save(page, name, note=""):
@@ -44,7 +51,7 @@ def save(page, name, note=""):
 def open_row(page, cell, text):
     """Follow the reference link of the first row whose `cell` reads `text`; its reference."""
     row = page.locator("main table tbody tr").filter(has=page.locator(cell, has_text=text))
-    link = row.first.get_by_role("link")
+    link = row.first.get_by_role("link").first
     reference = link.inner_text()
     link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(reference)
@@ -78,6 +85,20 @@ def can_leader_pages(page):
     save(page, "can.png")
 
 
+def requestor_pages(page, width):
+    page.goto("/requests/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My requests")
+    save(page, f"my-requests-{width}.png")
+    # The demo draft, by its Status column; its steps in order.
+    reference = open_row(page, "td.status", "Draft")
+    for number, step in enumerate(STEPS, start=1):
+        page.goto(f"/r/{reference}/apply/{step}")
+        expect(page.get_by_role("navigation", name="Application steps")).to_contain_text(
+            f"Step {number} of {len(STEPS)}"
+        )
+        save(page, f"apply-{number}-{step}-{width}.png", reference)
+
+
 def take_screenshots(base_url):
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -93,6 +114,13 @@ def take_screenshots(base_url):
                 page = context.new_page()
                 sign_in(page, email)
                 pages(page)
+                context.close()
+            for width, viewport in (("desktop", VIEWPORT), ("phone", PHONE)):
+                context = browser.new_context(base_url=base_url, viewport=viewport)
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                sign_in(page, REQUESTOR)
+                requestor_pages(page, width)
                 context.close()
         finally:
             browser.close()

@@ -129,7 +129,10 @@ class BasePeopleFormSet(forms.BaseFormSet):
             return
         seen = {}
         for form in self.forms:
-            if not form.has_changed() or self._should_delete_form(form):
+            # A saved person left as they were still holds their e-mail; only empty new rows
+            # and removed people are left out.
+            blank = not form.has_changed() and not form.cleaned_data.get("id")
+            if blank or self._should_delete_form(form):
                 continue
             email = form.cleaned_data.get("email", "").lower()
             if email in seen:

@@ -88,6 +88,12 @@ def _progress(access_request, current):
     ]
 
 
+def _field_id(field):
+    """The id a link to `field` should target: a group of radios or checkboxes has none of its
+    own, so its first option's."""
+    return field.id_for_label or field.subwidgets[0].id_for_label
+
+
 def _error_summary(*forms):
     """Every error on the page, each linked to its field, for the summary at the top."""
     summary = []
@@ -100,7 +106,7 @@ def _error_summary(*forms):
         for member in members:
             for name, errors in member.errors.items():
                 field = member[name] if name != "__all__" else None
-                anchor = f"#{field.id_for_label}" if field is not None else ""
+                anchor = f"#{_field_id(field)}" if field is not None else ""
                 label = f"{field.label}: " if field is not None else ""
                 if hasattr(form, "forms"):
                     label = f"Person {members.index(member) + 1}, {label}"

@@ -83,6 +83,11 @@ def _refusals_of_one_who_sees(request, user, action, check_conditions=True):
     if action in TRANSITIONS:
         method = getattr(request, action)
         if not can_proceed(method, check_conditions=False):
+            if action == "withdraw" and request.status == Status.DRAFT:
+                return [
+                    "This request is a draft that nobody outside the organization has seen: "
+                    "delete it instead."
+                ]
             problems.append(
                 f"This request is {request.get_status_display().lower()}, "
                 f"so it cannot be {ACTION_PAST[action]} now."

@@ -180,3 +180,5 @@ COMMITTEE_VOTING_DAYS = env.int("COMMITTEE_VOTING_DAYS", default=14)
 STAFF_WAITING_THRESHOLD_WORKING_DAYS = env.int("STAFF_WAITING_THRESHOLD_WORKING_DAYS", default=10)
 # How long granted access lasts before it is renewed; the MOU states it.
 GRANT_TERM_MONTHS = env.int("GRANT_TERM_MONTHS", default=12)
+# Days before the end of the term from which the organization can start a renewal.
+GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)

@@ -51,3 +51,22 @@ class AccessLevel(models.TextChoices):
 
 # Higher rank, more access: a grant may be lower than what was asked, never higher.
 AccessLevel.RANK = {AccessLevel.REPORTING: 1, AccessLevel.VIEW: 2, AccessLevel.FULL: 3}
+
+
+class AgreementStatus(models.TextChoices):
+    """The life of an approval's MOU and the access it grants (DESIGN section 4, after approval)."""
+
+    ISSUED = "issued", "Issued: waiting for the organization's signature"
+    SIGNED = "signed", "Signed by the organization: waiting for CCEH's countersignature"
+    EXECUTED = "executed", "Executed: waiting for training and activation"
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+# Before CCEH countersigns, the MOU can still be corrected (and is then signed again).
+AgreementStatus.AMENDABLE = frozenset({AgreementStatus.ISSUED, AgreementStatus.SIGNED})
+AgreementStatus.ENDED = frozenset({AgreementStatus.EXPIRED, AgreementStatus.REVOKED})
+AgreementStatus.LIVE = frozenset(AgreementStatus) - AgreementStatus.ENDED
+# Training is recorded, and people activated, once the MOU is signed by both parties.
+AgreementStatus.EXECUTED_OR_ACTIVE = frozenset({AgreementStatus.EXECUTED, AgreementStatus.ACTIVE})

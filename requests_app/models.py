@@ -13,8 +13,8 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import policy
-from .choices import AccessLevel, Status
-from .rules import may
+from .choices import AccessLevel, AgreementStatus, Status
+from .rules import may, may_on_request
 
 
 class UserManager(BaseUserManager):
@@ -662,10 +662,23 @@ class Event(AppendOnlyModel):
         VOTED = "voted", "Vote cast"
         CAN_RECOMMENDED = "can_recommended", "CAN recommendation recorded"
         ANSWERS_CHANGED = "answers_changed", "Answers changed"
+        MOU_ISSUED = "mou_issued", "MOU issued"
+        MOU_AMENDED = "mou_amended", "MOU corrected"
+        MOU_SIGNED = "mou_signed", "MOU signed by the organization"
+        MOU_COUNTERSIGNED = "mou_countersigned", "MOU countersigned by CCEH"
+        TRAINING_RECORDED = "training_recorded", "HMIS training recorded"
+        ACCESS_ACTIVATED = "access_activated", "Access activated"
+        ACCESS_PROVISIONED = "access_provisioned", "HMIS accounts given"
+        ACCESS_EXPIRED = "access_expired", "Access expired"
+        ACCESS_REVOKED = "access_revoked", "Access revoked"
+        RENEWAL_STARTED = "renewal_started", "Renewal started"
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for what the system does on its own, such as an expiry at the end of the term.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     note = models.TextField(blank=True)
@@ -691,6 +704,15 @@ class Event(AppendOnlyModel):
             return f"{data['can']}: {position}"
         if self.kind == self.Kind.ANSWERS_CHANGED:
             return f"Answers changed: {'; '.join(data['changed'])}"
+        if data.get("people") and self.kind in (
+            self.Kind.TRAINING_RECORDED,
+            self.Kind.ACCESS_ACTIVATED,
+            self.Kind.ACCESS_PROVISIONED,
+            self.Kind.ACCESS_REVOKED,
+        ):
+            return f"{self.get_kind_display()}: {', '.join(data['people'])}"
+        if self.kind == self.Kind.RENEWAL_STARTED:
+            return f"Renewal started: {data['renewal']}"
         if self.kind in (self.Kind.DENIED, self.Kind.COMMITTEE_DECIDED) and data.get("cited"):
             return f"{self.get_kind_display()}, citing {', '.join(data['cited'])}"
         return self.get_kind_display()
@@ -729,3 +751,188 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient}"
+
+
+class Agreement(ConcurrentTransitionMixin, models.Model):
+    """An approval's MOU and the access it grants, from issue to expiry or revocation. The
+    status changes only through its transitions; workflow.py does what follows each."""
+
+    request = models.OneToOneField(
+        AccessRequest, on_delete=models.PROTECT, related_name="agreement"
+    )
+    status = FSMField(
+        default=AgreementStatus.ISSUED,
+        choices=AgreementStatus.choices,
+        protected=True,
+        db_index=True,
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # The last day of access; set when access starts (GRANT_TERM_MONTHS).
+    ends_on = models.DateField(null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"MOU {self.request.reference}: {self.get_status_display()}"
+
+    def current_mou(self):
+        return self.mous.order_by("-version").first()
+
+    @transition(
+        status,
+        source=AgreementStatus.ISSUED,
+        target=AgreementStatus.SIGNED,
+        permission=may_on_request("sign_mou"),
+    )
+    def sign(self):
+        pass
+
+    @transition(
+        status,
+        source=AgreementStatus.SIGNED,
+        target=AgreementStatus.EXECUTED,
+        permission=may_on_request("countersign_mou"),
+    )
+    def countersign(self):
+        self.executed_at = timezone.now()
+
+    @transition(
+        status,
+        source=list(AgreementStatus.AMENDABLE),
+        target=AgreementStatus.ISSUED,
+        permission=may_on_request("amend_mou"),
+    )
+    def amend(self):
+        pass
+
+    @transition(
+        status,
+        source=AgreementStatus.EXECUTED,
+        target=AgreementStatus.ACTIVE,
+        permission=may_on_request("activate_access"),
+    )
+    def activate(self, ends_on):
+        self.activated_at = timezone.now()
+        self.ends_on = ends_on
+
+    @transition(status, source=AgreementStatus.ACTIVE, target=AgreementStatus.EXPIRED)
+    def expire(self):
+        self.ended_at = timezone.now()
+
+    @transition(
+        status,
+        source=list(AgreementStatus.LIVE),
+        target=AgreementStatus.REVOKED,
+        permission=may_on_request("revoke_access"),
+    )
+    def revoke(self):
+        self.ended_at = timezone.now()
+
+
+def mou_path(instance, filename):
+    # The version and hash in the name: a stored MOU is never overwritten.
+    return (
+        f"mou/{instance.agreement.request.reference}/v{instance.version}-{instance.sha256[:12]}.pdf"
+    )
+
+
+class MOUVersion(AppendOnlyModel):
+    """One rendered MOU, stored once with its SHA-256. A change makes a new version."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued after the decision"
+        AMENDED = "amended", "Corrected by CCEH staff"
+        SIGNED = "signed", "Signed by the organization"
+        EXECUTED = "executed", "Executed: signed by both parties"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="mous")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(max_length=4000, blank=True)
+    file = models.FileField(upload_to=mou_path, storage=private_storage, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "version"], name="one_mou_per_version")
+        ]
+
+    def __str__(self):
+        return f"{self.agreement.request.reference} v{self.version}"
+
+
+class Signature(AppendOnlyModel):
+    class Party(models.TextChoices):
+        ORGANIZATION = "organization", "For the organization"
+        CCEH = "cceh", "For CCEH"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="signatures")
+    # The version the signer read and signed.
+    mou = models.ForeignKey(MOUVersion, on_delete=models.PROTECT, related_name="+")
+    party = models.CharField(max_length=15, choices=Party.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    full_name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150)
+    statement = models.TextField(max_length=1000)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.full_name}, {self.get_party_display().lower()}"
+
+
+class Training(AppendOnlyModel):
+    """A named person's completed HMIS training (1.7), as CCEH staff recorded it."""
+
+    person = models.ForeignKey(NamedPerson, on_delete=models.PROTECT, related_name="trainings")
+    completed_on = models.DateField()
+    course = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.person.name}: {self.course} on {self.completed_on}"
+
+
+class PersonAccess(models.Model):
+    """Where one named person's access stands. The history is in the request's events."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="people")
+    person = models.OneToOneField(NamedPerson, on_delete=models.PROTECT, related_name="access")
+    activated_at = models.DateTimeField(null=True, blank=True)
+    provisioned_at = models.DateTimeField(null=True, blank=True)
+    provisioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["person_id"]
+        verbose_name_plural = "people's access"
+
+    def __str__(self):
+        return f"{self.person.name}: {self.state_label()}"
+
+    def state_label(self):
+        if self.revoked_at:
+            return "Revoked"
+        if self.provisioned_at:
+            return "Account given"
+        if self.activated_at:
+            return "Active: waiting for an HMIS account"
+        return "Not active yet"

@@ -1,5 +1,6 @@
 """The MOU as a PDF (policy 4.1, 1.6). Before a decision it is the application itself, marked
-DRAFT; the final MOU uses the same template with the decision's grants."""
+DRAFT; after an approval, the same template states the access granted to each person, how it
+was decided, and the signatures given so far."""
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -7,29 +8,60 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from .choices import AccessLevel
+from .choices import AccessLevel, Status
 
 # Everything the PDF needs is in the HTML and the system's fonts; it never fetches a URL.
 _OFFLINE = URLFetcher(allowed_protocols={"data"})
 
 
-def context(access_request, *, draft):
-    people = list(access_request.people.all())
+def _final(access_request):
+    """What the final MOU adds: each person's granted level beside the one asked, the decision
+    and the signatures."""
+    from .models import Signature
+    from .workflow import current_levels
+
+    decision = access_request.decision
+    granted = current_levels(access_request)
+    agreement = getattr(access_request, "agreement", None)
+    signatures = (
+        {s.party: s for s in Signature.objects.filter(agreement=agreement).order_by("pk")}
+        if agreement
+        else {}
+    )
     return {
+        "decision": decision,
+        "granted": {pk: AccessLevel(level) for pk, level in granted.items()},
+        "organization_signature": signatures.get(Signature.Party.ORGANIZATION),
+        "cceh_signature": signatures.get(Signature.Party.CCEH),
+        "agreement": agreement,
+    }
+
+
+def context(access_request, *, draft, version=None):
+    people = list(access_request.people.all())
+    ctx = {
         "r": access_request,
         "org": access_request.organization,
         "people": people,
         "cans": list(access_request.cans.all()),
         "draft": draft,
+        "version": version,
         "generated_at": timezone.localtime(),
         "committee_name": settings.COMMITTEE_NAME,
         "term_months": settings.GRANT_TERM_MONTHS,
         "levels": AccessLevel,
     }
+    if not draft:
+        ctx.update(_final(access_request))
+        for person in people:
+            person.granted = ctx["granted"].get(person.pk)
+    return ctx
 
 
-def render_pdf(access_request, *, draft=True):
-    ctx = context(access_request, draft=draft)
+def render_pdf(access_request, *, draft=True, version=None):
+    if not draft and access_request.status != Status.APPROVED:
+        raise ValueError("Only an approved request has a final MOU.")
+    ctx = context(access_request, draft=draft, version=version)
     html = render_to_string("requests_app/pdf/mou.html", ctx)
     css = render_to_string("requests_app/pdf/mou.css", ctx)
     return HTML(string=html, url_fetcher=_OFFLINE).write_pdf(

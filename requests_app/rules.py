@@ -136,6 +136,21 @@ ACTION_REQUIREMENTS = {
     "delete_draft": [during({Status.DRAFT}, "a draft"), ORG_MEMBER],
 }
 
+# After an approval: the MOU and the access it grants. The agreement's own status rule is its
+# transition's source (models.Agreement); these are who may act. Asked of the request.
+AGREEMENT_REQUIREMENTS = {
+    # Whoever signs states that they may sign for the organization; the statement is recorded.
+    "sign_mou": [ORG_MEMBER],
+    "countersign_mou": [STAFF, INDEPENDENT],
+    "amend_mou": [STAFF, INDEPENDENT],
+    "record_training": [STAFF, INDEPENDENT],
+    "activate_access": [STAFF, INDEPENDENT],
+    "provision_access": [STAFF, INDEPENDENT],
+    "revoke_access": [STAFF, INDEPENDENT],
+    "start_renewal": [ORG_MEMBER],
+}
+ACTION_REQUIREMENTS.update(AGREEMENT_REQUIREMENTS)
+
 for _name, _requirements in ACTION_REQUIREMENTS.items():
     rules.add_rule(
         f"requests_app.{_name}", reduce(operator.and_, (r.predicate for r in _requirements))
@@ -148,6 +163,16 @@ def may(action):
 
     def check(instance, user):
         return rules.test_rule(f"requests_app.{action}", user, instance)
+
+    check.__name__ = f"may_{action}"
+    return check
+
+
+def may_on_request(action):
+    """The permission= of an Agreement's transition: the rule is asked of its request."""
+
+    def check(instance, user):
+        return rules.test_rule(f"requests_app.{action}", user, instance.request)
 
     check.__name__ = f"may_{action}"
     return check

@@ -2,17 +2,21 @@
 the policy's guards, run the transition, save, append the event and record who is to be told.
 Views call these; nothing else changes a request's status."""
 
+import calendar
 import datetime
+import hashlib
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from . import policy
-from .choices import AccessLevel, Status
+from .choices import AccessLevel, AgreementStatus, Status
 from .models import (
     AccessRequest,
+    Agreement,
     Assessment,
     Attachment,
     CANRecommendation,
@@ -22,10 +26,16 @@ from .models import (
     Event,
     Grant,
     Membership,
+    MOUVersion,
     NamedPerson,
     Notification,
+    PersonAccess,
+    Revocation,
+    Signature,
+    Training,
     User,
     Vote,
+    latest_per,
 )
 from .rules import belongs_to_requesting_org, unmet_requirements
 from .visibility import active_organization_ids, requests_visible_to
@@ -374,6 +384,7 @@ def approve(request, user, levels, conditions="", can_waivers=None):
         raise ActionRefused("approve", problems)
     was = _move(locked, "approve")
     _decide(locked, user, Status.APPROVED, reason="", conditions=_text(conditions), levels=levels)
+    _issue_agreement(locked, user)
     event = _event(
         locked,
         user,
@@ -492,6 +503,8 @@ def record_committee_decision(
         tally=count,
         departs_reason=departs_reason,
     )
+    if outcome == Status.APPROVED:
+        _issue_agreement(locked, user)
     event = _event(
         locked,
         user,
@@ -857,3 +870,520 @@ def delete_draft(request, user):
     for storage, name in files:
         transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
     return reference
+
+
+# After an approval: the MOU and the access it grants (policy 1.6, 1.7, 1.10, 4.1).
+
+AGREEMENT_TRANSITIONS = {
+    "sign_mou": "sign",
+    "countersign_mou": "countersign",
+    "amend_mou": "amend",
+    "revoke_access": "revoke",
+}
+# The other agreement actions, with the statuses they need.
+AGREEMENT_STATUSES = {
+    "record_training": AgreementStatus.LIVE,
+    "activate_access": AgreementStatus.EXECUTED_OR_ACTIVE,
+    "provision_access": {AgreementStatus.ACTIVE},
+    "start_renewal": {AgreementStatus.ACTIVE},
+}
+AGREEMENT_ACTIONS = (*AGREEMENT_TRANSITIONS, *AGREEMENT_STATUSES)
+AGREEMENT_PAST = {
+    "sign_mou": "signed",
+    "countersign_mou": "countersigned",
+    "amend_mou": "corrected",
+    "revoke_access": "revoked",
+    "record_training": "trained",
+    "activate_access": "activated",
+    "provision_access": "provisioned",
+    "start_renewal": "renewed",
+}
+SIGNING_STATEMENT = (
+    "I am authorized to sign this Memorandum of Understanding for {organization}, and I "
+    "agree to it on its behalf."
+)
+COUNTERSIGNING_STATEMENT = "I countersign this Memorandum of Understanding for CCEH."
+
+
+def agreement_refusals(agreement, user, action):
+    """Why `user` may not do `action` on `agreement` now; empty when they may."""
+    request = agreement.request
+    if not _sees(request, user):
+        return ["You do not have access to this request."]
+    if action in AGREEMENT_TRANSITIONS:
+        allowed = can_proceed(getattr(agreement, AGREEMENT_TRANSITIONS[action]), False)
+    else:
+        allowed = agreement.status in AGREEMENT_STATUSES[action]
+    if not allowed:
+        return [
+            f"The MOU is {agreement.get_status_display().lower()}, so it cannot be "
+            f"{AGREEMENT_PAST[action]} now."
+        ]
+    problems = unmet_requirements(action, user, request)
+    if not problems and action == "start_renewal":
+        problems = _renewal_problems(agreement)
+    return problems
+
+
+def available_agreement_actions(agreement, user):
+    return [a for a in AGREEMENT_ACTIONS if not agreement_refusals(agreement, user, a)]
+
+
+def renewal_opens_on(agreement):
+    if agreement.ends_on is None:
+        return None
+    return agreement.ends_on - datetime.timedelta(days=settings.GRANT_RENEWAL_WINDOW_DAYS)
+
+
+def _renewal_problems(agreement):
+    opens = renewal_opens_on(agreement)
+    if opens and timezone.localdate() < opens:
+        return [f"A renewal can be started from {opens:%B} {opens.day}, {opens:%Y}."]
+    under_way = agreement.request.renewals.exclude(status__in=Status.CLOSED).first()
+    if under_way is not None:
+        return [f"A renewal is already under way: {under_way.reference}."]
+    return []
+
+
+def _lock_agreement(agreement, user, action, seen=None):
+    locked = (
+        Agreement.objects.select_related("request__organization")
+        .select_for_update(of=("self",))
+        .get(pk=agreement.pk)
+    )
+    if locked.status != agreement.status or (
+        seen is not None and seen != agreement_version(locked)
+    ):
+        raise Conflict(
+            action,
+            [
+                "Someone else changed this MOU while you were looking at it: it is now "
+                f"{locked.get_status_display().lower()}. Reload the page to see what changed."
+            ],
+        )
+    problems = agreement_refusals(locked, user, action)
+    if problems:
+        raise ActionRefused(action, problems)
+    return locked
+
+
+def agreement_version(agreement):
+    """What an MOU page records of the agreement it showed."""
+    return f"{agreement.status}:{agreement.mous.count()}"
+
+
+def _move_agreement(locked, transition, *args):
+    getattr(locked, transition)(*args)
+    locked.save()
+
+
+def add_months(day, months):
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+def current_levels(request):
+    """{named person id: the level granted now}: the decision's grants, or a correction's."""
+    grants = latest_per(Grant.objects.filter(decision__request=request), "person")
+    return {g.person_id: g.level for g in grants}
+
+
+def _issue_agreement(locked, user):
+    """An approval's MOU: the agreement, each named person's access, and its first version,
+    rendered once the decision has committed."""
+    agreement = Agreement.objects.create(request=locked)
+    PersonAccess.objects.bulk_create(
+        [PersonAccess(agreement=agreement, person=p) for p in locked.people.all()]
+    )
+    _render_after_commit(agreement, MOUVersion.Kind.ISSUED, "", user)
+    return agreement
+
+
+def _render_after_commit(agreement, kind, reason, user):
+    """The next version is rendered off the action's transaction, after it commits; the
+    version number is fixed now so a rerun renders nothing twice."""
+    version = agreement.mous.count() + 1
+    transaction.on_commit(lambda: render_mou_version(agreement.pk, version, kind, reason, user.pk))
+
+
+def render_mou_version(agreement_id, version, kind, reason, user_id):
+    """Render and store MOU version `version` once: it is never overwritten, and a second
+    call for the same version does nothing."""
+    from . import mou
+
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
+        if agreement.mous.filter(version__gte=version).exists():
+            return None
+        pdf = mou.render_pdf(agreement.request, draft=False, version=version)
+        digest = hashlib.sha256(pdf).hexdigest()
+        row = MOUVersion(
+            agreement=agreement,
+            version=version,
+            kind=kind,
+            reason=reason,
+            sha256=digest,
+            size=len(pdf),
+            created_by_id=user_id,
+        )
+        row.file.save(f"v{version}.pdf", ContentFile(pdf), save=False)
+        try:
+            row.save()
+        except BaseException:
+            row.file.storage.delete(row.file.name)
+            raise
+        return row
+
+
+@transaction.atomic
+def sign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None):
+    """The organization's authorized signatory signs the current version."""
+    locked = _lock_agreement(agreement, user, "sign_mou", seen)
+    return _sign(locked, user, full_name, title, affirmed, ip_address, Signature.Party.ORGANIZATION)
+
+
+@transaction.atomic
+def countersign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None):
+    """CCEH countersigns; the executed MOU is a new version carrying both signatures."""
+    locked = _lock_agreement(agreement, user, "countersign_mou", seen)
+    return _sign(locked, user, full_name, title, affirmed, ip_address, Signature.Party.CCEH)
+
+
+def _sign(locked, user, full_name, title, affirmed, ip_address, party):
+    action = "sign_mou" if party == Signature.Party.ORGANIZATION else "countersign_mou"
+    full_name, title = _text(full_name), _text(title)
+    current = locked.current_mou()
+    _require(
+        action,
+        (current is None, "The MOU is still being prepared. Try again in a minute."),
+        (not full_name, "Type your full name as your signature."),
+        (not title, "Give your title."),
+        (not affirmed, "Confirm the statement above your signature."),
+    )
+    if party == Signature.Party.ORGANIZATION:
+        statement = SIGNING_STATEMENT.format(organization=locked.request.organization.name)
+        _move_agreement(locked, "sign")
+        Membership.objects.filter(user=user, organization=locked.request.organization).update(
+            is_authorized_signatory=True
+        )
+        kind, event_kind = MOUVersion.Kind.SIGNED, Event.Kind.MOU_SIGNED
+    else:
+        statement = COUNTERSIGNING_STATEMENT
+        _move_agreement(locked, "countersign")
+        kind, event_kind = MOUVersion.Kind.EXECUTED, Event.Kind.MOU_COUNTERSIGNED
+    signature = Signature.objects.create(
+        agreement=locked,
+        mou=current,
+        party=party,
+        signer=user,
+        full_name=full_name,
+        title=title,
+        statement=statement,
+        ip_address=ip_address,
+    )
+    _event(
+        locked.request,
+        user,
+        event_kind,
+        note=f"{full_name}, {title}",
+        data={"version": current.version},
+        public=True,
+    )
+    _render_after_commit(locked, kind, f"{signature}", user)
+    return signature
+
+
+@transaction.atomic
+def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
+    """CCEH corrects the MOU before it is countersigned: a name, or a granted level (never above
+    what was asked). A new version follows; a signed MOU is signed again."""
+    locked = _lock_agreement(agreement, user, "amend_mou", seen)
+    request = locked.request
+    reason = _text(reason)
+    _require("amend_mou", (not reason, "Write why the MOU changes; the requestor reads it."))
+    people = {p.pk: p for p in request.people.all()}
+    names = {k: _text(v) for k, v in _by_id("amend_mou", names, "the people").items()}
+    levels = _by_id("amend_mou", levels, "the people")
+    _require(
+        "amend_mou",
+        (set(names) - set(people) or set(levels) - set(people), "Choose people this MOU names."),
+        *[(not name, "A person's name cannot be empty.") for name in names.values()],
+    )
+    granted = current_levels(request)
+    changed = []
+    for pk, name in names.items():
+        if people[pk].name != name:
+            changed.append(f"{people[pk].name} is now {name}")
+            people[pk].name = name
+            people[pk].save(update_fields=["name"])
+    new_levels = {pk: lv for pk, lv in levels.items() if lv and granted.get(pk) != lv}
+    if new_levels:
+        checked = _check_levels(
+            "amend_mou", request, {**granted, **new_levels}, "the granted level"
+        )
+        decision = request.decision
+        for pk, level in new_levels.items():
+            Grant.objects.create(decision=decision, person=people[pk], level=checked[pk])
+            changed.append(f"{people[pk].name}: {AccessLevel(level).label.lower()}")
+    _require("amend_mou", (not changed, "Nothing differs from the MOU as it is."))
+    _move_agreement(locked, "amend")
+    _event(
+        request,
+        user,
+        Event.Kind.MOU_AMENDED,
+        note=reason,
+        data={"changed": changed},
+        public=True,
+    )
+    _render_after_commit(locked, MOUVersion.Kind.AMENDED, reason, user)
+    return locked
+
+
+@transaction.atomic
+def record_training(agreement, user, person_id, completed_on, course):
+    locked = _lock_agreement(agreement, user, "record_training")
+    course = _text(course)
+    person = locked.request.people.filter(pk=person_id).first()
+    _require(
+        "record_training",
+        (person is None, "Choose a person this MOU names."),
+        (not course, "Name the training course."),
+        (completed_on is None, "Give the date the training was completed."),
+        (
+            completed_on is not None and completed_on > timezone.localdate(),
+            "The training date cannot be in the future.",
+        ),
+    )
+    training = Training.objects.create(
+        person=person, completed_on=completed_on, course=course, recorded_by=user
+    )
+    _event(
+        locked.request,
+        user,
+        Event.Kind.TRAINING_RECORDED,
+        note=f"{course}, {completed_on:%B} {completed_on.day}, {completed_on:%Y}",
+        data={"people": [person.name]},
+        public=True,
+    )
+    return training
+
+
+def readiness(agreement):
+    """Each named person's access, and whether they are ready for it: the MOU executed and
+    their training recorded (1.7)."""
+    executed = agreement.status in AgreementStatus.EXECUTED_OR_ACTIVE
+    trained = set(
+        Training.objects.filter(person__request=agreement.request_id).values_list(
+            "person_id", flat=True
+        )
+    )
+    return [
+        (access, executed and access.person_id in trained and not access.revoked_at)
+        for access in agreement.people.select_related("person")
+    ]
+
+
+@transaction.atomic
+def activate_access(agreement, user, note=""):
+    """Access starts for everyone ready. When some are not ready yet, a note says why the
+    others start without them; they are activated later the same way."""
+    locked = _lock_agreement(agreement, user, "activate_access")
+    note = _text(note)
+    states = readiness(locked)
+    ready = [a for a, is_ready in states if is_ready and not a.activated_at]
+    waiting = [a.person.name for a, is_ready in states if not is_ready and not a.revoked_at]
+    _require(
+        "activate_access",
+        (not ready, "Nobody is ready to activate: record each person's training first."),
+        (
+            bool(ready) and bool(waiting) and not note,
+            f"Not everyone is ready ({', '.join(waiting)} has no training recorded): write a "
+            "note to activate those who are.",
+        ),
+    )
+    now = timezone.now()
+    for access in ready:
+        access.activated_at = now
+        access.save(update_fields=["activated_at"])
+    if locked.status == AgreementStatus.EXECUTED:
+        ends_on = add_months(timezone.localdate(), settings.GRANT_TERM_MONTHS)
+        _move_agreement(locked, "activate", ends_on)
+    _event(
+        locked.request,
+        user,
+        Event.Kind.ACCESS_ACTIVATED,
+        note=note,
+        data={"people": [a.person.name for a in ready]},
+        public=True,
+    )
+    return ready
+
+
+def provisioning_list(user):
+    """People whose access is active and who have no HMIS account yet, across every request
+    `user` sees: what staff export to create the accounts."""
+    return (
+        PersonAccess.objects.filter(
+            agreement__request__in=requests_visible_to(user),
+            agreement__status=AgreementStatus.ACTIVE,
+            activated_at__isnull=False,
+            provisioned_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        .select_related("person", "agreement__request__organization")
+        .prefetch_related("agreement__request__cans")
+        .order_by("activated_at", "pk")
+    )
+
+
+@transaction.atomic
+def provision_access(user, access_ids):
+    """Mark people as given their HMIS accounts."""
+    rows = list(
+        provisioning_list(user).filter(pk__in=_ids("provision_access", access_ids, "people"))
+    )
+    _require("provision_access", (not rows, "Choose at least one person from the list."))
+    done = []
+    for agreement_id in sorted({r.agreement_id for r in rows}):
+        agreement = Agreement.objects.get(pk=agreement_id)
+        locked = _lock_agreement(agreement, user, "provision_access")
+        mine = [r for r in rows if r.agreement_id == agreement_id]
+        now = timezone.now()
+        for access in mine:
+            access.provisioned_at, access.provisioned_by = now, user
+            access.save(update_fields=["provisioned_at", "provisioned_by"])
+        _event(
+            locked.request,
+            user,
+            Event.Kind.ACCESS_PROVISIONED,
+            data={"people": [a.person.name for a in mine]},
+            public=True,
+        )
+        done += mine
+    return done
+
+
+@transaction.atomic
+def revoke_access(agreement, user, reason, person_id=None):
+    """Take access away from one person or from the whole organization. It counts against
+    their good standing in any later request (1.10)."""
+    action = "revoke_access"
+    locked = _lock_agreement(agreement, user, action)
+    request = locked.request
+    reason = _text(reason)
+    _require(action, (not reason, "Write the reason; the organization reads it."))
+    now = timezone.now()
+    if person_id is None:
+        revoked = list(locked.people.filter(revoked_at__isnull=True).select_related("person"))
+        Revocation.objects.create(
+            organization=request.organization, request=request, reason=reason, recorded_by=user
+        )
+    else:
+        access = locked.people.filter(person_id=person_id, revoked_at__isnull=True).first()
+        _require(action, (access is None, "That person has no access to revoke."))
+        revoked = [access]
+        Revocation.objects.create(
+            person_email=access.person.email, request=request, reason=reason, recorded_by=user
+        )
+    for access in revoked:
+        access.revoked_at = now
+        access.save(update_fields=["revoked_at"])
+    if not locked.people.filter(revoked_at__isnull=True).exists():
+        _move_agreement(locked, "revoke")
+    _event(
+        request,
+        user,
+        Event.Kind.ACCESS_REVOKED,
+        note=reason,
+        data={"people": [a.person.name for a in revoked], "whole": person_id is None},
+        public=True,
+    )
+    return revoked
+
+
+def expire_agreements(today=None):
+    """End every active agreement whose term is over. Safe to run again: an expired agreement
+    is no longer active, so a second run the same day finds nothing."""
+    today = today or timezone.localdate()
+    expired = []
+    due = Agreement.objects.filter(status=AgreementStatus.ACTIVE, ends_on__lt=today)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = (
+                Agreement.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=AgreementStatus.ACTIVE, ends_on__lt=today)
+                .select_related("request")
+                .first()
+            )
+            if locked is None:
+                continue
+            _move_agreement(locked, "expire")
+            renewal = locked.request.renewals.filter(status=Status.APPROVED).first()
+            _event(
+                locked.request,
+                None,
+                Event.Kind.ACCESS_EXPIRED,
+                note=f"Renewed by {renewal.reference}." if renewal else "",
+                data={"ended_on": locked.ends_on.isoformat()},
+                public=True,
+            )
+            expired.append(locked)
+    return expired
+
+
+RENEWED_FIELDS = (
+    "program",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "statewide",
+    "purpose",
+    "contribution",
+    "existing_reporting_gap",
+    "need_type",
+    "usage_frequency",
+    "funding_relation",
+    "homeless_relationship",
+    "is_researcher",
+    "aggregated_data_sufficient",
+    "identified_data_justification",
+)
+
+
+@transaction.atomic
+def start_renewal(agreement, user):
+    """A new request prefilled from the one it renews and linked to it; it goes through the same
+    workflow. The attestations are given again, and the earlier access is now prior access."""
+    locked = _lock_agreement(agreement, user, "start_renewal")
+    old = locked.request
+    renewal = AccessRequest.objects.create(
+        organization=old.organization,
+        created_by=user,
+        renews=old,
+        had_prior_access=True,
+        prior_access_details=f"{old.reference}, active until {locked.ends_on:%B} "
+        f"{locked.ends_on.day}, {locked.ends_on:%Y}.",
+        prior_access_revoked=False,
+        last_step=policy.SECTIONS[0],
+        last_edited_by=user,
+        **{name: getattr(old, name) for name in RENEWED_FIELDS},
+    )
+    renewal.cans.set(old.cans.all())
+    granted = current_levels(old)
+    NamedPerson.objects.bulk_create(
+        [
+            NamedPerson(
+                request=renewal,
+                name=p.name,
+                title=p.title,
+                email=p.email,
+                requested_level=granted.get(p.pk, p.requested_level),
+            )
+            for p in old.people.filter(access__revoked_at__isnull=True)
+        ]
+    )
+    _event(old, user, Event.Kind.RENEWAL_STARTED, data={"renewal": renewal.reference}, public=True)
+    return renewal

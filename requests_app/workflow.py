@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from . import policy
+from . import notifications, policy
 from .choices import AccessLevel, Status
 from .models import (
     AccessRequest,
@@ -160,16 +160,9 @@ def _event(request, actor, kind, note="", from_status="", data=None, public=Fals
 
 
 def _notify(event, kind, recipients, actor):
-    """Record who is to hear of `event`, in the event's transaction. Sending them happens
-    after commit; a rolled-back action leaves nothing to send."""
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient=user, event=event, kind=kind)
-            for user in set(recipients)
-            if user != actor and user.is_active
-        ],
-        ignore_conflicts=True,
-    )
+    """Record who is to hear of `event`, in the event's transaction. Their e-mails go after
+    commit (notifications.py); a rolled-back action leaves nothing to send."""
+    notifications.record(event.request, kind, recipients, actor, event=event)
 
 
 # Who is told, by role.
@@ -559,9 +552,18 @@ def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
         data={"vote": vote.pk, "choice": choice, "changed": current is not None},
     )
     _notify(event, Notification.Kind.VOTE_CAST, _chairs(), user)
-    if not had_quorum and policy.tally(locked)["quorum"]:
+    if not had_quorum and policy.tally(locked)["quorum"] and not _quorum_announced(locked):
         _notify(event, Notification.Kind.QUORUM_REACHED, _chairs(), None)
     return vote
+
+
+def _quorum_announced(request):
+    """Quorum is news once per voting round: a changed vote can lose it and win it back."""
+    return Notification.objects.filter(
+        request=request,
+        kind=Notification.Kind.QUORUM_REACHED,
+        created_at__gte=request.voting_opened_at,
+    ).exists()
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_notices
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,4 +35,22 @@ urlpatterns = [
     path("r/<str:reference>/decide", views.decide, name="decide"),
     path("r/<str:reference>/recommend", views.recommend, name="recommend"),
     path("r/<str:reference>/comment/<str:visibility>", views.comment, name="comment"),
+]
+
+# Notices, e-mail preferences and failed e-mails (issue 8).
+urlpatterns += [
+    path("notices/", views_notices.notices, name="notices"),
+    path("notices/read", views_notices.notices_mark_all_read, name="notices_mark_all_read"),
+    path("notices/<int:pk>/", views_notices.notice_open, name="notice_open"),
+    path(
+        "profile/notifications",
+        views_notices.notification_preferences,
+        name="notification_preferences",
+    ),
+    path("failed-emails/", views_notices.failed_emails, name="failed_emails"),
+    path(
+        "failed-emails/<int:pk>/retry",
+        views_notices.failed_email_retry,
+        name="failed_email_retry",
+    ),
 ]

@@ -25,7 +25,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -234,12 +234,12 @@ def _failed(notice, error):
         queue(notice.pk, run_after=next_try)
 
 
-def sweep(now=None):
+def sweep():
     """What no task is sure to do: send notices whose retry is due (a backend without a worker
     cannot wait for it; a queued task can be lost with its process), and take back sends whose
     worker died. Safe to run at any time and from several places: the claim decides who sends.
     Returns (notices queued, sends taken back)."""
-    now = now or timezone.now()
+    now = timezone.now()
     timeout = datetime.timedelta(minutes=settings.NOTIFICATION_SENDING_TIMEOUT_MINUTES)
     recovered = 0
     stuck = Notification.objects.filter(delivery=Delivery.SENDING, claimed_at__lt=now - timeout)
@@ -323,8 +323,7 @@ def remind(now=None):
         for request, kind, recipients in reminders_due(today, now):
             record(request, kind, recipients, reminder_day=today)
     todays = Notification.objects.filter(reminder_day=today)
-    pending = todays.filter(Q(delivery=Delivery.PENDING), next_try_at__lte=now)
-    for pk in pending.values_list("pk", flat=True):
+    for pk in todays.filter(delivery=Delivery.PENDING).values_list("pk", flat=True):
         queue(pk)
     return todays.count() - before
 

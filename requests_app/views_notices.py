@@ -45,7 +45,8 @@ def notices_mark_all_read(request):
 
 @login_required
 def notification_preferences(request):
-    form = NotificationPreferencesForm(request.POST or None, user=request.user)
+    posted = request.POST if request.method == "POST" else None
+    form = NotificationPreferencesForm(posted, user=request.user)
     if request.method == "POST" and form.is_valid():
         notifications.set_email_choices(request.user, form.choices())
         messages.success(request, "Your e-mail choices are saved.")

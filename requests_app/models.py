@@ -704,9 +704,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
-    delivery = models.CharField(
-        max_length=10, choices=Delivery.choices, default=Delivery.PENDING
-    )
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     # When the next attempt may start (pending); a sweep queues those whose time has come.
     next_try_at = models.DateTimeField(default=timezone.now)

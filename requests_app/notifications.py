@@ -333,9 +333,7 @@ def remind(now=None):
 
 def email_choices(user):
     """{kind: whether `user` gets its e-mail}, for every kind."""
-    chosen = dict(
-        NotificationPreference.objects.filter(user=user).values_list("kind", "email")
-    )
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
     return {kind: mandatory(user, kind) or chosen.get(kind, True) for kind in Kind.values}
 
 

@@ -11,10 +11,3 @@ from . import notifications
 def deliver_notification(notification_id):
     """E-mail one notice. Safe to run twice: only the run that claims the notice sends."""
     return notifications.deliver(notification_id)
-
-
-@task()
-def sweep_notifications():
-    """Queue the e-mails whose retry is due and take back sends whose worker died."""
-    queued, recovered = notifications.sweep()
-    return {"queued": queued, "recovered": recovered}

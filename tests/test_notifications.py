@@ -83,9 +83,17 @@ def before_resubmit_unassigned(j):
 # which Lee leads; Pat leads Eastern, which it does not name; Morgan and Casey are the
 # committee). Everyone else in the personas, Quinn and Alex included, hears nothing.
 EVENTS = {
-    "submitted": (before_submit, do_submit, [("Lee Leader", Kind.SUBMITTED), ("Sam Staff", Kind.SUBMITTED)]),
+    "submitted": (
+        before_submit,
+        do_submit,
+        [("Lee Leader", Kind.SUBMITTED), ("Sam Staff", Kind.SUBMITTED)],
+    ),
     "returned": (Journey.screening, do_return, [("Riley Requestor", Kind.RETURNED)]),
-    "resubmitted to the assignee": (Journey.returned, do_resubmit, [("Sam Staff", Kind.RESUBMITTED)]),
+    "resubmitted to the assignee": (
+        Journey.returned,
+        do_resubmit,
+        [("Sam Staff", Kind.RESUBMITTED)],
+    ),
     "resubmitted, nobody assigned": (
         before_resubmit_unassigned,
         do_resubmit,
@@ -94,10 +102,18 @@ EVENTS = {
     "escalated": (
         Journey.screening,
         do_escalate,
-        [("Casey Chair", Kind.ESCALATED), ("Lee Leader", Kind.ESCALATED), ("Morgan Member", Kind.ESCALATED)],
+        [
+            ("Casey Chair", Kind.ESCALATED),
+            ("Lee Leader", Kind.ESCALATED),
+            ("Morgan Member", Kind.ESCALATED),
+        ],
     ),
     "a vote cast": (Journey.vetting, do_first_vote, [("Casey Chair", Kind.VOTE_CAST)]),
-    "the vote that makes quorum": (before_quorum, do_quorum_vote, [("Casey Chair", Kind.QUORUM_REACHED)]),
+    "the vote that makes quorum": (
+        before_quorum,
+        do_quorum_vote,
+        [("Casey Chair", Kind.QUORUM_REACHED)],
+    ),
     "approved by staff": (
         Journey.ready_to_approve,
         do_approve,
@@ -111,7 +127,11 @@ EVENTS = {
     "decided by the committee": (
         Journey.with_quorum,
         do_committee_decision,
-        [("Lee Leader", Kind.DECIDED), ("Morgan Member", Kind.DECIDED), ("Riley Requestor", Kind.DECIDED)],
+        [
+            ("Lee Leader", Kind.DECIDED),
+            ("Morgan Member", Kind.DECIDED),
+            ("Riley Requestor", Kind.DECIDED),
+        ],
     ),
     "withdrawn": (Journey.submitted, do_withdraw, [("Sam Staff", Kind.WITHDRAWN)]),
 }
@@ -160,7 +180,9 @@ def test_each_event_tells_exactly_the_right_people_by_notice_and_email_with_a_wo
         assert client.get(path_of(links[0])).status_code == 200
 
 
-def test_a_request_naming_no_can_tells_no_can_leader(journey, personas, django_capture_on_commit_callbacks):
+def test_a_request_naming_no_can_tells_no_can_leader(
+    journey, personas, django_capture_on_commit_callbacks
+):
     draft = journey.draft(cans=[])
     with django_capture_on_commit_callbacks(execute=True):
         workflow.submit(draft, personas.riley)
@@ -244,10 +266,13 @@ def test_an_action_rolled_back_after_it_ran_sends_nothing(
 ):
     draft = journey.draft()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            workflow.submit(draft, personas.riley)
-            raise RuntimeError("Something after the action failed.")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        workflow.submit(draft, personas.riley)
+        raise RuntimeError("Something after the action failed.")
 
     assert (callbacks, Notification.objects.count(), mail.outbox) == ([], 0, [])
 
@@ -269,15 +294,15 @@ def test_an_action_rolled_back_in_a_real_transaction_sends_nothing(catalogue):
     assert sorted(m.to[0] for m in mail.outbox) == sorted([personas.lee.email, personas.sam.email])
 
 
-def test_quorum_is_announced_once_per_round_even_if_lost_and_won_back(
-    journey, personas
-):
+def test_quorum_is_announced_once_per_round_even_if_lost_and_won_back(journey, personas):
     request = journey.vetting()
     workflow.cast_vote(request, personas.morgan, ABSTAIN)
     workflow.cast_vote(request, personas.casey, ABSTAIN)
     first = Vote.objects.get(request=request, voter=personas.morgan)
     # Morgan recuses (quorum lost), then abstains again (quorum back).
-    recusal = workflow.cast_vote(request, personas.morgan, Vote.Choice.RECUSE, "Conflict.", replaces=first.pk)
+    recusal = workflow.cast_vote(
+        request, personas.morgan, Vote.Choice.RECUSE, "Conflict.", replaces=first.pk
+    )
     workflow.cast_vote(request, personas.morgan, ABSTAIN, replaces=recusal.pk)
 
     assert Notification.objects.filter(request=request, kind=Kind.QUORUM_REACHED).count() == 1
@@ -287,7 +312,7 @@ def test_an_inactive_recipient_is_not_told(journey, personas):
     gone = UserFactory(name="Gone Staff", is_cceh_staff=True, is_active=False)
     request = journey.submitted(cans=[])
 
-    assert list(Notification.objects.filter(request=request).values_list("recipient", flat=True)) == [
-        personas.sam.pk
-    ]
+    assert list(
+        Notification.objects.filter(request=request).values_list("recipient", flat=True)
+    ) == [personas.sam.pk]
     assert gone.notifications.count() == 0

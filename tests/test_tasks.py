@@ -31,7 +31,9 @@ def database_queue(settings):
 def worker():
     """Runs `manage.py db_worker --batch` as production would, and puts back the signal
     handlers it installs, so Ctrl-C still stops pytest."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    handlers = {
+        sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+    }
 
     def run():
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
@@ -111,7 +113,10 @@ def test_with_a_worker_the_action_only_queues_and_the_worker_sends(
     request = workflow.submit(Journey(personas).draft(), personas.riley)
 
     assert mail.outbox == []
-    assert DBTaskResult.objects.filter(task_path="requests_app.tasks.deliver_notification").count() == 2
+    assert (
+        DBTaskResult.objects.filter(task_path="requests_app.tasks.deliver_notification").count()
+        == 2
+    )
     worker()
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted([personas.sam.email, personas.lee.email])

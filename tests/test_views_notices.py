@@ -33,9 +33,7 @@ def three_notices(journey, personas):
     return [journey.submitted(cans=[], program=f"Program {n}") for n in range(3)]
 
 
-def test_the_header_counts_unread_notices_and_opening_one_reads_it(
-    client, personas, three_notices
-):
+def test_the_header_counts_unread_notices_and_opening_one_reads_it(client, personas, three_notices):
     client.force_login(personas.sam)
     assert header_count(client.get(reverse("queue"))) == "Notices 3 unread"
 

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_fsm",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "requests_app",
 ]
 
@@ -62,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "requests_app.context_processors.site",
+                "requests_app.context_processors.notices",
             ],
         },
     },
@@ -110,6 +113,22 @@ EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HMIS Access <hmis-access@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute links in e-mails start with this: the address people reach the site at.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Background work (e-mail now). With no worker, tasks run at once in the process that queues
+# them; production sets django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")
+    }
+}
+# A failed e-mail is tried this many times in all, waiting RETRY_SECONDS, then twice as long
+# after each further failure; after the last it is shown to staff as failed.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
+# A send claimed longer ago than this is taken for one whose worker died, and tried again.
+NOTIFICATION_SENDING_TIMEOUT_MINUTES = env.int("NOTIFICATION_SENDING_TIMEOUT_MINUTES", default=15)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
@@ -182,3 +201,7 @@ STAFF_WAITING_THRESHOLD_WORKING_DAYS = env.int("STAFF_WAITING_THRESHOLD_WORKING_
 GRANT_TERM_MONTHS = env.int("GRANT_TERM_MONTHS", default=12)
 # Days before the end of the term from which the organization can start a renewal.
 GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)
+# Reminders (`manage.py send_reminders`, daily): members who have not voted, from this many
+# days before the deadline; requestors whose return is unanswered after this many days.
+VOTE_REMINDER_DAYS_BEFORE_DEADLINE = env.int("VOTE_REMINDER_DAYS_BEFORE_DEADLINE", default=3)
+RETURN_REMINDER_DAYS = env.int("RETURN_REMINDER_DAYS", default=14)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_application
+from . import views, views_agreement, views_application, views_notices
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -35,6 +35,29 @@ urlpatterns = [
     path("r/<str:reference>/withdraw", views_application.application_withdraw, name="withdraw"),
     path("r/<str:reference>/delete", views_application.draft_delete, name="draft_delete"),
     path("r/<str:reference>/draft-mou.pdf", views_application.mou_draft, name="mou_draft"),
+    path("r/<str:reference>/mou/", views_agreement.agreement, name="agreement"),
+    path(
+        "r/<str:reference>/mou/v<int:version>.pdf",
+        views_agreement.mou_download,
+        name="mou_download",
+    ),
+    path("r/<str:reference>/mou/sign", views_agreement.mou_sign, name="mou_sign"),
+    path(
+        "r/<str:reference>/mou/countersign",
+        views_agreement.mou_countersign,
+        name="mou_countersign",
+    ),
+    path("r/<str:reference>/mou/amend", views_agreement.mou_amend, name="mou_amend"),
+    path("r/<str:reference>/mou/training", views_agreement.training_record, name="training"),
+    path("r/<str:reference>/mou/activate", views_agreement.access_activate, name="activate"),
+    path("r/<str:reference>/mou/revoke", views_agreement.access_revoke, name="revoke"),
+    path("r/<str:reference>/mou/renew", views_agreement.renewal_start, name="renew"),
+    path("provisioning/", views_agreement.provisioning, name="provisioning"),
+    path(
+        "provisioning/export.csv",
+        views_agreement.provisioning_export,
+        name="provisioning_export",
+    ),
     path("r/<str:reference>/files/<int:pk>", views.attachment, name="attachment"),
     path("r/<str:reference>/take", views.take_request, name="take_request"),
     path("r/<str:reference>/return", views.return_request, name="return_request"),
@@ -46,4 +69,22 @@ urlpatterns = [
     path("r/<str:reference>/decide", views.decide, name="decide"),
     path("r/<str:reference>/recommend", views.recommend, name="recommend"),
     path("r/<str:reference>/comment/<str:visibility>", views.comment, name="comment"),
+]
+
+# Notices, e-mail preferences and failed e-mails (issue 8).
+urlpatterns += [
+    path("notices/", views_notices.notices, name="notices"),
+    path("notices/read", views_notices.notices_mark_all_read, name="notices_mark_all_read"),
+    path("notices/<int:pk>/", views_notices.notice_open, name="notice_open"),
+    path(
+        "profile/notifications",
+        views_notices.notification_preferences,
+        name="notification_preferences",
+    ),
+    path("failed-emails/", views_notices.failed_emails, name="failed_emails"),
+    path(
+        "failed-emails/<int:pk>/retry",
+        views_notices.failed_email_retry,
+        name="failed_email_retry",
+    ),
 ]

@@ -37,6 +37,7 @@ from .forms import (
 )
 from .models import (
     AccessRequest,
+    Agreement,
     Assessment,
     Attachment,
     CANRecommendation,
@@ -307,6 +308,9 @@ def _request_page(request, access_request, bound=None, status=200):
         "seen": version(access_request),
         "internal": internal,
         "own": own,
+        "agreement": Agreement.objects.filter(request=access_request).first()
+        if access_request.status == Status.APPROVED
+        else None,
         "actions": set(workflow.available_actions(access_request, user)),
         "events": list(
             events_visible_to(user).filter(request=access_request).select_related("actor")

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from . import policy
+from . import notifications, policy
 from .choices import AccessLevel, AgreementStatus, Status
 from .models import (
     AccessRequest,
@@ -179,16 +179,9 @@ def _event(request, actor, kind, note="", from_status="", data=None, public=Fals
 
 
 def _notify(event, kind, recipients, actor):
-    """Record who is to hear of `event`, in the event's transaction. Sending them happens
-    after commit; a rolled-back action leaves nothing to send."""
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient=user, event=event, kind=kind)
-            for user in set(recipients)
-            if user != actor and user.is_active
-        ],
-        ignore_conflicts=True,
-    )
+    """Record who is to hear of `event`, in the event's transaction. Their e-mails go after
+    commit (notifications.py); a rolled-back action leaves nothing to send."""
+    notifications.record(event.request, kind, recipients, actor, event=event)
 
 
 # Who is told, by role.
@@ -343,6 +336,8 @@ def _decide(
 
 
 def _announce_decision(locked, user, event):
+    """Tell those who hear of a decision; an approval's MOU follows, after the decision in the
+    history."""
     voters = [vote.voter for vote in policy.current_votes(locked)]
     _notify(
         event,
@@ -350,6 +345,8 @@ def _announce_decision(locked, user, event):
         [*_requestors(locked), *_can_leaders(locked), *voters],
         user,
     )
+    if locked.status == Status.APPROVED:
+        _issue_agreement(locked, user)
 
 
 @transaction.atomic
@@ -384,7 +381,6 @@ def approve(request, user, levels, conditions="", can_waivers=None):
         raise ActionRefused("approve", problems)
     was = _move(locked, "approve")
     _decide(locked, user, Status.APPROVED, reason="", conditions=_text(conditions), levels=levels)
-    _issue_agreement(locked, user)
     event = _event(
         locked,
         user,
@@ -503,8 +499,6 @@ def record_committee_decision(
         tally=count,
         departs_reason=departs_reason,
     )
-    if outcome == Status.APPROVED:
-        _issue_agreement(locked, user)
     event = _event(
         locked,
         user,
@@ -581,9 +575,18 @@ def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
         data={"vote": vote.pk, "choice": choice, "changed": current is not None},
     )
     _notify(event, Notification.Kind.VOTE_CAST, _chairs(), user)
-    if not had_quorum and policy.tally(locked)["quorum"]:
+    if not had_quorum and policy.tally(locked)["quorum"] and not _quorum_announced(locked):
         _notify(event, Notification.Kind.QUORUM_REACHED, _chairs(), None)
     return vote
+
+
+def _quorum_announced(request):
+    """Quorum is news once per voting round: a changed vote can lose it and win it back."""
+    return Notification.objects.filter(
+        request=request,
+        kind=Notification.Kind.QUORUM_REACHED,
+        created_at__gte=request.voting_opened_at,
+    ).exists()
 
 
 @transaction.atomic
@@ -1032,6 +1035,14 @@ def render_mou_version(agreement_id, version, kind, reason, user_id):
         row.file.save(f"v{version}.pdf", ContentFile(pdf), save=False)
         try:
             row.save()
+            if kind == MOUVersion.Kind.ISSUED:
+                # The organization hears of the MOU once there is one to read and sign.
+                request = agreement.request
+                actor = User.objects.get(pk=user_id)
+                event = _event(
+                    request, actor, Event.Kind.MOU_ISSUED, data={"version": version}, public=True
+                )
+                _notify(event, Notification.Kind.MOU_READY, _requestors(request), actor)
         except BaseException:
             row.file.storage.delete(row.file.name)
             raise
@@ -1070,10 +1081,12 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party):
             is_authorized_signatory=True
         )
         kind, event_kind = MOUVersion.Kind.SIGNED, Event.Kind.MOU_SIGNED
+        told, notice = _staff(), Notification.Kind.SIGNED
     else:
         statement = COUNTERSIGNING_STATEMENT
         _move_agreement(locked, "countersign")
         kind, event_kind = MOUVersion.Kind.EXECUTED, Event.Kind.MOU_COUNTERSIGNED
+        told, notice = _requestors(locked.request), Notification.Kind.COUNTERSIGNED
     signature = Signature.objects.create(
         agreement=locked,
         mou=current,
@@ -1084,7 +1097,7 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party):
         statement=statement,
         ip_address=ip_address,
     )
-    _event(
+    event = _event(
         locked.request,
         user,
         event_kind,
@@ -1092,6 +1105,7 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party):
         data={"version": current.version},
         public=True,
     )
+    _notify(event, notice, told, user)
     _render_after_commit(locked, kind, f"{signature}", user)
     return signature
 
@@ -1130,7 +1144,7 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
             changed.append(f"{people[pk].name}: {AccessLevel(level).label.lower()}")
     _require("amend_mou", (not changed, "Nothing differs from the MOU as it is."))
     _move_agreement(locked, "amend")
-    _event(
+    event = _event(
         request,
         user,
         Event.Kind.MOU_AMENDED,
@@ -1138,6 +1152,7 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
         data={"changed": changed},
         public=True,
     )
+    _notify(event, Notification.Kind.MOU_READY, _requestors(request), user)
     _render_after_commit(locked, MOUVersion.Kind.AMENDED, reason, user)
     return locked
 
@@ -1211,7 +1226,7 @@ def activate_access(agreement, user, note=""):
     if locked.status == AgreementStatus.EXECUTED:
         ends_on = add_months(timezone.localdate(), settings.GRANT_TERM_MONTHS)
         _move_agreement(locked, "activate", ends_on)
-    _event(
+    event = _event(
         locked.request,
         user,
         Event.Kind.ACCESS_ACTIVATED,
@@ -1219,6 +1234,7 @@ def activate_access(agreement, user, note=""):
         data={"people": [a.person.name for a in ready]},
         public=True,
     )
+    _notify(event, Notification.Kind.ACCESS_ACTIVE, _requestors(locked.request), user)
     return ready
 
 
@@ -1293,7 +1309,7 @@ def revoke_access(agreement, user, reason, person_id=None):
         access.save(update_fields=["revoked_at"])
     if not locked.people.filter(revoked_at__isnull=True).exists():
         _move_agreement(locked, "revoke")
-    _event(
+    event = _event(
         request,
         user,
         Event.Kind.ACCESS_REVOKED,
@@ -1301,6 +1317,7 @@ def revoke_access(agreement, user, reason, person_id=None):
         data={"people": [a.person.name for a in revoked], "whole": person_id is None},
         public=True,
     )
+    _notify(event, Notification.Kind.REVOKED, _requestors(request), user)
     return revoked
 
 
@@ -1322,7 +1339,7 @@ def expire_agreements(today=None):
                 continue
             _move_agreement(locked, "expire")
             renewal = locked.request.renewals.filter(status=Status.APPROVED).first()
-            _event(
+            event = _event(
                 locked.request,
                 None,
                 Event.Kind.ACCESS_EXPIRED,
@@ -1330,6 +1347,7 @@ def expire_agreements(today=None):
                 data={"ended_on": locked.ends_on.isoformat()},
                 public=True,
             )
+            _notify(event, Notification.Kind.EXPIRED, _requestors(locked.request), None)
             expired.append(locked)
     return expired
 

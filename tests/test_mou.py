@@ -109,10 +109,15 @@ def test_the_research_clause_follows_the_answers(journey, answers, clause):
     assert clause in text
 
 
-def test_the_final_mou_is_not_marked_draft(draft):
-    text, _pages = text_of(mou.render_pdf(draft, draft=False))
+def test_the_final_mou_of_an_approval_is_not_marked_draft(journey):
+    text, _pages = text_of(mou.render_pdf(journey.approved(), draft=False, version=1))
 
     assert "DRAFT" not in text
+
+
+def test_a_request_not_approved_has_no_final_mou(draft):
+    with pytest.raises(ValueError, match=r"Only an approved request has a final MOU\."):
+        mou.render_pdf(draft, draft=False)
 
 
 # Downloading it.

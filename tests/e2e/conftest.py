@@ -123,3 +123,9 @@ def login(page, live_server, user):
     page.get_by_role("button", name="Sign In").click()
     # A refused sign-in renders the form again at the same address.
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+@pytest.fixture(autouse=True)
+def _emails_link_to_the_live_server(settings, live_server):
+    """Links in e-mails lead to the site under test, so a journey can follow them."""
+    settings.SITE_URL = live_server.url

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from playwright.sync_api import expect
 
 from requests_app.choices import AccessLevel, Status
@@ -256,7 +257,13 @@ def test_escalated_request_is_recommended_voted_on_and_decided(
 
     # Riley, the requestor, sees the outcome and the decision, and nothing of the committee's
     # deliberation or the CAN leader's internal comment.
+    # Riley opens the decision from the e-mail that announced it.
+    decided = [m for m in mail.outbox if m.to == [personas.riley.email]][-1]
+    assert decided.subject == f"[HMIS Access] {reference} was approved"
     with signed_in(browser, live_server, personas.riley) as page:
+        go(page, re.search(r"https?://\S+", decided.body).group())
+        expect(page.get_by_role("heading", level=1)).to_have_text(reference)
+        expect(status(page)).to_have_text("Approved")
         go(page, "/requests/")
         row = page.locator("main table tbody tr").filter(has_text=reference)
         expect(row.locator("td.status")).to_have_text("Approved")

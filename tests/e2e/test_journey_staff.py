@@ -6,12 +6,13 @@ checked with axe-core against WCAG 2.0/2.1 A and AA, and for Content-Security-Po
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from requests_app.choices import AccessLevel
 from requests_app.models import AccessRequest, Criterion, Grant
 
-from .conftest import assert_accessible, assert_no_csp_violations, login, visit
+from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
 
 pytestmark = pytest.mark.journey_staff
 
@@ -126,7 +127,9 @@ def test_staff_finds_takes_assesses_every_criterion_and_approves(
     assert grant.level == AccessLevel.VIEW
 
 
-def test_staff_returns_a_request_with_a_question(page, live_server, personas, four_requests):
+def test_staff_returns_a_request_with_a_question(
+    browser, page, live_server, personas, four_requests
+):
     chosen = four_requests["return"]
     login(page, live_server, personas.sam)
     open_request(page, chosen)
@@ -144,6 +147,22 @@ def test_staff_returns_a_request_with_a_question(page, live_server, personas, fo
     )
     expect(messages).to_contain_text(question)
     checked(page)
+
+    # Riley hears of it by e-mail and follows its link straight to the question.
+    link = emailed_link(personas.riley, chosen)
+    with new_page(browser, live_server) as riley_page:
+        login(riley_page, live_server, personas.riley)
+        visit(riley_page, link)
+        expect(riley_page.get_by_role("heading", level=1)).to_have_text(chosen.reference)
+        expect(riley_page.locator("main")).to_contain_text(question)
+
+
+def emailed_link(user, access_request):
+    """The link in the newest e-mail to `user` about `access_request`, from the test outbox."""
+    message = [
+        m for m in mail.outbox if m.to == [user.email] and access_request.reference in m.subject
+    ][-1]
+    return re.search(r"https?://\S+", message.body).group()
 
 
 def test_staff_denies_citing_2_1_after_a_refused_attempt(

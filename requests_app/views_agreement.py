@@ -1,0 +1,370 @@
+"""The MOU's page and the life of the access it grants: sign, countersign, correct, record
+training, activate, revoke, renew; and staff's provisioning list. Thin function views, as in
+views.py: parse a form, call one workflow action, redirect."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from . import rules, workflow
+from .agreement_forms import ActivateForm, AmendForm, RevokeForm, SignForm, TrainingForm
+from .choices import AccessLevel
+from .models import Agreement, Training
+from .views import Echo, _visible_request, role_required
+
+
+def _agreement(request, reference):
+    """The MOU of a request the person sees, or 404."""
+    access_request = _visible_request(request, reference)
+    agreement = Agreement.objects.filter(request=access_request).first()
+    if agreement is None:
+        raise Http404("This request has no MOU: it has not been approved.")
+    agreement.request = access_request
+    return agreement
+
+
+def _url(agreement):
+    return reverse("agreement", args=[agreement.request.reference])
+
+
+def _forms(agreement, user, actions, bound):
+    people = list(agreement.request.people.all())
+    organization = agreement.request.organization.name
+    forms = {
+        "sign": lambda: SignForm(
+            statement=workflow.SIGNING_STATEMENT.format(organization=organization),
+            prefix="sign",
+            initial={"full_name": user.name},
+        ),
+        "countersign": lambda: SignForm(
+            statement=workflow.COUNTERSIGNING_STATEMENT,
+            prefix="countersign",
+            initial={"full_name": user.name},
+        ),
+        "amend": lambda: AmendForm(
+            people=people, granted=workflow.current_levels(agreement.request), prefix="amend"
+        ),
+        "training": lambda: TrainingForm(people=people, prefix="training"),
+        "activate": lambda: ActivateForm(prefix="activate"),
+        "revoke": lambda: RevokeForm(
+            people=[a.person for a in agreement.people.all() if not a.revoked_at],
+            prefix="revoke",
+        ),
+    }
+    needs = {
+        "sign": "sign_mou",
+        "countersign": "countersign_mou",
+        "amend": "amend_mou",
+        "training": "record_training",
+        "activate": "activate_access",
+        "revoke": "revoke_access",
+    }
+    return {
+        f"{name}_form": bound.get(name) or make()
+        for name, make in forms.items()
+        if needs[name] in actions
+    }
+
+
+def _page(request, agreement, bound=None, status=200):
+    bound = bound or {}
+    user = request.user
+    actions = set(workflow.available_agreement_actions(agreement, user))
+    trainings = {}
+    for row in Training.objects.filter(person__request=agreement.request).order_by("pk"):
+        trainings.setdefault(row.person_id, []).append(row)
+    granted = workflow.current_levels(agreement.request)
+    people = [
+        {
+            "access": access,
+            "ready": ready,
+            "granted_label": AccessLevel(granted[access.person_id]).label
+            if access.person_id in granted
+            else "None",
+            "trainings": trainings.get(access.person_id, []),
+        }
+        for access, ready in workflow.readiness(agreement)
+    ]
+    context = {
+        "agreement": agreement,
+        "access_request": agreement.request,
+        "mous": list(agreement.mous.select_related("created_by")),
+        "signatures": list(agreement.signatures.select_related("mou")),
+        "people": people,
+        "actions": actions,
+        "seen": workflow.agreement_version(agreement),
+        "renewal_opens_on": workflow.renewal_opens_on(agreement),
+        "renewals": list(agreement.request.renewals.all()),
+        "refusals": [e for form in bound.values() for e in form.non_field_errors()],
+        **_forms(agreement, user, actions, bound),
+    }
+    return render(request, "requests_app/agreement/agreement.html", context, status=status)
+
+
+@login_required
+@require_GET
+def agreement(request, reference):
+    return _page(request, _agreement(request, reference))
+
+
+@login_required
+@require_GET
+def mou_download(request, reference, version):
+    """A stored MOU version, streamed as it was stored, to whoever sees the request."""
+    agreement = _agreement(request, reference)
+    mou = get_object_or_404(agreement.mous, version=version)
+    return FileResponse(
+        mou.file.open("rb"),
+        as_attachment=True,
+        filename=f"{agreement.request.reference}-MOU-v{mou.version}.pdf",
+        content_type="application/pdf",
+    )
+
+
+def _client_ip(request):
+    # Behind the proxy the deployment section describes, REMOTE_ADDR is the proxy's; the
+    # proxy's own header is trusted only when the settings say a proxy is there.
+    return request.META.get("REMOTE_ADDR")
+
+
+def _perform(request, agreement, name, form, perform, done):
+    seen = request.POST.get("seen")
+    if seen is not None and seen != workflow.agreement_version(agreement):
+        form.is_valid()
+        form.add_error(
+            None,
+            "Someone else changed this MOU while you were looking at it. Reload the page to "
+            "see what changed.",
+        )
+    elif form.is_valid():
+        try:
+            perform(form)
+        except workflow.ActionRefused as refused:
+            for problem in refused.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(request, done)
+            return redirect(_url(agreement))
+    return _page(request, agreement, bound={name: form}, status=400)
+
+
+@login_required
+@require_POST
+def mou_sign(request, reference):
+    agreement = _agreement(request, reference)
+    statement = workflow.SIGNING_STATEMENT.format(organization=agreement.request.organization.name)
+    return _perform(
+        request,
+        agreement,
+        "sign",
+        SignForm(request.POST, statement=statement, prefix="sign"),
+        lambda f: workflow.sign_mou(
+            agreement,
+            request.user,
+            f.cleaned_data["full_name"],
+            f.cleaned_data["title"],
+            f.cleaned_data["affirmed"],
+            _client_ip(request),
+        ),
+        "You signed the MOU. CCEH staff countersign it next.",
+    )
+
+
+@login_required
+@require_POST
+def mou_countersign(request, reference):
+    agreement = _agreement(request, reference)
+    return _perform(
+        request,
+        agreement,
+        "countersign",
+        SignForm(request.POST, statement=workflow.COUNTERSIGNING_STATEMENT, prefix="countersign"),
+        lambda f: workflow.countersign_mou(
+            agreement,
+            request.user,
+            f.cleaned_data["full_name"],
+            f.cleaned_data["title"],
+            f.cleaned_data["affirmed"],
+            _client_ip(request),
+        ),
+        "You countersigned the MOU. Record each person's training to activate their access.",
+    )
+
+
+@login_required
+@require_POST
+def mou_amend(request, reference):
+    agreement = _agreement(request, reference)
+    people = list(agreement.request.people.all())
+    form = AmendForm(
+        request.POST,
+        people=people,
+        granted=workflow.current_levels(agreement.request),
+        prefix="amend",
+    )
+    return _perform(
+        request,
+        agreement,
+        "amend",
+        form,
+        lambda f: workflow.amend_mou(
+            agreement, request.user, f.cleaned_data["reason"], f.names(), f.levels()
+        ),
+        "The MOU is corrected; a new version is on its way and the organization signs again.",
+    )
+
+
+@login_required
+@require_POST
+def training_record(request, reference):
+    agreement = _agreement(request, reference)
+    form = TrainingForm(
+        request.POST, people=list(agreement.request.people.all()), prefix="training"
+    )
+    return _perform(
+        request,
+        agreement,
+        "training",
+        form,
+        lambda f: workflow.record_training(
+            agreement,
+            request.user,
+            f.cleaned_data["person"],
+            f.cleaned_data["completed_on"],
+            f.cleaned_data["course"],
+        ),
+        "The training is recorded.",
+    )
+
+
+@login_required
+@require_POST
+def access_activate(request, reference):
+    agreement = _agreement(request, reference)
+    return _perform(
+        request,
+        agreement,
+        "activate",
+        ActivateForm(request.POST, prefix="activate"),
+        lambda f: workflow.activate_access(agreement, request.user, f.cleaned_data["note"]),
+        "Access is active for everyone ready. They appear on the provisioning list.",
+    )
+
+
+@login_required
+@require_POST
+def access_revoke(request, reference):
+    agreement = _agreement(request, reference)
+    people = [a.person for a in agreement.people.select_related("person") if not a.revoked_at]
+    return _perform(
+        request,
+        agreement,
+        "revoke",
+        RevokeForm(request.POST, people=people, prefix="revoke"),
+        lambda f: workflow.revoke_access(
+            agreement, request.user, f.cleaned_data["reason"], f.person_id()
+        ),
+        "Access is revoked. The organization is told, and later requests show it (1.10).",
+    )
+
+
+@login_required
+@require_POST
+def renewal_start(request, reference):
+    agreement = _agreement(request, reference)
+    try:
+        renewal = workflow.start_renewal(agreement, request.user)
+    except workflow.ActionRefused as refused:
+        for problem in refused.problems:
+            messages.error(request, problem)
+        return redirect(_url(agreement))
+    messages.success(
+        request,
+        f"The renewal {renewal.reference} is started from {agreement.request.reference}'s "
+        "answers. Check each step and submit it.",
+    )
+    return redirect(reverse("application_step", args=[renewal.reference, "organization"]))
+
+
+PROVISIONING_COLUMNS = [
+    "Name",
+    "E-mail",
+    "Title",
+    "Organization",
+    "Access level",
+    "CAN scope",
+    "MOU",
+    "Active since",
+    "Access ends",
+]
+
+
+def _provisioning_rows(user):
+    rows = []
+    for access in workflow.provisioning_list(user):
+        agreement = access.agreement
+        r = agreement.request
+        levels = workflow.current_levels(r)
+        rows.append(
+            {
+                "access": access,
+                "level": AccessLevel(levels[access.person_id]).label,
+                "scope": "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
+                "mou": f"{r.reference} v{agreement.mous.count()}",
+            }
+        )
+    return rows
+
+
+@role_required(rules.is_cceh_staff)
+def provisioning(request):
+    if request.method == "POST":
+        try:
+            done = workflow.provision_access(request.user, request.POST.getlist("access"))
+        except workflow.ActionRefused as refused:
+            for problem in refused.problems:
+                messages.error(request, problem)
+        else:
+            messages.success(
+                request,
+                f"Marked {len(done)} {'person' if len(done) == 1 else 'people'} as given an "
+                "HMIS account.",
+            )
+        return redirect("provisioning")
+    return render(
+        request, "requests_app/staff/provisioning.html", {"rows": _provisioning_rows(request.user)}
+    )
+
+
+@role_required(rules.is_cceh_staff)
+def provisioning_export(request):
+    today = timezone.localdate()
+
+    def rows():
+        yield PROVISIONING_COLUMNS
+        for row in _provisioning_rows(request.user):
+            a = row["access"]
+            yield [
+                a.person.name,
+                a.person.email,
+                a.person.title,
+                a.agreement.request.organization.name,
+                row["level"],
+                row["scope"],
+                row["mou"],
+                f"{timezone.localtime(a.activated_at):%Y-%m-%d}",
+                f"{a.agreement.ends_on:%Y-%m-%d}",
+            ]
+
+    writer = csv.writer(Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="hmis-provisioning-{today}.csv"'
+    return response

@@ -1,0 +1,233 @@
+"""The notices pages (issue 8): the count in the header, the list, opening a notice, marking
+all read, e-mail preferences, and the failed e-mails staff see."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from requests_app import notifications, workflow
+from requests_app.models import Notification, NotificationPreference
+
+from .pages import TreeBuilder, parsed
+
+Kind = Notification.Kind
+Delivery = Notification.Delivery
+
+
+def header_count(response):
+    builder = TreeBuilder()
+    builder.feed(response.content.decode())
+    return builder.root.find("a", cls="notices-link").text
+
+
+def rows(response):
+    return [
+        [cell.text for cell in row.find_all("td")]
+        for row in parsed(response).find("tbody").find_all("tr")
+    ]
+
+
+@pytest.fixture
+def three_notices(journey, personas):
+    """Sam hears of three submissions, oldest first."""
+    return [journey.submitted(cans=[], program=f"Program {n}") for n in range(3)]
+
+
+def test_the_header_counts_unread_notices_and_opening_one_reads_it(client, personas, three_notices):
+    client.force_login(personas.sam)
+    assert header_count(client.get(reverse("queue"))) == "Notices 3 unread"
+
+    notice = Notification.objects.filter(recipient=personas.sam).order_by("pk").first()
+    response = client.get(reverse("notice_open", args=[notice.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == three_notices[0].get_absolute_url()
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert header_count(client.get(reverse("queue"))) == "Notices 2 unread"
+
+
+def test_with_nothing_unread_the_header_shows_no_count(client, personas):
+    client.force_login(personas.riley)
+
+    assert header_count(client.get(reverse("my_requests"))) == "Notices"
+
+
+def test_the_notices_page_lists_ones_own_notices_newest_first(client, personas, three_notices):
+    client.force_login(personas.sam)
+    newest = Notification.objects.filter(recipient=personas.sam).order_by("-pk")
+
+    response = client.get(reverse("notices"))
+
+    assert rows(response) == [
+        ["A request was submitted, by Riley Requestor", r.reference, _when(n), "New"]
+        for n, r in zip(newest, reversed(three_notices), strict=True)
+    ]
+    links = [a.attrs["href"] for a in parsed(response).find("tbody").find_all("a")]
+    assert links == [reverse("notice_open", args=[n.pk]) for n in newest]
+
+
+def _when(notice):
+    from django.utils import timezone
+
+    return f"{timezone.localtime(notice.created_at):%Y-%m-%d %H:%M}"
+
+
+def test_nobody_opens_another_persons_notice(client, personas, three_notices):
+    notice = Notification.objects.filter(recipient=personas.sam).first()
+    client.force_login(personas.riley)
+
+    assert client.get(reverse("notice_open", args=[notice.pk])).status_code == 404
+    assert Notification.objects.get(pk=notice.pk).read_at is None
+
+
+def test_mark_all_read_is_a_post_and_reads_only_ones_own(client, personas, three_notices):
+    client.force_login(personas.sam)
+    assert client.get(reverse("notices_mark_all_read")).status_code == 405
+
+    response = client.post(reverse("notices_mark_all_read"))
+
+    assert response.status_code == 302
+    assert Notification.objects.filter(recipient=personas.sam, read_at__isnull=True).count() == 0
+    assert header_count(client.get(reverse("notices"))) == "Notices"
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    for name in ("notices", "notification_preferences", "failed_emails"):
+        response = client.get(reverse(name))
+        assert (response.status_code, response["Location"].split("?")[0]) == (
+            302,
+            reverse("account_login"),
+        )
+
+
+def test_the_notices_page_runs_as_many_queries_for_many_notices_as_for_one(
+    client, journey, personas, django_assert_num_queries
+):
+    journey.submitted(cans=[])
+    client.force_login(personas.sam)
+    with django_assert_num_queries(NOTICES_QUERIES):
+        client.get(reverse("notices"))
+    for _ in range(10):
+        journey.submitted(cans=[personas.hartford])
+    with django_assert_num_queries(NOTICES_QUERIES):
+        assert len(rows(client.get(reverse("notices")))) == 11
+
+
+# Session, user, the page's notices and their count, the header's unread count, and the
+# nav's role checks.
+NOTICES_QUERIES = 7
+
+
+# Preferences.
+
+
+def checkboxes(response):
+    return {
+        box.attrs["name"]: ("checked" in box.attrs, "disabled" in box.attrs)
+        for box in parsed(response).find_all("input", type="checkbox")
+    }
+
+
+def test_preferences_show_one_checkbox_per_kind_all_on_by_default(client, personas):
+    client.force_login(personas.riley)
+
+    boxes = checkboxes(client.get(reverse("notification_preferences")))
+
+    assert boxes == {kind: (True, False) for kind in Kind.values}
+
+
+def test_a_person_turns_an_email_off_and_on(client, personas):
+    client.force_login(personas.riley)
+    chosen = {kind: "on" for kind in Kind.values if kind != Kind.RETURNED}
+
+    response = client.post(reverse("notification_preferences"), chosen)
+
+    assert response.status_code == 302
+    assert notifications.email_choices(personas.riley)[Kind.RETURNED] is False
+    assert checkboxes(client.get(reverse("notification_preferences")))[Kind.RETURNED] == (
+        False,
+        False,
+    )
+    client.post(reverse("notification_preferences"), {kind: "on" for kind in Kind.values})
+    assert notifications.wants_email(personas.riley, Kind.RETURNED) is True
+
+
+def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client, personas):
+    client.force_login(personas.sam)
+
+    boxes = checkboxes(client.get(reverse("notification_preferences")))
+    assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
+        notifications.MANDATORY_FOR_STAFF
+    )
+    assert all(boxes[k] == (True, True) for k in notifications.MANDATORY_FOR_STAFF)
+
+    client.post(reverse("notification_preferences"), {})  # every box unticked
+
+    assert notifications.email_choices(personas.sam) == {
+        kind: kind in notifications.MANDATORY_FOR_STAFF for kind in Kind.values
+    }
+    assert not NotificationPreference.objects.filter(
+        user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF
+    ).exists()
+
+
+# Failed e-mails.
+
+
+@pytest.fixture
+def failed(journey, personas, settings, django_capture_on_commit_callbacks):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    settings.EMAIL_BACKEND = "tests.mail_backends.SMTPDown"
+    with django_capture_on_commit_callbacks(execute=True):
+        request = workflow.submit(journey.draft(cans=[]), personas.riley)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return Notification.objects.get(request=request)
+
+
+def test_staff_see_failed_emails_with_recipient_kind_request_and_error(client, personas, failed):
+    client.force_login(personas.sam)
+
+    response = client.get(reverse("failed_emails"))
+
+    assert rows(response) == [
+        [
+            f"Sam Staff ({personas.sam.email})",
+            "A request was submitted",
+            failed.request.reference,
+            "1",
+            "SMTPException: Connection refused by the test's mail server",
+            f"Send again to Sam Staff about {failed.request.reference}",
+        ]
+    ]
+
+
+def test_staff_send_a_failed_email_again(
+    client, personas, failed, django_capture_on_commit_callbacks
+):
+    client.force_login(personas.sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("failed_email_retry", args=[failed.pk]))
+
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.delivery, failed.attempts) == (Delivery.SENT, 1)
+    assert [m.to for m in mail.outbox] == [[personas.sam.email]]
+    assert "No e-mail has failed." in parsed(client.get(reverse("failed_emails"))).text
+
+
+@pytest.mark.parametrize("persona", ["riley", "morgan", "casey", "lee", "alex"])
+def test_failed_emails_are_for_staff_only(client, personas, failed, persona):
+    client.force_login(personas.by_name(persona))
+
+    assert client.get(reverse("failed_emails")).status_code == 403
+    assert client.post(reverse("failed_email_retry", args=[failed.pk])).status_code == 403
+    assert Notification.objects.get(pk=failed.pk).delivery == Delivery.FAILED
+
+
+def test_only_a_failed_email_can_be_sent_again(client, personas, journey):
+    request = journey.submitted(cans=[])
+    pending = Notification.objects.get(request=request)
+    client.force_login(personas.sam)
+
+    assert client.post(reverse("failed_email_retry", args=[pending.pk])).status_code == 404

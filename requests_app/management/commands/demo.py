@@ -6,15 +6,18 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from requests_app import workflow
 from requests_app.choices import AccessLevel
 from requests_app.models import (
     CAN,
     AccessRequest,
+    Agreement,
     Assessment,
     Criterion,
     Membership,
+    MOUVersion,
     NamedPerson,
     Organization,
     User,
@@ -117,6 +120,38 @@ class Command(BaseCommand):
         )
         return request
 
+    def _active_access(self, request, requestor, staff, leader):
+        """An approval carried through its MOU's whole life to active access: signed,
+        countersigned, training recorded, activated. Each version is rendered at once, as the
+        task after each step's commit would (the demo runs in one transaction)."""
+        workflow.recommend_for_can(
+            request, leader, request.cans.get(), "support", "Diverts people from our shelters."
+        )
+        person = request.people.get()
+        workflow.approve(request, staff, {person.pk: AccessLevel.REPORTING})
+
+        def agreement(kind):
+            current = Agreement.objects.get(request=request)
+            workflow.render_mou_version(current.pk, current.mous.count() + 1, kind, "", staff.pk)
+            return Agreement.objects.get(pk=current.pk)
+
+        signed = workflow.sign_mou(
+            agreement(MOUVersion.Kind.ISSUED),
+            requestor,
+            requestor.name,
+            "Director of Care Coordination",
+            affirmed=True,
+        )
+        workflow.countersign_mou(
+            agreement(MOUVersion.Kind.SIGNED), staff, staff.name, "HMIS Administrator", True
+        )
+        executed = agreement(MOUVersion.Kind.EXECUTED)
+        workflow.record_training(
+            executed, staff, person.pk, timezone.localdate(), "CT HMIS new user training"
+        )
+        workflow.activate_access(executed, staff)
+        return signed
+
     def _requests(self, organization, users):
         requestor, staff = users["requestor@demo.test"], users["staff@demo.test"]
         leader = users["canleader@demo.test"]
@@ -152,6 +187,7 @@ class Command(BaseCommand):
         )
         person = approved.people.get()
         workflow.approve(approved, staff, {person.pk: AccessLevel.VIEW})
+        self._active_access(screened("Shelter diversion"), requestor, staff, leader)
         denied = screened(
             "Billing audit",
             need=AccessRequest.NeedType.ONE_TIME,

@@ -102,6 +102,7 @@ def _page(request, agreement, bound=None, status=200):
         "renewal_opens_on": workflow.renewal_opens_on(agreement),
         "renewals": list(agreement.request.renewals.all()),
         "refusals": [e for form in bound.values() for e in form.non_field_errors()],
+        "has_errors": any(form.errors for form in bound.values()),
         **_forms(agreement, user, actions, bound),
     }
     return render(request, "requests_app/agreement/agreement.html", context, status=status)

@@ -258,7 +258,11 @@ def test_escalated_request_is_recommended_voted_on_and_decided(
     # Riley, the requestor, sees the outcome and the decision, and nothing of the committee's
     # deliberation or the CAN leader's internal comment.
     # Riley opens the decision from the e-mail that announced it.
-    decided = [m for m in mail.outbox if m.to == [personas.riley.email]][-1]
+    decided = next(
+        m
+        for m in mail.outbox
+        if m.to == [personas.riley.email] and m.subject.endswith(" was approved")
+    )
     assert decided.subject == f"[HMIS Access] {reference} was approved"
     with signed_in(browser, live_server, personas.riley) as page:
         go(page, re.search(r"https?://\S+", decided.body).group())

@@ -41,7 +41,7 @@ ROLE_HOMES = {
         "/requests/",
         "My requests",
         ["With the committee", "Submitted", "Draft"],
-        "Your organization has no requests yet.",
+        "Your organization has no requests yet. Start one: every step saves as you go.",
     ),
     # Longest waiting first; a draft is nobody's business but its organization's.
     "sam": Home(

@@ -43,6 +43,8 @@ graph: export DEBUG ?= 1
 graph: install
 	$(BIN)/python manage.py graph_transitions requests_app.AccessRequest > docs/workflow.gv
 	dot -Tsvg docs/workflow.gv -o docs/workflow.svg
+	$(BIN)/python manage.py graph_transitions requests_app.Agreement > docs/agreement.gv
+	dot -Tsvg docs/agreement.gv -o docs/agreement.svg
 
 collectstatic: install
 	$(BIN)/python manage.py collectstatic --noinput

@@ -925,6 +925,9 @@ def agreement_refusals(agreement, user, action):
     problems = unmet_requirements(action, user, request)
     if not problems and action == "start_renewal":
         problems = _renewal_problems(agreement)
+    if not problems and action == "activate_access":
+        if not any(ready and not a.activated_at for a, ready in readiness(agreement)):
+            problems = ["Nobody is ready to activate: record each person's training first."]
     return problems
 
 
@@ -1212,9 +1215,8 @@ def activate_access(agreement, user, note=""):
     waiting = [a.person.name for a, is_ready in states if not is_ready and not a.revoked_at]
     _require(
         "activate_access",
-        (not ready, "Nobody is ready to activate: record each person's training first."),
         (
-            bool(ready) and bool(waiting) and not note,
+            bool(waiting) and not note,
             f"Not everyone is ready ({', '.join(waiting)} has no training recorded): write a "
             "note to activate those who are.",
         ),

@@ -17,17 +17,25 @@ _OFFLINE = URLFetcher(allowed_protocols={"data"})
 def _final(access_request):
     """What the final MOU adds: each person's granted level beside the one asked, the decision
     and the signatures."""
-    from .models import Signature
+    from .models import Event, Signature
     from .workflow import current_levels
 
     decision = access_request.decision
     granted = current_levels(access_request)
     agreement = getattr(access_request, "agreement", None)
-    signatures = (
-        {s.party: s for s in Signature.objects.filter(agreement=agreement).order_by("pk")}
-        if agreement
-        else {}
-    )
+    signatures = {}
+    if agreement:
+        # A correction is signed again: signatures given before it do not carry over.
+        amended = (
+            Event.objects.filter(request=access_request, kind=Event.Kind.MOU_AMENDED)
+            .order_by("-pk")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        given = Signature.objects.filter(agreement=agreement).order_by("pk")
+        if amended:
+            given = given.filter(signed_at__gt=amended)
+        signatures = {s.party: s for s in given}
     return {
         "decision": decision,
         "granted": {pk: AccessLevel(level) for pk, level in granted.items()},

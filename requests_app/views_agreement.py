@@ -53,7 +53,9 @@ def _forms(agreement, user, actions, bound):
         "training": lambda: TrainingForm(people=people, prefix="training"),
         "activate": lambda: ActivateForm(prefix="activate"),
         "revoke": lambda: RevokeForm(
-            people=[a.person for a in agreement.people.all() if not a.revoked_at],
+            people=[
+                a.person for a in agreement.people.select_related("person") if not a.revoked_at
+            ],
             prefix="revoke",
         ),
     }

@@ -919,16 +919,24 @@ def agreement_refusals(agreement, user, action):
         allowed = agreement.status in AGREEMENT_STATUSES[action]
     if not allowed:
         return [
-            f"The MOU is {agreement.get_status_display().lower()}, so it cannot be "
+            f"The MOU is {_in_a_sentence(agreement.get_status_display())}, so it cannot be "
             f"{AGREEMENT_PAST[action]} now."
         ]
     problems = unmet_requirements(action, user, request)
     if not problems and action == "start_renewal":
         problems = _renewal_problems(agreement)
-    if not problems and action == "activate_access":
-        if not any(ready and not a.activated_at for a, ready in readiness(agreement)):
-            problems = ["Nobody is ready to activate: record each person's training first."]
+    if action == "activate_access" and not problems and not _anyone_to_activate(agreement):
+        problems = ["Nobody is ready to activate: record each person's training first."]
     return problems
+
+
+def _anyone_to_activate(agreement):
+    return any(ready and not a.activated_at for a, ready in readiness(agreement))
+
+
+def _in_a_sentence(label):
+    """A status label inside a sentence: its first letter lowered, its names (CCEH) kept."""
+    return label[:1].lower() + label[1:]
 
 
 def available_agreement_actions(agreement, user):
@@ -964,7 +972,8 @@ def _lock_agreement(agreement, user, action, seen=None):
             action,
             [
                 "Someone else changed this MOU while you were looking at it: it is now "
-                f"{locked.get_status_display().lower()}. Reload the page to see what changed."
+                f"{_in_a_sentence(locked.get_status_display())}. Reload the page to see what "
+                "changed."
             ],
         )
     problems = agreement_refusals(locked, user, action)

@@ -2,14 +2,20 @@ import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
+from requests_app import workflow
 from requests_app.choices import Status
 from requests_app.models import (
+    Agreement,
     Assessment,
     CANRecommendation,
     Decision,
     Event,
     Grant,
+    MOUVersion,
+    Signature,
+    Training,
     Vote,
 )
 
@@ -21,14 +27,27 @@ APPEND_ONLY = [
     (CANRecommendation, "reason"),
     (Decision, "reason"),
     (Grant, "level"),
+    (MOUVersion, "reason"),
+    (Signature, "full_name"),
+    (Training, "course"),
 ]
 
 
 @pytest.fixture
-def history(journey):
+def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     """One row of each append-only kind: an approval by staff leaves events, assessments, a
-    CAN recommendation, a decision and grants; a request with quorum leaves votes."""
-    journey.approved()
+    CAN recommendation, a decision, grants and its MOU's first version; signing it leaves a
+    signature, and recording a person's training a training; a request with quorum leaves
+    votes."""
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    with django_capture_on_commit_callbacks(execute=True):
+        request = journey.approved()
+    p = journey.p
+    agreement = Agreement.objects.get(request=request)
+    workflow.sign_mou(agreement, p.riley, "Riley Requestor", "Director", True)
+    agreement = Agreement.objects.get(pk=agreement.pk)
+    person = request.people.get()
+    workflow.record_training(agreement, p.sam, person.pk, timezone.localdate(), "CT HMIS")
     journey.with_quorum()
 
 

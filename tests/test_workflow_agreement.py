@@ -1,0 +1,999 @@
+"""After an approval (issue 7): the agreement and its MOU versions, signing, countersigning,
+correcting, training, activation, provisioning, renewal, expiry and revocation, each through
+workflow.py; and who may do what in each status of the agreement, as DESIGN states it.
+
+Agreements reach each status through the workflow itself, never by writing the status. Every
+approval and action runs inside `django_capture_on_commit_callbacks(execute=True)`, so the MOU
+versions rendered after commit exist as they would in production."""
+
+import datetime
+import hashlib
+import io
+
+import pypdf
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from requests_app import policy, workflow
+from requests_app.choices import AccessLevel, AgreementStatus, Status
+from requests_app.models import (
+    AccessRequest,
+    Agreement,
+    Event,
+    Membership,
+    MOUVersion,
+    NamedPerson,
+    Notification,
+    PersonAccess,
+    Revocation,
+    Signature,
+    Training,
+)
+
+from .conftest import PERSONA_NAMES
+from .factories import NamedPersonFactory
+
+FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
+RILEY_TITLE = "Director of Community Programs"
+SAM_TITLE = "HMIS System Administrator"
+COURSE = "CT HMIS new user training"
+IP = "203.0.113.7"
+ONLY_STAFF = "Only CCEH staff can do this."
+CONFLICT_OF_INTEREST = (
+    "You belong to the requesting organization, so you cannot act on its request "
+    "(a conflict of interest)."
+)
+ONLY_MEMBERS = "Only members of the requesting organization can do this."
+NO_ACCESS = "You do not have access to this request."
+
+
+def text_of(pdf):
+    """The PDF's text, every page, with its line breaks and spacing folded."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
+    return " ".join(text.split()), len(reader.pages)
+
+
+def stored_bytes(mou):
+    with mou.file.open("rb") as f:
+        return f.read()
+
+
+def fresh(agreement):
+    """The agreement as the database has it now (its status field is protected)."""
+    return Agreement.objects.select_related("request").get(pk=agreement.pk)
+
+
+def day(value):
+    return f"{value:%B} {value.day}, {value:%Y}"
+
+
+def refused(action, call):
+    with pytest.raises(workflow.ActionRefused) as caught:
+        call()
+    assert caught.value.action == action
+    return caught.value.problems
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+    return tmp_path / "private"
+
+
+ADA = ("Ada Analyst", "ada@harbor.example", VIEW)
+BO = ("Bo Builder", "bo@harbor.example", REPORTING)
+CY = ("Cy Clinician", "cy@harbor.example", FULL)
+
+
+class Stage:
+    """Brings an approval's agreement to each of its statuses through the workflow. `people`
+    are (name, e-mail, requested level); `granted` the level each is given (default: as asked)."""
+
+    def __init__(self, journey, capture):
+        self.journey, self.p, self.capture = journey, journey.p, capture
+
+    def screened(self, people=(ADA,), **answers):
+        """A request in screening, every criterion met and its CANs supporting it."""
+        draft = self.journey.draft(people=0, **answers)
+        for name, email, level in people:
+            NamedPersonFactory(request=draft, name=name, email=email, requested_level=level)
+        request = workflow.submit(draft, self.p.riley)
+        request = workflow.start_screening(request, self.p.sam)
+        self.journey.assess_all(request)
+        for can in request.cans.all():
+            workflow.recommend_for_can(request, self.p.lee, can, "support", "A known partner.")
+        return request
+
+    def issued(self, people=(ADA,), granted=None, conditions="", **answers):
+        request = self.screened(people, **answers)
+        levels = {
+            p.pk: (granted or {}).get(p.name, p.requested_level) for p in request.people.all()
+        }
+        with self.capture(execute=True):
+            workflow.approve(request, self.p.sam, levels, conditions=conditions)
+        return Agreement.objects.select_related("request").get(request=request)
+
+    def sign(self, agreement, user=None, full_name="Riley Requestor", title=RILEY_TITLE):
+        with self.capture(execute=True):
+            workflow.sign_mou(agreement, user or self.p.riley, full_name, title, True, IP)
+        return fresh(agreement)
+
+    def countersign(self, agreement):
+        with self.capture(execute=True):
+            workflow.countersign_mou(agreement, self.p.sam, "Sam Staff", SAM_TITLE, True, IP)
+        return fresh(agreement)
+
+    def signed(self, **kwargs):
+        return self.sign(self.issued(**kwargs))
+
+    def executed(self, **kwargs):
+        return self.countersign(self.signed(**kwargs))
+
+    def train(self, agreement, *people, on=None):
+        for person in people:
+            workflow.record_training(
+                agreement, self.p.sam, person.pk, on or timezone.localdate(), COURSE
+            )
+        return fresh(agreement)
+
+    def activate(self, agreement, note=""):
+        with self.capture(execute=True):
+            workflow.activate_access(agreement, self.p.sam, note)
+        return fresh(agreement)
+
+    def active(self, **kwargs):
+        agreement = self.executed(**kwargs)
+        agreement = self.train(agreement, *agreement.request.people.all())
+        return self.activate(agreement)
+
+    def expired(self, **kwargs):
+        agreement = self.active(**kwargs)
+        workflow.expire_agreements(today=agreement.ends_on + datetime.timedelta(days=1))
+        return fresh(agreement)
+
+    def revoked(self, **kwargs):
+        agreement = self.active(**kwargs)
+        workflow.revoke_access(agreement, self.p.sam, "Shared a login.")
+        return fresh(agreement)
+
+
+@pytest.fixture
+def stage(journey, django_capture_on_commit_callbacks):
+    return Stage(journey, django_capture_on_commit_callbacks)
+
+
+def notices(request, kind):
+    return sorted(n.recipient.name for n in Notification.objects.filter(request=request, kind=kind))
+
+
+# The approval issues the agreement and its first version.
+
+
+def test_an_approval_issues_an_agreement_with_each_persons_access_and_version_1(stage, personas):
+    agreement = stage.issued(people=(ADA, BO))
+    request = agreement.request
+
+    assert agreement.status == AgreementStatus.ISSUED
+    assert sorted(agreement.people.values_list("person__name", "activated_at")) == [
+        ("Ada Analyst", None),
+        ("Bo Builder", None),
+    ]
+    mou = agreement.mous.get()
+    assert (mou.version, mou.kind, mou.reason, mou.created_by) == (
+        1,
+        MOUVersion.Kind.ISSUED,
+        "",
+        personas.sam,
+    )
+    issued = request.events.get(kind=Event.Kind.MOU_ISSUED)
+    assert (issued.actor, issued.data, issued.visible_to_requestor) == (
+        personas.sam,
+        {"version": 1},
+        True,
+    )
+    assert notices(request, Notification.Kind.MOU_READY) == ["Riley Requestor"]
+
+
+def test_the_committees_approval_issues_the_agreement_too(
+    journey, personas, django_capture_on_commit_callbacks
+):
+    request = journey.with_quorum()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.record_committee_decision(
+            request, personas.casey, Status.APPROVED, "", levels=journey.levels(request)
+        )
+
+    agreement = Agreement.objects.get(request=request)
+    assert agreement.status == AgreementStatus.ISSUED
+    assert list(agreement.mous.values_list("version", "kind")) == [(1, MOUVersion.Kind.ISSUED)]
+
+
+def test_a_denial_issues_no_agreement(journey):
+    request = journey.denied()
+
+    assert Agreement.objects.filter(request=request).exists() is False
+
+
+# Versions: stored once, with their SHA-256.
+
+
+def test_a_stored_version_carries_the_sha256_and_size_of_its_file(stage):
+    mou = stage.issued().mous.get()
+    content = stored_bytes(mou)
+
+    assert content.startswith(b"%PDF-")
+    assert (mou.sha256, mou.size) == (hashlib.sha256(content).hexdigest(), len(content))
+    assert mou.file.name == f"mou/{mou.agreement.request.reference}/v1-{mou.sha256[:12]}.pdf"
+
+
+def test_rendering_the_same_version_twice_stores_one_row(stage, personas):
+    agreement = stage.issued()
+    before = agreement.mous.get()
+
+    again = workflow.render_mou_version(
+        agreement.pk, 1, MOUVersion.Kind.ISSUED, "", personas.sam.pk
+    )
+
+    assert again is None
+    assert list(agreement.mous.values_list("pk", "sha256")) == [(before.pk, before.sha256)]
+    assert agreement.request.events.filter(kind=Event.Kind.MOU_ISSUED).count() == 1
+
+
+def test_a_correction_is_a_new_version_with_its_own_hash_and_the_old_one_is_kept(stage, personas):
+    agreement = stage.issued()
+    ada = agreement.request.people.get()
+    v1 = agreement.mous.get()
+    v1_bytes = stored_bytes(v1)
+
+    with stage.capture(execute=True):
+        workflow.amend_mou(
+            agreement,
+            personas.sam,
+            "The level was mistyped.",
+            names={ada.pk: "Ada Q. Analyst"},
+            levels={ada.pk: REPORTING},
+        )
+
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.ISSUED
+    v1_after, v2 = agreement.mous.all()
+    assert (v2.version, v2.kind, v2.reason) == (
+        2,
+        MOUVersion.Kind.AMENDED,
+        "The level was mistyped.",
+    )
+    assert v2.sha256 != v1.sha256
+    assert v2.sha256 == hashlib.sha256(stored_bytes(v2)).hexdigest()
+    assert (v1_after.sha256, stored_bytes(v1_after)) == (v1.sha256, v1_bytes)
+    assert workflow.current_levels(agreement.request) == {ada.pk: REPORTING}
+    assert NamedPerson.objects.get(pk=ada.pk).name == "Ada Q. Analyst"
+    text, _pages = text_of(stored_bytes(v2))
+    assert "Ada Q. Analyst Analyst ada@harbor.example Reporting only View only" in text
+    amended = agreement.request.events.get(kind=Event.Kind.MOU_AMENDED)
+    assert (amended.note, amended.data) == (
+        "The level was mistyped.",
+        {"changed": ["Ada Analyst is now Ada Q. Analyst", "Ada Q. Analyst: reporting only"]},
+    )
+    assert notices(agreement.request, Notification.Kind.MOU_READY) == ["Riley Requestor"] * 2
+
+
+def test_correcting_a_signed_mou_sends_it_back_to_be_signed_again(stage, personas):
+    agreement = stage.signed()
+    ada = agreement.request.people.get()
+
+    with stage.capture(execute=True):
+        workflow.amend_mou(agreement, personas.sam, "Lower level.", levels={ada.pk: REPORTING})
+
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.ISSUED
+    assert list(agreement.mous.values_list("version", "kind")) == [
+        (1, MOUVersion.Kind.ISSUED),
+        (2, MOUVersion.Kind.SIGNED),
+        (3, MOUVersion.Kind.AMENDED),
+    ]
+    assert workflow.agreement_refusals(agreement, personas.riley, "sign_mou") == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "levels", "problems"),
+    [
+        ("", None, ["Write why the MOU changes; the requestor reads it."]),
+        ("No change.", "same", ["Nothing differs from the MOU as it is."]),
+        (
+            "Higher.",
+            "higher",
+            ["Ada Analyst asked for view only; the granted level cannot be higher."],
+        ),
+        ("Someone else.", "stranger", ["Choose people this MOU names."]),
+    ],
+    ids=["no-reason", "nothing-changes", "above-what-was-asked", "unknown-person"],
+)
+def test_a_correction_is_refused_in_words(stage, personas, reason, levels, problems):
+    agreement = stage.issued()
+    ada = agreement.request.people.get()
+    given = {
+        None: None,
+        "same": {ada.pk: VIEW},
+        "higher": {ada.pk: FULL},
+        "stranger": {ada.pk + 1000: VIEW},
+    }[levels]
+
+    assert (
+        refused(
+            "amend_mou", lambda: workflow.amend_mou(agreement, personas.sam, reason, levels=given)
+        )
+        == problems
+    )
+    assert (fresh(agreement).status, agreement.mous.count()) == (AgreementStatus.ISSUED, 1)
+
+
+# Signing for the organization.
+
+
+def test_the_requestor_signs_the_current_version(stage, personas):
+    agreement = stage.issued()
+
+    agreement = stage.sign(agreement)
+
+    assert agreement.status == AgreementStatus.SIGNED
+    signature = agreement.signatures.get()
+    assert (
+        signature.party,
+        signature.signer,
+        signature.full_name,
+        signature.title,
+        signature.statement,
+        signature.ip_address,
+        signature.mou.version,
+    ) == (
+        Signature.Party.ORGANIZATION,
+        personas.riley,
+        "Riley Requestor",
+        RILEY_TITLE,
+        "I am authorized to sign this Memorandum of Understanding for Harbor Health Partners, "
+        "and I agree to it on its behalf.",
+        IP,
+        1,
+    )
+    membership = Membership.objects.get(user=personas.riley, organization=personas.harbor)
+    assert membership.is_authorized_signatory is True
+    assert list(agreement.mous.values_list("version", "kind", "reason")) == [
+        (1, MOUVersion.Kind.ISSUED, ""),
+        (2, MOUVersion.Kind.SIGNED, "Riley Requestor, for the organization"),
+    ]
+    signed = agreement.request.events.get(kind=Event.Kind.MOU_SIGNED)
+    assert (signed.actor, signed.note, signed.data) == (
+        personas.riley,
+        f"Riley Requestor, {RILEY_TITLE}",
+        {"version": 1},
+    )
+    assert notices(agreement.request, Notification.Kind.SIGNED) == ["Sam Staff"]
+
+
+@pytest.mark.parametrize(
+    ("full_name", "title", "affirmed", "problems"),
+    [
+        ("", RILEY_TITLE, True, ["Type your full name as your signature."]),
+        ("   ", RILEY_TITLE, True, ["Type your full name as your signature."]),
+        ("Riley Requestor", "", True, ["Give your title."]),
+        ("Riley Requestor", RILEY_TITLE, False, ["Confirm the statement above your signature."]),
+        (
+            "",
+            "",
+            False,
+            [
+                "Type your full name as your signature.",
+                "Give your title.",
+                "Confirm the statement above your signature.",
+            ],
+        ),
+    ],
+    ids=["no-name", "blank-name", "no-title", "not-affirmed", "nothing"],
+)
+def test_a_signature_needs_a_name_a_title_and_the_affirmation(
+    stage, personas, full_name, title, affirmed, problems
+):
+    agreement = stage.issued()
+
+    assert (
+        refused(
+            "sign_mou",
+            lambda: workflow.sign_mou(agreement, personas.riley, full_name, title, affirmed, IP),
+        )
+        == problems
+    )
+    agreement = fresh(agreement)
+    assert (agreement.status, agreement.signatures.count()) == (AgreementStatus.ISSUED, 0)
+    assert Membership.objects.get(user=personas.riley).is_authorized_signatory is False
+
+
+def test_staff_cannot_sign_for_the_organization(stage, personas):
+    agreement = stage.issued()
+
+    assert refused(
+        "sign_mou",
+        lambda: workflow.sign_mou(agreement, personas.sam, "Sam Staff", SAM_TITLE, True, IP),
+    ) == [ONLY_MEMBERS]
+
+
+def test_the_organization_cannot_sign_twice(stage, personas):
+    agreement = stage.signed()
+
+    # The status's label names CCEH, an acronym the sentence keeps in capitals.
+    assert refused(
+        "sign_mou",
+        lambda: workflow.sign_mou(agreement, personas.riley, "Riley", RILEY_TITLE, True, IP),
+    ) == [
+        "The MOU is signed by the organization: waiting for CCEH's countersignature, so it "
+        "cannot be signed now."
+    ]
+    assert agreement.signatures.count() == 1
+
+
+def test_a_page_read_before_someone_signed_is_told_the_mou_changed(stage, personas):
+    agreement = stage.issued()
+    seen = workflow.agreement_version(agreement)
+    stage.sign(fresh(agreement))
+
+    with pytest.raises(workflow.Conflict) as caught:
+        workflow.sign_mou(agreement, personas.riley, "Riley", RILEY_TITLE, True, IP, seen=seen)
+
+    assert caught.value.problems[0].startswith(
+        "Someone else changed this MOU while you were looking at it: it is now signed"
+    )
+    assert caught.value.problems[0].endswith("Reload the page to see what changed.")
+
+
+# Countersigning for CCEH.
+
+
+def test_staff_countersign_and_the_executed_version_carries_both_signatures(stage, personas):
+    agreement = stage.countersign(stage.signed())
+
+    assert agreement.status == AgreementStatus.EXECUTED
+    assert agreement.executed_at is not None
+    assert [(s.party, s.full_name, s.mou.version) for s in agreement.signatures.all()] == [
+        (Signature.Party.ORGANIZATION, "Riley Requestor", 1),
+        (Signature.Party.CCEH, "Sam Staff", 2),
+    ]
+    executed = agreement.current_mou()
+    assert (executed.version, executed.kind) == (3, MOUVersion.Kind.EXECUTED)
+    text, _pages = text_of(stored_bytes(executed))
+    assert "/s/ Riley Requestor" in text
+    assert f"Riley Requestor, {RILEY_TITLE}, signed in HMIS Access on" in text
+    assert "/s/ Sam Staff" in text
+    assert f"Sam Staff, {SAM_TITLE}, countersigned on" in text
+    assert notices(agreement.request, Notification.Kind.COUNTERSIGNED) == ["Riley Requestor"]
+
+
+def test_only_staff_countersign(stage, personas):
+    agreement = stage.signed()
+
+    assert refused(
+        "countersign_mou",
+        lambda: workflow.countersign_mou(agreement, personas.riley, "Riley", "Dir.", True, IP),
+    ) == [ONLY_STAFF, CONFLICT_OF_INTEREST]
+
+
+def test_nobody_countersigns_before_the_organization_signed(stage, personas):
+    agreement = stage.issued()
+
+    assert refused(
+        "countersign_mou",
+        lambda: workflow.countersign_mou(agreement, personas.sam, "Sam Staff", SAM_TITLE, True),
+    ) == [
+        "The MOU is issued: waiting for the organization's signature, so it cannot be "
+        "countersigned now."
+    ]
+    assert agreement.signatures.count() == 0
+
+
+# Training (1.7).
+
+
+def test_staff_record_a_persons_training(stage, personas):
+    agreement = stage.executed()
+    ada = agreement.request.people.get()
+    on = timezone.localdate() - datetime.timedelta(days=3)
+
+    training = workflow.record_training(agreement, personas.sam, ada.pk, on, f"  {COURSE} ")
+
+    assert (training.person, training.completed_on, training.course, training.recorded_by) == (
+        ada,
+        on,
+        COURSE,
+        personas.sam,
+    )
+    event = agreement.request.events.get(kind=Event.Kind.TRAINING_RECORDED)
+    assert (event.note, event.data, event.headline()) == (
+        f"{COURSE}, {day(on)}",
+        {"people": ["Ada Analyst"]},
+        "HMIS training recorded: Ada Analyst",
+    )
+
+
+def test_training_is_refused_for_a_future_date_or_a_person_of_another_request(stage, personas):
+    agreement = stage.executed()
+    ada = agreement.request.people.get()
+    other = stage.journey.draft().people.get()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    assert refused(
+        "record_training",
+        lambda: workflow.record_training(agreement, personas.sam, ada.pk, tomorrow, COURSE),
+    ) == ["The training date cannot be in the future."]
+    assert refused(
+        "record_training",
+        lambda: workflow.record_training(agreement, personas.sam, other.pk, tomorrow, ""),
+    ) == [
+        "Choose a person this MOU names.",
+        "Name the training course.",
+        "The training date cannot be in the future.",
+    ]
+    assert refused(
+        "record_training",
+        lambda: workflow.record_training(agreement, personas.sam, ada.pk, None, COURSE),
+    ) == ["Give the date the training was completed."]
+    assert Training.objects.count() == 0
+
+
+def test_the_requestor_cannot_record_training(stage, personas):
+    agreement = stage.executed()
+    ada = agreement.request.people.get()
+
+    assert refused(
+        "record_training",
+        lambda: workflow.record_training(
+            agreement, personas.riley, ada.pk, timezone.localdate(), COURSE
+        ),
+    ) == [ONLY_STAFF, CONFLICT_OF_INTEREST]
+    assert Training.objects.count() == 0
+
+
+# Activation.
+
+
+def test_activation_is_refused_when_nobody_is_ready(stage, personas):
+    agreement = stage.executed(people=(ADA, BO))
+
+    assert refused(
+        "activate_access", lambda: workflow.activate_access(agreement, personas.sam, "Go.")
+    ) == ["Nobody is ready to activate: record each person's training first."]
+    assert fresh(agreement).status == AgreementStatus.EXECUTED
+
+
+def test_activating_some_before_the_others_needs_a_note_naming_who_waits(stage, personas):
+    agreement = stage.executed(people=(ADA, BO))
+    ada, bo = agreement.request.people.all()
+    agreement = stage.train(agreement, ada)
+
+    assert refused(
+        "activate_access", lambda: workflow.activate_access(agreement, personas.sam)
+    ) == [
+        "Not everyone is ready (Bo Builder has no training recorded): write a note to "
+        "activate those who are."
+    ]
+    assert PersonAccess.objects.filter(activated_at__isnull=False).count() == 0
+
+    activated = workflow.activate_access(agreement, personas.sam, "Bo trains next week.")
+
+    assert [a.person.name for a in activated] == ["Ada Analyst"]
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert {a.person.name: a.activated_at is not None for a in agreement.people.all()} == {
+        "Ada Analyst": True,
+        "Bo Builder": False,
+    }
+    event = agreement.request.events.get(kind=Event.Kind.ACCESS_ACTIVATED)
+    assert (event.note, event.data) == ("Bo trains next week.", {"people": ["Ada Analyst"]})
+
+    # Bo, trained later, is activated the same way; the term does not move.
+    ends_on = agreement.ends_on
+    agreement = stage.train(agreement, bo)
+    assert [a.person.name for a in workflow.activate_access(agreement, personas.sam)] == [
+        "Bo Builder"
+    ]
+    assert fresh(agreement).ends_on == ends_on
+
+
+@pytest.mark.parametrize("term", [12, 6])
+def test_activating_everyone_ready_starts_the_term(stage, personas, settings, term):
+    settings.GRANT_TERM_MONTHS = term
+    agreement = stage.executed(people=(ADA, BO))
+    agreement = stage.train(agreement, *agreement.request.people.all())
+    today = timezone.localdate()
+
+    activated = workflow.activate_access(agreement, personas.sam)
+
+    assert [a.person.name for a in activated] == ["Ada Analyst", "Bo Builder"]
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert agreement.ends_on == workflow.add_months(today, term)
+    assert notices(agreement.request, Notification.Kind.ACCESS_ACTIVE) == ["Riley Requestor"]
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (datetime.date(2026, 3, 15), 12, datetime.date(2027, 3, 15)),
+        (datetime.date(2026, 1, 31), 1, datetime.date(2026, 2, 28)),
+        (datetime.date(2027, 12, 31), 2, datetime.date(2028, 2, 29)),
+        (datetime.date(2028, 2, 29), 12, datetime.date(2029, 2, 28)),
+        (datetime.date(2026, 11, 30), 3, datetime.date(2027, 2, 28)),
+        (datetime.date(2026, 12, 1), 24, datetime.date(2028, 12, 1)),
+    ],
+)
+def test_months_are_added_to_the_same_day_or_the_months_last(start, months, end):
+    assert workflow.add_months(start, months) == end
+
+
+# Provisioning.
+
+
+def test_active_people_are_listed_for_provisioning_until_marked(stage, personas):
+    agreement = stage.active(people=(ADA, BO))
+    ada_access, bo_access = agreement.people.all()
+
+    assert list(workflow.provisioning_list(personas.sam)) == [ada_access, bo_access]
+    assert list(workflow.provisioning_list(personas.quinn)) == []
+
+    done = workflow.provision_access(personas.sam, [str(ada_access.pk)])
+
+    assert done == [ada_access]
+    assert list(workflow.provisioning_list(personas.sam)) == [bo_access]
+    ada_access.refresh_from_db()
+    assert (ada_access.provisioned_by, ada_access.state_label()) == (personas.sam, "Account given")
+    event = agreement.request.events.get(kind=Event.Kind.ACCESS_PROVISIONED)
+    assert event.data == {"people": ["Ada Analyst"]}
+
+
+@pytest.mark.parametrize("ids", [[], ["x"]], ids=["nobody", "not-a-number"])
+def test_provisioning_nobody_is_refused_in_words(stage, personas, ids):
+    stage.active()
+
+    problems = refused("provision_access", lambda: workflow.provision_access(personas.sam, ids))
+
+    assert problems == (
+        ["Choose at least one person from the list."]
+        if ids == []
+        else ["Choose people from the list."]
+    )
+
+
+# Renewal.
+
+
+def test_a_renewal_cannot_start_before_the_window(stage, personas, settings):
+    settings.GRANT_TERM_MONTHS, settings.GRANT_RENEWAL_WINDOW_DAYS = 12, 60
+    agreement = stage.active()
+    opens = agreement.ends_on - datetime.timedelta(days=60)
+
+    assert workflow.renewal_opens_on(agreement) == opens
+    assert refused("start_renewal", lambda: workflow.start_renewal(agreement, personas.riley)) == [
+        f"A renewal can be started from {day(opens)}."
+    ]
+    assert AccessRequest.objects.filter(renews=agreement.request).count() == 0
+
+
+def test_in_the_window_a_renewal_is_a_linked_draft_prefilled_with_people_and_levels(
+    stage, personas, settings
+):
+    settings.GRANT_TERM_MONTHS, settings.GRANT_RENEWAL_WINDOW_DAYS = 1, 60
+    agreement = stage.active(
+        people=(ADA, CY),
+        granted={"Cy Clinician": VIEW},
+        purpose="Coordinate discharge planning for respite patients.",
+    )
+    old = agreement.request
+
+    renewal = workflow.start_renewal(agreement, personas.riley)
+
+    assert (renewal.status, renewal.renews, renewal.organization, renewal.created_by) == (
+        Status.DRAFT,
+        old,
+        personas.harbor,
+        personas.riley,
+    )
+    assert list(renewal.people.values_list("name", "email", "requested_level")) == [
+        ("Ada Analyst", "ada@harbor.example", VIEW),
+        ("Cy Clinician", "cy@harbor.example", VIEW),
+    ]
+    assert list(renewal.cans.values_list("name", flat=True)) == ["Greater Hartford"]
+    assert {name: getattr(renewal, name) for name in workflow.RENEWED_FIELDS} == {
+        name: getattr(old, name) for name in workflow.RENEWED_FIELDS
+    }
+    assert (
+        renewal.had_prior_access,
+        renewal.prior_access_revoked,
+        renewal.prior_access_details,
+        renewal.attests_training,
+        renewal.attests_accuracy,
+    ) == (True, False, f"{old.reference}, active until {day(agreement.ends_on)}.", False, False)
+    started = old.events.get(kind=Event.Kind.RENEWAL_STARTED)
+    assert started.headline() == f"Renewal started: {renewal.reference}"
+
+    # One renewal at a time.
+    assert refused("start_renewal", lambda: workflow.start_renewal(agreement, personas.riley)) == [
+        f"A renewal is already under way: {renewal.reference}."
+    ]
+    assert AccessRequest.objects.filter(renews=old).count() == 1
+
+
+def test_a_renewal_leaves_out_people_whose_access_was_revoked(stage, personas, settings):
+    settings.GRANT_TERM_MONTHS = 1
+    agreement = stage.active(people=(ADA, BO))
+    bo = agreement.request.people.get(name="Bo Builder")
+    workflow.revoke_access(agreement, personas.sam, "Left the organization.", person_id=bo.pk)
+
+    renewal = workflow.start_renewal(fresh(agreement), personas.riley)
+
+    assert list(renewal.people.values_list("name", flat=True)) == ["Ada Analyst"]
+
+
+# Expiry.
+
+
+def test_access_expires_the_day_after_its_last_day_once(stage, personas):
+    agreement = stage.active()
+    ends_on = agreement.ends_on
+
+    assert workflow.expire_agreements(today=ends_on) == []
+    assert fresh(agreement).status == AgreementStatus.ACTIVE
+
+    expired = workflow.expire_agreements(today=ends_on + datetime.timedelta(days=1))
+
+    assert [a.pk for a in expired] == [agreement.pk]
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.EXPIRED
+    assert agreement.ended_at is not None
+    event = agreement.request.events.get(kind=Event.Kind.ACCESS_EXPIRED)
+    assert (event.actor, event.note, event.data, event.visible_to_requestor) == (
+        None,
+        "",
+        {"ended_on": ends_on.isoformat()},
+        True,
+    )
+    assert notices(agreement.request, Notification.Kind.EXPIRED) == ["Riley Requestor"]
+
+    assert workflow.expire_agreements(today=ends_on + datetime.timedelta(days=1)) == []
+    assert agreement.request.events.filter(kind=Event.Kind.ACCESS_EXPIRED).count() == 1
+    assert notices(agreement.request, Notification.Kind.EXPIRED) == ["Riley Requestor"]
+
+
+def test_the_daily_command_expires_nothing_still_in_its_term(stage, capsys):
+    agreement = stage.active()
+
+    call_command("expire_grants")
+
+    assert capsys.readouterr().out == "0 expired.\n"
+    assert fresh(agreement).status == AgreementStatus.ACTIVE
+
+
+def test_the_daily_command_expires_a_term_that_ended(stage, settings, capsys):
+    # A term of minus one month ended last month: the command runs on today's date.
+    settings.GRANT_TERM_MONTHS = -1
+    agreement = stage.active()
+
+    call_command("expire_grants")
+    call_command("expire_grants")
+
+    assert capsys.readouterr().out == (
+        f"Expired {agreement.request.reference} (ended {agreement.ends_on}).\n1 expired.\n"
+        "0 expired.\n"
+    )
+    assert fresh(agreement).status == AgreementStatus.EXPIRED
+
+
+# Revocation and the good standing it affects later (1.10).
+
+
+def test_revoking_the_whole_organization(stage, personas):
+    agreement = stage.active(people=(ADA, BO))
+
+    revoked = workflow.revoke_access(agreement, personas.sam, "  Shared a login. ")
+
+    assert [a.person.name for a in revoked] == ["Ada Analyst", "Bo Builder"]
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.REVOKED
+    assert agreement.ended_at is not None
+    assert [a.state_label() for a in agreement.people.all()] == ["Revoked", "Revoked"]
+    assert list(
+        Revocation.objects.values_list("organization", "person_email", "request", "reason")
+    ) == [(personas.harbor.pk, "", agreement.request.pk, "Shared a login.")]
+    event = agreement.request.events.get(kind=Event.Kind.ACCESS_REVOKED)
+    assert (event.note, event.data) == (
+        "Shared a login.",
+        {"people": ["Ada Analyst", "Bo Builder"], "whole": True},
+    )
+    assert notices(agreement.request, Notification.Kind.REVOKED) == ["Riley Requestor"]
+
+
+def test_revoking_one_person(stage, personas):
+    agreement = stage.active(people=(ADA, BO))
+    bo = agreement.request.people.get(name="Bo Builder")
+
+    revoked = workflow.revoke_access(agreement, personas.sam, "Left the organization.", bo.pk)
+
+    assert [a.person for a in revoked] == [bo]
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert {a.person.name: a.state_label() for a in agreement.people.all()} == {
+        "Ada Analyst": "Active: waiting for an HMIS account",
+        "Bo Builder": "Revoked",
+    }
+    assert list(
+        Revocation.objects.values_list("organization", "person_email", "request", "reason")
+    ) == [(None, "bo@harbor.example", agreement.request.pk, "Left the organization.")]
+    assert refused(
+        "revoke_access",
+        lambda: workflow.revoke_access(agreement, personas.sam, "Again.", bo.pk),
+    ) == ["That person has no access to revoke."]
+
+
+def test_revoking_the_last_person_with_access_revokes_the_agreement(stage, personas):
+    agreement = stage.active()
+    ada = agreement.request.people.get()
+
+    workflow.revoke_access(agreement, personas.sam, "Left the organization.", ada.pk)
+
+    assert fresh(agreement).status == AgreementStatus.REVOKED
+
+
+@pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
+def test_a_revocation_needs_a_reason(stage, personas, reason):
+    agreement = stage.active()
+
+    assert refused(
+        "revoke_access", lambda: workflow.revoke_access(agreement, personas.sam, reason)
+    ) == ["Write the reason; the organization reads it."]
+    assert (fresh(agreement).status, Revocation.objects.count()) == (AgreementStatus.ACTIVE, 0)
+
+
+def test_a_later_request_of_the_organization_is_flagged_under_1_10(stage, personas, journey):
+    agreement = stage.active()
+    workflow.revoke_access(agreement, personas.sam, "Shared a login.")
+    revoked_on = policy._day(Revocation.objects.get().revoked_at)
+
+    later = journey.submitted()
+
+    concern = f"HMIS access of Harbor Health Partners was revoked on {revoked_on}."
+    assert policy.standing_concerns(later) == [concern]
+    assert [(s.code, s.message) for s in policy.suggestions(later) if s.code == "1.10"] == [
+        ("1.10", concern)
+    ]
+    assert AccessRequest.objects.filter(policy.flagged_condition(), pk=later.pk).exists()
+
+
+def test_a_later_request_naming_a_revoked_person_is_flagged_under_1_10(stage, personas):
+    agreement = stage.active(people=(ADA, BO))
+    bo = agreement.request.people.get(name="Bo Builder")
+    workflow.revoke_access(agreement, personas.sam, "Shared a login.", bo.pk)
+    revoked_on = policy._day(Revocation.objects.get().revoked_at)
+    # Another organization names Bo, his e-mail in other capitals.
+    elsewhere = stage.journey.draft(people=0)
+    AccessRequest.objects.filter(pk=elsewhere.pk).update(organization=personas.elsewhere)
+    NamedPersonFactory(request=elsewhere, name="Bo Builder", email="Bo@Harbor.Example")
+    unrelated = stage.journey.draft()
+    AccessRequest.objects.filter(pk=unrelated.pk).update(organization=personas.elsewhere)
+    elsewhere.refresh_from_db()
+    unrelated.refresh_from_db()
+
+    concern = f"HMIS access of bo@harbor.example was revoked on {revoked_on}."
+    assert policy.standing_concerns(elsewhere) == [concern]
+    assert [(s.code, s.message) for s in policy.suggestions(elsewhere) if s.code == "1.10"] == [
+        ("1.10", concern)
+    ]
+    assert policy.standing_concerns(unrelated) == []
+
+
+# Who may do what, in each status of the agreement (DESIGN section 4, after approval).
+
+
+def _executed_and_trained(stage, settings):
+    """Executed, with Ada's training recorded: someone is ready to activate."""
+    agreement = stage.executed()
+    return stage.train(agreement, *agreement.request.people.all())
+
+
+def _active_with_one_waiting(stage, settings, term=12):
+    """Active for Ada; Bo, trained since, is ready and waits for his activation."""
+    settings.GRANT_TERM_MONTHS, settings.GRANT_RENEWAL_WINDOW_DAYS = term, 60
+    agreement = stage.executed(people=(ADA, BO))
+    ada, bo = agreement.request.people.all()
+    agreement = stage.activate(stage.train(agreement, ada), note="Bo trains next week.")
+    return stage.train(agreement, bo)
+
+
+STAGED = {
+    "issued": (lambda stage, settings: stage.issued(), AgreementStatus.ISSUED),
+    "signed": (lambda stage, settings: stage.signed(), AgreementStatus.SIGNED),
+    "executed": (_executed_and_trained, AgreementStatus.EXECUTED),
+    "active-before-renewal-window": (_active_with_one_waiting, AgreementStatus.ACTIVE),
+    "active-in-renewal-window": (
+        lambda stage, settings: _active_with_one_waiting(stage, settings, term=1),
+        AgreementStatus.ACTIVE,
+    ),
+    "expired": (lambda stage, settings: stage.expired(), AgreementStatus.EXPIRED),
+    "revoked": (lambda stage, settings: stage.revoked(), AgreementStatus.REVOKED),
+}
+STAFF_WHILE_ACTIVE = {"record_training", "activate_access", "provision_access", "revoke_access"}
+# DESIGN: sign, the requestor while issued; countersign, staff while signed; amend, staff while
+# issued or signed; record_training, staff until it ends; activate, staff while executed or
+# active; provision, staff while active; revoke, staff until it ends; start_renewal, the
+# requestor while active and in the renewal window. Nobody else, ever.
+PERMITTED = {
+    "issued": {"riley": {"sign_mou"}, "sam": {"amend_mou", "record_training", "revoke_access"}},
+    "signed": {"sam": {"countersign_mou", "amend_mou", "record_training", "revoke_access"}},
+    "executed": {"sam": {"record_training", "activate_access", "revoke_access"}},
+    "active-before-renewal-window": {"sam": STAFF_WHILE_ACTIVE},
+    "active-in-renewal-window": {"riley": {"start_renewal"}, "sam": STAFF_WHILE_ACTIVE},
+    "expired": {},
+    "revoked": {},
+}
+
+
+@pytest.mark.parametrize("staged", list(STAGED))
+def test_who_may_do_what_in_each_status_of_the_agreement(stage, personas, settings, staged):
+    make, status = STAGED[staged]
+    agreement = make(stage, settings)
+    assert agreement.status == status
+
+    table = {
+        name: {
+            action
+            for action in workflow.AGREEMENT_ACTIONS
+            if workflow.agreement_refusals(agreement, personas.by_name(name), action) == []
+        }
+        for name in PERSONA_NAMES
+    }
+    expected = {name: set(PERMITTED[staged].get(name, set())) for name in PERSONA_NAMES}
+
+    assert table == expected
+    for name in PERSONA_NAMES:
+        assert (
+            set(workflow.available_agreement_actions(agreement, personas.by_name(name)))
+            == expected[name]
+        )
+
+
+def test_activation_is_not_offered_while_nobody_is_ready_to_activate(stage, personas):
+    executed = stage.executed()
+    active = stage.active()
+
+    for agreement in (executed, active):
+        assert workflow.agreement_refusals(agreement, personas.sam, "activate_access") == [
+            "Nobody is ready to activate: record each person's training first."
+        ]
+
+
+def test_the_actions_of_the_table_are_every_agreement_action():
+    assert set(workflow.AGREEMENT_ACTIONS) == {
+        "sign_mou",
+        "countersign_mou",
+        "amend_mou",
+        "record_training",
+        "activate_access",
+        "provision_access",
+        "revoke_access",
+        "start_renewal",
+    }
+
+
+@pytest.mark.parametrize(
+    ("persona", "problems"),
+    [
+        ("quinn", [NO_ACCESS]),
+        ("pat", [NO_ACCESS]),
+        ("morgan", [NO_ACCESS]),
+        ("anonymous", [NO_ACCESS]),
+        ("lee", [ONLY_MEMBERS]),
+        ("sam", [ONLY_MEMBERS]),
+        ("alex", [ONLY_MEMBERS]),
+    ],
+)
+def test_a_refused_signature_says_why(stage, personas, persona, problems):
+    agreement = stage.issued()
+
+    assert workflow.agreement_refusals(agreement, personas.by_name(persona), "sign_mou") == problems

@@ -459,13 +459,13 @@ def version(access_request):
     return access_request.status_changed_at.isoformat()
 
 
-def _perform(request, access_request, name, form, perform, done):
-    """Run one action from a posted form: on success say so and go back to the request; on
-    bad input or a refusal show the page again with the form, its errors and what was typed."""
-    seen = request.POST.get("seen")
-    if seen is not None and seen != version(access_request):
+def run_form(request, form, perform, done, *, stale, again, back):
+    """Run one action from a posted form: on success say so and go back; on bad input or a
+    refusal show the page again (`again(form)`) with the form, its errors and what was typed.
+    `stale` is the sentence for a page out of date, or None when it is current."""
+    if stale:
         form.is_valid()
-        form.add_error(None, workflow.changed_meanwhile(access_request))
+        form.add_error(None, stale)
     elif form.is_valid():
         try:
             perform(form)
@@ -474,8 +474,23 @@ def _perform(request, access_request, name, form, perform, done):
                 form.add_error(None, problem)
         else:
             messages.success(request, done)
-            return redirect(access_request)
-    return _request_page(request, access_request, bound={name: form}, status=400)
+            return redirect(back)
+    return again(form)
+
+
+def _perform(request, access_request, name, form, perform, done):
+    seen = request.POST.get("seen")
+    return run_form(
+        request,
+        form,
+        perform,
+        done,
+        stale=workflow.changed_meanwhile(access_request)
+        if seen is not None and seen != version(access_request)
+        else None,
+        again=lambda form: _request_page(request, access_request, bound={name: form}, status=400),
+        back=access_request,
+    )
 
 
 @login_required

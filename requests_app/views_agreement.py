@@ -16,7 +16,7 @@ from . import rules, workflow
 from .agreement_forms import ActivateForm, AmendForm, RevokeForm, SignForm, TrainingForm
 from .choices import AccessLevel
 from .models import Agreement, Training
-from .views import Echo, _visible_request, role_required
+from .views import Echo, _visible_request, role_required, run_form
 
 
 def _agreement(request, reference):
@@ -138,23 +138,19 @@ def _client_ip(request):
 
 def _perform(request, agreement, name, form, perform, done):
     seen = request.POST.get("seen")
-    if seen is not None and seen != workflow.agreement_version(agreement):
-        form.is_valid()
-        form.add_error(
-            None,
-            "Someone else changed this MOU while you were looking at it. Reload the page to "
-            "see what changed.",
-        )
-    elif form.is_valid():
-        try:
-            perform(form)
-        except workflow.ActionRefused as refused:
-            for problem in refused.problems:
-                form.add_error(None, problem)
-        else:
-            messages.success(request, done)
-            return redirect(_url(agreement))
-    return _page(request, agreement, bound={name: form}, status=400)
+    stale = seen is not None and seen != workflow.agreement_version(agreement)
+    return run_form(
+        request,
+        form,
+        perform,
+        done,
+        stale="Someone else changed this MOU while you were looking at it. Reload the page to "
+        "see what changed."
+        if stale
+        else None,
+        again=lambda form: _page(request, agreement, bound={name: form}, status=400),
+        back=_url(agreement),
+    )
 
 
 @login_required

@@ -11,3 +11,13 @@ from . import notifications
 def deliver_notification(notification_id):
     """E-mail one notice. Safe to run twice: only the run that claims the notice sends."""
     return notifications.deliver(notification_id)
+
+
+@task()
+def render_mou(agreement_id, version, kind, reason, user_id):
+    """Render and store one MOU version, off the request that caused it. Safe to run twice:
+    a version already stored is not rendered again."""
+    from . import workflow
+
+    row = workflow.render_mou_version(agreement_id, version, kind, reason, user_id)
+    return row.pk if row else None

@@ -1018,10 +1018,13 @@ def _issue_agreement(locked, user):
 
 
 def _render_after_commit(agreement, kind, reason, user):
-    """The next version is rendered off the action's transaction, after it commits; the
-    version number is fixed now so a rerun renders nothing twice."""
+    """The next version is rendered by a task once the action commits, off the request path
+    (by a worker, or at once without one); the version number is fixed now so a rerun renders
+    nothing twice."""
+    from .tasks import render_mou
+
     version = agreement.mous.count() + 1
-    transaction.on_commit(lambda: render_mou_version(agreement.pk, version, kind, reason, user.pk))
+    transaction.on_commit(lambda: render_mou.enqueue(agreement.pk, version, kind, reason, user.pk))
 
 
 def render_mou_version(agreement_id, version, kind, reason, user_id):

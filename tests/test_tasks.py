@@ -211,3 +211,27 @@ def test_without_a_worker_a_failed_send_waits_for_the_sweep(notice, settings):
     assert notifications.sweep() == (1, 0)
     assert Notification.objects.get(pk=notice.pk).delivery == Delivery.SENT
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_worker_the_approval_only_queues_its_mou_and_the_worker_renders_it_once(
+    catalogue, database_queue, worker, settings, tmp_path
+):
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    personas = make_personas()
+    journey = Journey(personas)
+    request = journey.ready_to_approve()
+    workflow.approve(request, personas.sam, journey.levels(request))
+    agreement = request.agreement
+    # Nobody waits for a render on the approval: it is a task for the worker.
+    queued = DBTaskResult.objects.filter(task_path="requests_app.tasks.render_mou")
+    assert (agreement.mous.count(), queued.count()) == (0, 1)
+
+    worker()
+    worker()  # A second run finds nothing left to do.
+    tasks.render_mou.enqueue(agreement.pk, 1, "issued", "", personas.sam.pk)
+    worker()  # The same version queued again renders nothing new.
+
+    assert list(agreement.mous.values_list("version", "kind")) == [(1, "issued")]
+    stored = agreement.mous.get()
+    assert (tmp_path / stored.file.name).read_bytes()[:5] == b"%PDF-"

@@ -2,6 +2,7 @@
 each e-mail with a link to the page where its reader acts; preferences; a rolled-back action
 sends nothing."""
 
+import datetime
 import re
 
 import pytest
@@ -9,10 +10,19 @@ from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from requests_app import notifications, workflow
 from requests_app.choices import Status
-from requests_app.models import Criterion, Event, Notification, NotificationPreference, Vote
+from requests_app.models import (
+    Agreement,
+    Criterion,
+    Event,
+    MOUVersion,
+    Notification,
+    NotificationPreference,
+    Vote,
+)
 from tests.conftest import Journey
 
 from .factories import UserFactory
@@ -188,6 +198,133 @@ def test_each_event_tells_exactly_the_right_people_by_notice_and_email_with_a_wo
         assert (mimetype, f'href="{target}"' in html) == ("text/html", True)
         client.force_login(reader.recipient)
         assert client.get(path_of(links[0])).status_code == 200
+
+
+# After an approval: the MOU's events. Each `before` renders the MOU's versions itself, as the
+# task after each step's commit would.
+
+
+def _render_next(request, kind):
+    agreement = Agreement.objects.get(request=request)
+    workflow.render_mou_version(
+        agreement.pk, agreement.mous.count() + 1, kind, "", request.decision.decided_by_id
+    )
+    return Agreement.objects.get(pk=agreement.pk)
+
+
+def mou_issued(j):
+    request = j.approved()
+    _render_next(request, MOUVersion.Kind.ISSUED)
+    return request
+
+
+def mou_signed(j):
+    request = mou_issued(j)
+    agreement = Agreement.objects.get(request=request)
+    workflow.sign_mou(agreement, j.p.riley, "Riley Requestor", "Director", True)
+    _render_next(request, MOUVersion.Kind.SIGNED)
+    return request
+
+
+def mou_executed(j):
+    request = mou_signed(j)
+    agreement = Agreement.objects.get(request=request)
+    workflow.countersign_mou(agreement, j.p.sam, "Sam Staff", "HMIS Administrator", True)
+    agreement = _render_next(request, MOUVersion.Kind.EXECUTED)
+    for person in request.people.all():
+        workflow.record_training(
+            agreement, j.p.sam, person.pk, timezone.localdate(), "CT HMIS new user training"
+        )
+    return request
+
+
+def mou_active(j):
+    request = mou_executed(j)
+    workflow.activate_access(Agreement.objects.get(request=request), j.p.sam)
+    return request
+
+
+def agreement_of(r):
+    return Agreement.objects.get(request=r)
+
+
+MOU_EVENTS = {
+    "MOU issued (its first version stored)": (
+        lambda j: j.approved(),
+        lambda j, r: _render_next(r, MOUVersion.Kind.ISSUED),
+        [("Riley Requestor", Kind.MOU_READY)],
+    ),
+    "MOU corrected": (
+        mou_issued,
+        lambda j, r: workflow.amend_mou(
+            agreement_of(r),
+            j.p.sam,
+            "The name was misspelt.",
+            names={p.pk: p.name + " Jr." for p in r.people.all()},
+        ),
+        [("Riley Requestor", Kind.MOU_READY)],
+    ),
+    "MOU signed by the organization": (
+        mou_issued,
+        lambda j, r: workflow.sign_mou(agreement_of(r), j.p.riley, "Riley R", "Director", True),
+        [("Sam Staff", Kind.SIGNED)],
+    ),
+    "MOU countersigned": (
+        mou_signed,
+        lambda j, r: workflow.countersign_mou(agreement_of(r), j.p.sam, "Sam S", "Admin", True),
+        [("Riley Requestor", Kind.COUNTERSIGNED)],
+    ),
+    "access activated": (
+        mou_executed,
+        lambda j, r: workflow.activate_access(agreement_of(r), j.p.sam),
+        [("Riley Requestor", Kind.ACCESS_ACTIVE)],
+    ),
+    "access revoked": (
+        mou_active,
+        lambda j, r: workflow.revoke_access(agreement_of(r), j.p.sam, "Shared a password."),
+        [("Riley Requestor", Kind.REVOKED)],
+    ),
+    "access expired": (
+        mou_active,
+        lambda j, r: workflow.expire_agreements(
+            agreement_of(r).ends_on + datetime.timedelta(days=1)
+        ),
+        [("Riley Requestor", Kind.EXPIRED)],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("before", "action", "expected"), MOU_EVENTS.values(), ids=MOU_EVENTS.keys()
+)
+def test_each_event_of_the_mou_tells_exactly_the_right_people_with_a_link_to_the_mou(
+    client,
+    journey,
+    personas,
+    django_capture_on_commit_callbacks,
+    settings,
+    tmp_path,
+    before,
+    action,
+    expected,
+):
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    request = before(journey)
+    seen = list(Event.objects.values_list("pk", flat=True))
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        action(journey, request)
+
+    notices = Notification.objects.filter(event__in=Event.objects.exclude(pk__in=seen))
+    assert sorted(notices.values_list("recipient__name", "kind")) == expected
+    emails = names_by_email()
+    assert sorted(emails[m.to[0]] for m in mail.outbox) == [name for name, _ in expected]
+    target = f"{settings.SITE_URL}{reverse('agreement', args=[request.reference])}"
+    for message in mail.outbox:
+        assert LINK.findall(message.body)[0] == target
+        client.force_login(notices.get(recipient__email=message.to[0]).recipient)
+        assert client.get(path_of(target)).status_code == 200
 
 
 def test_a_request_naming_no_can_tells_no_can_leader(

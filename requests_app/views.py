@@ -201,11 +201,16 @@ def queue_export(request):
                 "yes" if policy.waiting_too_long(r, today) else "no",
             ]
 
+    return csv_download(rows(), f"hmis-queue-{today}.csv")
+
+
+def csv_download(rows, filename):
+    """`rows` as a CSV attachment, streamed: it never holds every row at once."""
     writer = csv.writer(Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="hmis-queue-{today}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -478,16 +483,22 @@ def run_form(request, form, perform, done, *, stale, again, back):
     return again(form)
 
 
-def _perform(request, access_request, name, form, perform, done):
+def changed_since_seen(request, access_request):
+    """The sentence for a post from a page showing an earlier version of the request, or None
+    when the page was current (or carried no version)."""
     seen = request.POST.get("seen")
+    if seen is not None and seen != version(access_request):
+        return workflow.changed_meanwhile(access_request)
+    return None
+
+
+def _perform(request, access_request, name, form, perform, done):
     return run_form(
         request,
         form,
         perform,
         done,
-        stale=workflow.changed_meanwhile(access_request)
-        if seen is not None and seen != version(access_request)
-        else None,
+        stale=changed_since_seen(request, access_request),
         again=lambda form: _request_page(request, access_request, bound={name: form}, status=400),
         back=access_request,
     )

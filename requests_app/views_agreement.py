@@ -2,11 +2,9 @@
 training, activate, revoke, renew; and staff's provisioning list. Thin function views, as in
 views.py: parse a form, call one workflow action, redirect."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +14,7 @@ from . import rules, workflow
 from .agreement_forms import ActivateForm, AmendForm, RevokeForm, SignForm, TrainingForm
 from .choices import AccessLevel
 from .models import Agreement, Training
-from .views import Echo, _visible_request, role_required, run_form
+from .views import _visible_request, csv_download, role_required, run_form
 
 
 def _agreement(request, reference):
@@ -361,9 +359,4 @@ def provisioning_export(request):
                 f"{a.agreement.ends_on:%Y-%m-%d}",
             ]
 
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="hmis-provisioning-{today}.csv"'
-    return response
+    return csv_download(rows(), f"hmis-provisioning-{today}.csv")

@@ -23,7 +23,7 @@ from .application_forms import (
 )
 from .choices import Status
 from .models import Event, Organization
-from .views import _visible_request, resume_url, version
+from .views import _visible_request, changed_since_seen, resume_url, version
 from .visibility import active_organization_ids
 
 
@@ -269,19 +269,12 @@ def _refused_at_review(request, access_request, problems, resubmit_form=None):
     )
 
 
-def _stale(request, access_request):
-    seen = request.POST.get("seen")
-    return seen is not None and seen != version(access_request)
-
-
 @login_required
 @require_POST
 def application_submit(request, reference):
     access_request = _visible_request(request, reference)
-    if _stale(request, access_request):
-        return _refused_at_review(
-            request, access_request, [workflow.changed_meanwhile(access_request)]
-        )
+    if stale := changed_since_seen(request, access_request):
+        return _refused_at_review(request, access_request, [stale])
     try:
         workflow.submit(access_request, request.user)
     except workflow.ActionRefused as refused:
@@ -299,11 +292,9 @@ def application_submit(request, reference):
 def application_resubmit(request, reference):
     access_request = _visible_request(request, reference)
     form = ResubmitForm(request.POST)
-    if _stale(request, access_request):
+    if stale := changed_since_seen(request, access_request):
         form.is_valid()
-        return _refused_at_review(
-            request, access_request, [workflow.changed_meanwhile(access_request)], form
-        )
+        return _refused_at_review(request, access_request, [stale], form)
     if not form.is_valid():
         return _refused_at_review(request, access_request, [], form)
     try:
@@ -337,8 +328,8 @@ def application_withdraw(request, reference):
     form = WithdrawForm(request.POST or None)
     problems = workflow.refusals(access_request, request.user, "withdraw")
     if request.method == "POST":
-        if _stale(request, access_request):
-            problems = [workflow.changed_meanwhile(access_request)]
+        if stale := changed_since_seen(request, access_request):
+            problems = [stale]
         elif form.is_valid():
             try:
                 workflow.withdraw(access_request, request.user, form.cleaned_data["reason"])

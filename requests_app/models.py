@@ -1,6 +1,7 @@
 """Data, the workflow's transitions and their guards. Everything that follows an action (events,
 notifications, PDFs) lives in workflow.py; who may do what lives in rules.py."""
 
+import operator
 import os
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from . import policy
 from .choices import AccessLevel, AgreementStatus, Status
-from .rules import may, may_on_request
+from .rules import may
 
 
 class UserManager(BaseUserManager):
@@ -798,6 +799,10 @@ class Notification(models.Model):
         return f"{self.get_kind_display()} for {self.recipient}"
 
 
+def may_on_agreement(action):
+    return may(action, of=operator.attrgetter("request"))
+
+
 class Agreement(ConcurrentTransitionMixin, models.Model):
     """An approval's MOU and the access it grants, from issue to expiry or revocation. The
     status changes only through its transitions; workflow.py does what follows each."""
@@ -828,7 +833,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.ISSUED,
         target=AgreementStatus.SIGNED,
-        permission=may_on_request("sign_mou"),
+        permission=may_on_agreement("sign_mou"),
     )
     def sign(self):
         pass
@@ -837,7 +842,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.SIGNED,
         target=AgreementStatus.EXECUTED,
-        permission=may_on_request("countersign_mou"),
+        permission=may_on_agreement("countersign_mou"),
     )
     def countersign(self):
         self.executed_at = timezone.now()
@@ -846,7 +851,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=list(AgreementStatus.AMENDABLE),
         target=AgreementStatus.ISSUED,
-        permission=may_on_request("amend_mou"),
+        permission=may_on_agreement("amend_mou"),
     )
     def amend(self):
         pass
@@ -855,7 +860,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.EXECUTED,
         target=AgreementStatus.ACTIVE,
-        permission=may_on_request("activate_access"),
+        permission=may_on_agreement("activate_access"),
     )
     def activate(self, ends_on):
         self.activated_at = timezone.now()
@@ -869,7 +874,7 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=list(AgreementStatus.LIVE),
         target=AgreementStatus.REVOKED,
-        permission=may_on_request("revoke_access"),
+        permission=may_on_agreement("revoke_access"),
     )
     def revoke(self):
         self.ended_at = timezone.now()

@@ -157,22 +157,13 @@ for _name, _requirements in ACTION_REQUIREMENTS.items():
     )
 
 
-def may(action):
-    """The permission= of a transition: the same rule the views and templates test.
+def may(action, of=None):
+    """The permission= of a transition: the same rule the views and templates test, asked of
+    the instance, or of `of(instance)` (an Agreement's rules are its request's).
     Tested through rules' own rule set, so a superuser gets no silent bypass."""
 
     def check(instance, user):
-        return rules.test_rule(f"requests_app.{action}", user, instance)
-
-    check.__name__ = f"may_{action}"
-    return check
-
-
-def may_on_request(action):
-    """The permission= of an Agreement's transition: the rule is asked of its request."""
-
-    def check(instance, user):
-        return rules.test_rule(f"requests_app.{action}", user, instance.request)
+        return rules.test_rule(f"requests_app.{action}", user, of(instance) if of else instance)
 
     check.__name__ = f"may_{action}"
     return check

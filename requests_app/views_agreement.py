@@ -305,15 +305,13 @@ PROVISIONING_COLUMNS = [
 def _provisioning_rows(user):
     rows = []
     for access in workflow.provisioning_list(user):
-        agreement = access.agreement
-        r = agreement.request
-        levels = workflow.current_levels(r)
+        r = access.agreement.request
         rows.append(
             {
                 "access": access,
-                "level": AccessLevel(levels[access.person_id]).label,
+                "level": AccessLevel(access.level).label,
                 "scope": "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
-                "mou": f"{r.reference} v{agreement.mous.count()}",
+                "mou": f"{r.reference} v{access.mou_version}",
             }
         )
     return rows

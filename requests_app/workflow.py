@@ -9,6 +9,7 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -1265,6 +1266,18 @@ def provisioning_list(user):
         )
         .select_related("person", "agreement__request__organization")
         .prefetch_related("agreement__request__cans")
+        # The level granted now (a correction adds a newer grant) and the MOU's newest
+        # version, in the one query rather than two more per person.
+        .annotate(
+            level=Subquery(
+                Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
+            ),
+            mou_version=Subquery(
+                MOUVersion.objects.filter(agreement=OuterRef("agreement"))
+                .order_by("-version")
+                .values("version")[:1]
+            ),
+        )
         .order_by("activated_at", "pk")
     )
 

@@ -729,3 +729,20 @@ def test_the_mou_page_runs_as_many_queries_with_five_people_as_with_one(
         counts.append(len(captured))
 
     assert counts == [MOU_PAGE_QUERIES[persona]] * 2
+
+
+PROVISIONING_QUERIES = 7
+
+
+@pytest.mark.parametrize("people", [(ADA,), (ADA, BO, CY)], ids=["one", "three"])
+def test_the_provisioning_page_runs_as_many_queries_for_many_people_as_for_one(
+    client, stage, personas, django_assert_num_queries, people
+):
+    stage.active(people=people)
+    stage.active(people=(BO,), cans=[])
+    client.force_login(personas.sam)
+
+    with django_assert_num_queries(PROVISIONING_QUERIES):
+        response = client.get(reverse("provisioning"))
+
+    assert response.status_code == 200

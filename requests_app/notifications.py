@@ -31,8 +31,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import policy
-from .choices import Status
-from .models import AccessRequest, Membership, Notification, NotificationPreference, User
+from .choices import AgreementStatus, Status
+from .models import (
+    AccessRequest,
+    Agreement,
+    Membership,
+    Notification,
+    NotificationPreference,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -332,9 +339,6 @@ def reminders_due(today, now):
 def _renewals_due(today):
     """Active access within GRANT_RENEWAL_WINDOW_DAYS of its end, with no renewal under way:
     the organization is reminded once a week until it starts one or the access ends."""
-    from .choices import AgreementStatus
-    from .models import Agreement
-
     opens_by = today + datetime.timedelta(days=settings.GRANT_RENEWAL_WINDOW_DAYS)
     due = Agreement.objects.filter(
         status=AgreementStatus.ACTIVE, ends_on__lte=opens_by, ends_on__gte=today

@@ -351,10 +351,14 @@ def _requestor_context(access_request, events):
     }
 
 
+def step_url(access_request, slug):
+    return reverse("application_step", args=[access_request.reference, slug])
+
+
 def resume_url(access_request):
     """Where a person coming back to a draft or a returned request picks it up."""
     step = access_request.last_step if access_request.last_step in STEP_BY_SLUG else STEPS[0].slug
-    return reverse("application_step", args=[access_request.reference, step])
+    return step_url(access_request, step)
 
 
 def _committee_context(access_request, user, actions, bound):

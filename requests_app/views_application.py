@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import mou, policy, workflow
@@ -23,12 +22,8 @@ from .application_forms import (
 )
 from .choices import Status
 from .models import Event, Organization
-from .views import _visible_request, changed_since_seen, resume_url, version
+from .views import _visible_request, changed_since_seen, resume_url, step_url, version
 from .visibility import active_organization_ids
-
-
-def _step_url(access_request, slug):
-    return reverse("application_step", args=[access_request.reference, slug])
 
 
 @login_required
@@ -82,7 +77,7 @@ def _progress(access_request, current):
             "number": number,
             "current": step.slug == current,
             "missing": missing.get(step.slug, []),
-            "url": _step_url(access_request, step.slug),
+            "url": step_url(access_request, step.slug),
         }
         for number, step in enumerate(STEPS, start=1)
     ]
@@ -216,10 +211,10 @@ def _after_save(request, access_request, step):
     go = request.POST.get("go", "next")
     index = STEPS.index(step)
     if go == "add_person":
-        return redirect(f"{_step_url(access_request, step.slug)}?add=1#people-heading")
+        return redirect(f"{step_url(access_request, step.slug)}?add=1#people-heading")
     if go == "stay":
         messages.success(request, "Saved.")
-        return redirect(_step_url(access_request, step.slug))
+        return redirect(step_url(access_request, step.slug))
     if go == "later":
         messages.success(
             request,
@@ -228,19 +223,19 @@ def _after_save(request, access_request, step):
         )
         return redirect("my_requests")
     if go == "back" and index:
-        return redirect(_step_url(access_request, STEPS[index - 1].slug))
-    return redirect(_step_url(access_request, STEPS[index + 1].slug))
+        return redirect(step_url(access_request, STEPS[index - 1].slug))
+    return redirect(step_url(access_request, STEPS[index + 1].slug))
 
 
 def application_review(request, access_request, resubmit_form=None, refusals=None, status=200):
     """Every answer and the attestations, what is still missing with a link to its step, and
     what the policy counts against the request, before the person submits."""
     missing = [
-        (label, _step_url(access_request, section))
+        (label, step_url(access_request, section))
         for section, label in policy.missing_answers(access_request)
     ]
     points = [
-        (text, _step_url(access_request, section))
+        (text, step_url(access_request, section))
         for section, text in policy.points_to_raise(access_request)
     ]
     actions = set(workflow.available_actions(access_request, request.user))

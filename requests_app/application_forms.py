@@ -1,17 +1,25 @@
 """The application's steps (DESIGN section 3): one form per step, each question in plain words
 with the policy clause it serves. The forms only parse; workflow.save_answers saves."""
 
-import zipfile
 from dataclasses import dataclass
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, UnidentifiedImageError
 
 from . import policy
 from .choices import AccessLevel
 from .models import CAN, AccessRequest, Organization
+from .uploads import (  # noqa: F401 - PDF, PNG, JPEG, DOCX and sniff are used from here too
+    ACCEPTED,
+    DOCX,
+    JPEG,
+    MAX_ATTACHMENT_BYTES,
+    PDF,
+    PNG,
+    examine,
+    sniff,
+)
 
 YES_NO = [("True", "Yes"), ("False", "No")]
 
@@ -317,43 +325,7 @@ class AttestationsStepForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-# Attachments: checked by what the file is, not what it is called.
-
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-PDF, PNG, JPEG, DOCX = (
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-)
-ACCEPTED = "PDF, PNG, JPEG or Word (.docx)"
-
-
-def sniff(upload):
-    """The file's real type from its content, or None when it is none of those accepted."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    try:
-        if head.startswith(b"%PDF-"):
-            upload.seek(max(upload.size - 1024, 0))
-            tail = upload.read()
-            return PDF if b"%%EOF" in tail else None
-        if head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff"):
-            # Pillow reads the whole structure: a renamed or truncated file fails here.
-            with Image.open(upload) as image:
-                image.verify()
-                return {"PNG": PNG, "JPEG": JPEG}.get(image.format)
-        if head.startswith(b"PK\x03\x04"):
-            with zipfile.ZipFile(upload) as archive:
-                names = set(archive.namelist())
-                if {"[Content_Types].xml", "word/document.xml"} <= names:
-                    return DOCX
-        return None
-    except (UnidentifiedImageError, zipfile.BadZipFile, OSError, SyntaxError, ValueError):
-        return None
-    finally:
-        upload.seek(0)
+# Attachments: checked by what the file is, not what it is called (uploads.py says how).
 
 
 class AttachmentForm(forms.Form):
@@ -396,12 +368,10 @@ class AttachmentForm(forms.Form):
                 f"{filesizeformat(MAX_ATTACHMENT_BYTES)}. Your answers are kept; choose a "
                 "smaller file."
             )
-        self.content_type = sniff(upload)
-        if self.content_type is None:
-            raise forms.ValidationError(
-                f"{upload.name} is not a {ACCEPTED} file, whatever its name says. Your answers "
-                "are kept; choose the file again in one of those formats."
-            )
+        # The size first: nothing below reads a file larger than the limit.
+        self.content_type, refusal = examine(upload)
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         return upload
 
 

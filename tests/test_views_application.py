@@ -1447,12 +1447,20 @@ def test_a_submitted_request_cannot_be_deleted_only_withdrawn(riley_client, jour
 # Files, through the research step.
 
 
-def pdf_bytes():
-    return (
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-        b"trailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+def pdf_bytes(padding=0):
+    """A PDF a reader opens (the upload check reads it with pypdf): its objects, their
+    cross-reference table and startxref. `padding` bytes of comment make it larger; the
+    offsets are written at a fixed width, so its length grows by exactly that."""
+    out = b"%PDF-1.4\n" + (b"%" + b"0" * (padding - 2) + b"\n" if padding else b"")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = len(out)
+    out += b"xref\n0 3\n0000000000 65535 f \n"
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return out + b"trailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n%010d\n%%%%EOF\n" % table
 
 
 def image_bytes(kind):
@@ -1583,7 +1591,7 @@ def test_a_file_that_is_not_an_accepted_document_is_refused_and_the_answers_type
 
 def test_a_file_of_exactly_10_mb_is_accepted(riley_client, journey, private_files):
     draft = known_draft(journey)
-    content = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 - 16) + b"\n%%EOF\n"
+    content = pdf_bytes(padding=10 * 1024 * 1024 - len(pdf_bytes()))
     assert len(content) == 10 * 1024 * 1024
 
     response = save_step(

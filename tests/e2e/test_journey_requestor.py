@@ -20,13 +20,20 @@ from .conftest import assert_accessible, assert_no_csp_violations, login, new_pa
 
 pytestmark = pytest.mark.journey_requestor
 
-# A small PDF that the upload check takes for what it is: it starts `%PDF-` and ends `%%EOF`.
+# A small PDF that the upload check takes for what it is: a one-page document a reader opens,
+# with its cross-reference table (the objects' byte offsets) and startxref.
 IRB_APPROVAL = (
     b"%PDF-1.4\n"
     b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
     b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
     b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n"
+    b"xref\n0 4\n"
+    b"0000000000 65535 f \n"
+    b"0000000009 00000 n \n"
+    b"0000000058 00000 n \n"
+    b"0000000115 00000 n \n"
     b"trailer\n<< /Root 1 0 R /Size 4 >>\n"
+    b"startxref\n186\n"
     b"%%EOF\n"
 )
 VERIFY_LINK = re.compile(r"https?://\S+/accounts/confirm-email/[^\s/]+/")

@@ -1,6 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views, views_agreement, views_application, views_notices
+from .converters import ReferenceConverter
+
+# Path values match a strict pattern or the address is not found: a `str` value passes a NUL
+# or a control character through to the database, which answers with an error, not a 404.
+register_converter(ReferenceConverter, "reference")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,54 +29,59 @@ urlpatterns = [
         name="membership_decline",
     ),
     path("requests/new", views_application.request_new, name="request_new"),
-    path("r/<str:reference>/", views.request_detail, name="request_detail"),
+    path("r/<reference:reference>/", views.request_detail, name="request_detail"),
     path(
-        "r/<str:reference>/apply/<slug:step>",
+        "r/<reference:reference>/apply/<slug:step>",
         views_application.application_step,
         name="application_step",
     ),
-    path("r/<str:reference>/submit", views_application.application_submit, name="submit"),
-    path("r/<str:reference>/resubmit", views_application.application_resubmit, name="resubmit"),
-    path("r/<str:reference>/withdraw", views_application.application_withdraw, name="withdraw"),
-    path("r/<str:reference>/delete", views_application.draft_delete, name="draft_delete"),
-    path("r/<str:reference>/draft-mou.pdf", views_application.mou_draft, name="mou_draft"),
-    path("r/<str:reference>/mou/", views_agreement.agreement, name="agreement"),
+    path("r/<reference:reference>/submit", views_application.application_submit, name="submit"),
     path(
-        "r/<str:reference>/mou/v<int:version>.pdf",
+        "r/<reference:reference>/resubmit", views_application.application_resubmit, name="resubmit"
+    ),
+    path(
+        "r/<reference:reference>/withdraw", views_application.application_withdraw, name="withdraw"
+    ),
+    path("r/<reference:reference>/delete", views_application.draft_delete, name="draft_delete"),
+    path("r/<reference:reference>/draft-mou.pdf", views_application.mou_draft, name="mou_draft"),
+    path("r/<reference:reference>/mou/", views_agreement.agreement, name="agreement"),
+    path(
+        "r/<reference:reference>/mou/v<int:version>.pdf",
         views_agreement.mou_download,
         name="mou_download",
     ),
-    path("r/<str:reference>/mou/sign", views_agreement.mou_sign, name="mou_sign"),
+    path("r/<reference:reference>/mou/sign", views_agreement.mou_sign, name="mou_sign"),
     path(
-        "r/<str:reference>/mou/countersign",
+        "r/<reference:reference>/mou/countersign",
         views_agreement.mou_countersign,
         name="mou_countersign",
     ),
-    path("r/<str:reference>/mou/amend", views_agreement.mou_amend, name="mou_amend"),
-    path("r/<str:reference>/mou/training", views_agreement.training_record, name="training"),
-    path("r/<str:reference>/mou/activate", views_agreement.access_activate, name="activate"),
-    path("r/<str:reference>/mou/revoke", views_agreement.access_revoke, name="revoke"),
-    path("r/<str:reference>/mou/renew", views_agreement.renewal_start, name="renew"),
+    path("r/<reference:reference>/mou/amend", views_agreement.mou_amend, name="mou_amend"),
+    path("r/<reference:reference>/mou/training", views_agreement.training_record, name="training"),
+    path("r/<reference:reference>/mou/activate", views_agreement.access_activate, name="activate"),
+    path("r/<reference:reference>/mou/revoke", views_agreement.access_revoke, name="revoke"),
+    path("r/<reference:reference>/mou/prepare", views_agreement.mou_prepare, name="mou_prepare"),
+    path("r/<reference:reference>/mou/renew", views_agreement.renewal_start, name="renew"),
     path("provisioning/", views_agreement.provisioning, name="provisioning"),
     path(
         "provisioning/export.csv",
         views_agreement.provisioning_export,
         name="provisioning_export",
     ),
-    path("r/<str:reference>/files/<int:pk>", views.attachment, name="attachment"),
-    path("r/<str:reference>/take", views.take_request, name="take_request"),
-    path("r/<str:reference>/return", views.return_request, name="return_request"),
-    path("r/<str:reference>/assess/<int:criterion_id>", views.assess, name="assess"),
-    path("r/<str:reference>/approve", views.approve, name="approve"),
-    path("r/<str:reference>/deny", views.deny, name="deny"),
-    path("r/<str:reference>/escalate", views.escalate, name="escalate"),
-    path("r/<str:reference>/vote", views.vote, name="vote"),
-    path("r/<str:reference>/decide", views.decide, name="decide"),
-    path("r/<str:reference>/recommend", views.recommend, name="recommend"),
-    path("r/<str:reference>/comment/<str:visibility>", views.comment, name="comment"),
+    path("r/<reference:reference>/files/<int:pk>", views.attachment, name="attachment"),
+    path("r/<reference:reference>/take", views.take_request, name="take_request"),
+    path("r/<reference:reference>/return", views.return_request, name="return_request"),
+    path("r/<reference:reference>/assess/<int:criterion_id>", views.assess, name="assess"),
+    path("r/<reference:reference>/approve", views.approve, name="approve"),
+    path("r/<reference:reference>/deny", views.deny, name="deny"),
+    path("r/<reference:reference>/escalate", views.escalate, name="escalate"),
+    path("r/<reference:reference>/vote", views.vote, name="vote"),
+    path("r/<reference:reference>/decide", views.decide, name="decide"),
+    path("r/<reference:reference>/recommend", views.recommend, name="recommend"),
+    path("r/<reference:reference>/comment/<slug:visibility>", views.comment, name="comment"),
 ]
 
-# Notices, e-mail preferences and failed e-mails (issue 8).
+# Notices, e-mail preferences and failed e-mails.
 urlpatterns += [
     path("notices/", views_notices.notices, name="notices"),
     path("notices/read", views_notices.notices_mark_all_read, name="notices_mark_all_read"),

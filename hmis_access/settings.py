@@ -32,13 +32,17 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_fsm",
     "csp",
+    # Before django_tasks_db: its db_worker command is requests_app's, which first sweeps the
+    # MOU renders lost with a worker (Django takes a command from the first app that has it).
+    "requests_app",
     "django_tasks",
     "django_tasks_db",
-    "requests_app",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: an oversized upload is refused from its Content-Length.
+    "hmis_access.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +81,15 @@ DATABASES = {
 # which measured here made list pages about three times slower.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A runaway query or a wait on a lock ends with an error after this long instead of holding a
+# worker and its connection forever; it also bounds lock waits, so no separate lock_timeout.
+# 0 turns it off (e.g. for a long migration, or behind a pooler that refuses startup options).
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30000)
+if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Added to any options the URL already gives (?options=...), not in their place.
+    _timeout = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+    _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -111,6 +124,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="ht
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may wait on the server: without it, a server that accepts the
+# connection and never answers holds the sending worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HMIS Access <hmis-access@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails start with this: the address people reach the site at.
@@ -129,6 +145,12 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
 # A send claimed longer ago than this is taken for one whose worker died, and tried again.
 NOTIFICATION_SENDING_TIMEOUT_MINUTES = env.int("NOTIFICATION_SENDING_TIMEOUT_MINUTES", default=15)
+# How long an MOU version may stay unrendered after its render was queued before a sweep takes
+# the render for lost and queues it again (a render takes well under a second).
+MOU_RENDER_TIMEOUT_MINUTES = env.int("MOU_RENDER_TIMEOUT_MINUTES", default=10)
+# Messages ("You approved ...") kept in the session, not a cookie: an answer lost on the way
+# still leaves its message for the next page the person opens.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
@@ -149,6 +171,18 @@ STORAGES = {
 }
 # Uploaded files live outside every web root and are served only by views that check who asks.
 PRIVATE_FILES_ROOT = Path(env("PRIVATE_FILES_ROOT", default=str(BASE_DIR / "var" / "private")))
+# Request sizes. A post carries at most one attachment (at most 10 MB, requests_app/uploads.py)
+# and its page's fields. Twice the attachment limit plus 1 MB lets a file up to about twice
+# too large still reach the form, which refuses it with its size and keeps the answers typed;
+# anything larger is answered 413 from its Content-Length before a byte of it is read.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=21 * 1024 * 1024)
+# The fields apart from files: the largest page (50 named people, answers of at most 4,000
+# characters) posts well under 1 MB, even URL-encoded.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# 50 named people of 6 fields each and the rest of the page: a few hundred.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# An upload larger than this is written to a temporary file instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -14,11 +14,31 @@ class SignForm(forms.Form):
     )
     title = forms.CharField(label="Your title", max_length=150)
     affirmed = forms.BooleanField(label="I confirm the statement above.")
+    # The version the page showed and its SHA-256: the signature names what was read.
+    mou_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    mou_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(self, *args, statement, **kwargs):
+    def __init__(self, *args, statement, mou=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.statement = statement
         self.fields["affirmed"].label = statement
+        if mou is not None:
+            self.initial.update(mou_version=mou.version, mou_sha256=mou.sha256)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "mou_version" in self.errors or "mou_sha256" in self.errors:
+            # Hidden fields: their errors would point at nothing the signer can see.
+            self.errors.pop("mou_version", None)
+            self.errors.pop("mou_sha256", None)
+            raise forms.ValidationError(
+                "This page did not say which version of the MOU you read. Reload it, read the "
+                "newest version, then sign."
+            )
+        return cleaned
+
+    def given(self):
+        return (self.cleaned_data["mou_version"], self.cleaned_data["mou_sha256"])
 
 
 class AmendForm(forms.Form):
@@ -96,3 +116,7 @@ class RevokeForm(forms.Form):
     def person_id(self):
         whom = self.cleaned_data["whom"]
         return None if whom == self.WHOLE else int(whom)
+
+
+class PrepareForm(forms.Form):
+    """Nothing to fill in: the button asks again for a version whose render failed."""

@@ -132,7 +132,12 @@ class PersonForm(forms.Form):
 
 
 class BasePeopleFormSet(forms.BaseFormSet):
+    # The ids of the people saved on the request when the form was built: a row may only
+    # carry one of these (people_formset sets them).
+    known_ids = None
+
     def clean(self):
+        self._forget_unknown_ids()
         if any(self.errors):
             return
         seen = {}
@@ -149,6 +154,22 @@ class BasePeopleFormSet(forms.BaseFormSet):
                     f"{seen[email]} is already named with {email}. Name each person once.",
                 )
             seen[email] = form.cleaned_data.get("name", email)
+
+    def _forget_unknown_ids(self):
+        """A row naming a person who is no longer on the request (a colleague removed them, or
+        the page was tampered with) is refused once, and its id cleared on the page shown
+        again, so saving again names the person as typed."""
+        if self.known_ids is None:
+            return
+        for form in self.forms:
+            pk = form.cleaned_data.get("id") if hasattr(form, "cleaned_data") else None
+            if pk is not None and pk not in self.known_ids:
+                form.add_error(
+                    "name",
+                    "This person is no longer on the request: a colleague may have removed "
+                    "them. Check the row, then save again to name them again.",
+                )
+                self.data[f"{form.prefix}-id"] = ""
 
     def people(self):
         rows = []
@@ -177,7 +198,11 @@ def people_formset(access_request, data=None, add=False):
         }
         for p in access_request.people.all()
     ]
+    if data is not None:
+        # Mutable, so a row's unknown id can be cleared on the page shown again.
+        data = data.copy()
     formset = PeopleFormSet(data, initial=initial, prefix="people")
+    formset.known_ids = frozenset(row["id"] for row in initial)
     if data is None and (add or not initial):
         # An empty row to fill: the first person, or one more after "Add another person".
         formset.extra = 1

@@ -1,6 +1,7 @@
 """Data, the workflow's transitions and their guards. Everything that follows an action (events,
 notifications, PDFs) lives in workflow.py; who may do what lives in rules.py."""
 
+import hashlib
 import operator
 import os
 
@@ -230,6 +231,9 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     )
     status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
     status_changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Bumped by every action on the request, inside the action's transaction: the page records
+    # the number it showed, and an action from an older page is refused under the row lock.
+    revision = models.PositiveIntegerField(default=0, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -609,9 +613,10 @@ class Grant(AppendOnlyModel):
         return f"{self.person.name}: {self.get_level_display()}"
 
 
-class Revocation(models.Model):
+class Revocation(AppendOnlyModel):
     """Access that was taken away, from this system or recorded from before it. Feeds the
-    good-standing check (1.10) of every later request by the organization or the person."""
+    good-standing check (1.10) of every later request by the organization or the person, so it
+    is append-only like the other records a decision rests on: a correction is a new row."""
 
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="revocations"
@@ -822,12 +827,40 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
     # The last day of access; set when access starts (GRANT_TERM_MONTHS).
     ends_on = models.DateField(null=True, blank=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change, inside its transaction (a correction before any render): a page
+    # records the number it showed, and an action from an older page is refused.
+    revision = models.PositiveIntegerField(default=0, editable=False)
+    # The MOU version the latest action asked for, and how to render it, recorded with the
+    # action so a render lost with its process is found and done again (workflow.sweep_renders).
+    mou_version = models.PositiveIntegerField(default=0, editable=False)
+    mou_kind = models.CharField(max_length=10, blank=True, editable=False)
+    mou_reason = models.TextField(max_length=4000, blank=True, editable=False)
+    mou_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    # When the render was last queued; a sweep queues it again once this is long past.
+    mou_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the render of mou_version failed, with what went wrong, for staff to retry.
+    mou_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    mou_error = models.TextField(blank=True, editable=False)
 
     def __str__(self):
         return f"MOU {self.request.reference}: {self.get_status_display()}"
 
     def current_mou(self):
         return self.mous.order_by("-version").first()
+
+    def pending_version(self, stored=None):
+        """The version an action asked for that is not stored yet, or None. `stored` is the
+        newest stored version's number (0 for none), when the caller has it already."""
+        if stored is None:
+            stored = self.mous.aggregate(newest=models.Max("version"))["newest"] or 0
+        return self.mou_version if self.mou_version > stored else None
 
     @transition(
         status,
@@ -917,6 +950,36 @@ class MOUVersion(AppendOnlyModel):
     def __str__(self):
         return f"{self.agreement.request.reference} v{self.version}"
 
+    def identity(self):
+        """What a signer is shown and signs: the version and its SHA-256."""
+        return (self.version, self.sha256)
+
+    def matches_its_hash(self):
+        """Whether the stored bytes are still those rendered: a missing file does not match."""
+        digest = hashlib.sha256()
+        try:
+            with self.file.open("rb") as stored:
+                for chunk in iter(lambda: stored.read(1 << 16), b""):
+                    digest.update(chunk)
+        except OSError:
+            return False
+        return digest.hexdigest() == self.sha256
+
+    def open_verified(self):
+        """The stored file, opened, once its bytes are checked against the SHA-256 recorded
+        when it was rendered; StoredFileAltered when they differ."""
+        if not self.matches_its_hash():
+            raise StoredFileAltered(self)
+        return self.file.open("rb")
+
+
+class StoredFileAltered(Exception):
+    """A stored MOU's bytes no longer match the SHA-256 recorded when it was rendered."""
+
+    def __init__(self, mou):
+        self.mou = mou
+        super().__init__(f"{mou} does not match its SHA-256 {mou.sha256}.")
+
 
 class Signature(AppendOnlyModel):
     class Party(models.TextChoices):
@@ -924,8 +987,9 @@ class Signature(AppendOnlyModel):
         CCEH = "cceh", "For CCEH"
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="signatures")
-    # The version the signer read and signed.
+    # The version the signer read and signed, and its SHA-256 as the signer's page gave it.
     mou = models.ForeignKey(MOUVersion, on_delete=models.PROTECT, related_name="+")
+    mou_sha256 = models.CharField(max_length=64, blank=True)
     party = models.CharField(max_length=15, choices=Party.choices)
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     full_name = models.CharField(max_length=150)

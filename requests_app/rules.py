@@ -148,6 +148,7 @@ AGREEMENT_REQUIREMENTS = {
     "provision_access": [STAFF, INDEPENDENT],
     "revoke_access": [STAFF, INDEPENDENT],
     "start_renewal": [ORG_MEMBER],
+    "prepare_mou": [STAFF, INDEPENDENT],
 }
 ACTION_REQUIREMENTS.update(AGREEMENT_REQUIREMENTS)
 

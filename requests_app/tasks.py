@@ -2,9 +2,13 @@
 backend a `manage.py db_worker` runs them; with the immediate backend (no worker: development
 and tests) they run at once in the process that queues them."""
 
+import logging
+
 from django_tasks import task
 
 from . import notifications
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -14,10 +18,16 @@ def deliver_notification(notification_id):
 
 
 @task()
-def render_mou(agreement_id, version, kind, reason, user_id):
+def render_mou(agreement_id, version):
     """Render and store one MOU version, off the request that caused it. Safe to run twice:
-    a version already stored is not rendered again."""
+    a version already stored is not rendered again. A render that raises is recorded on the
+    agreement, where staff see it and ask for it again, and the sweep retries it."""
     from . import workflow
 
-    row = workflow.render_mou_version(agreement_id, version, kind, reason, user_id)
+    try:
+        row = workflow.render_mou_version(agreement_id, version)
+    except Exception as error:
+        logger.exception("MOU version %s of agreement %s failed to render.", version, agreement_id)
+        workflow.record_render_failure(agreement_id, version, f"{type(error).__name__}: {error}")
+        return None
     return row.pk if row else None

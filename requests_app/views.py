@@ -464,36 +464,49 @@ def _screening_context(access_request, user, bound):
 
 def version(access_request):
     """What a page records of the request it showed, so a post can tell if it moved on since.
-    A change of status, even back to the same one, changes it."""
-    return access_request.status_changed_at.isoformat()
+    Every action on the request changes it."""
+    return workflow.request_version(access_request)
 
 
 def run_form(request, form, perform, done, *, stale, again, back):
-    """Run one action from a posted form: on success say so and go back; on bad input or a
-    refusal show the page again (`again(form)`) with the form, its errors and what was typed.
-    `stale` is the sentence for a page out of date, or None when it is current."""
-    if stale:
-        form.is_valid()
-        form.add_error(None, stale)
-    elif form.is_valid():
-        try:
-            perform(form)
-        except workflow.ActionRefused as refused:
-            for problem in refused.problems:
+    """Run one action from a posted form: on success say so and go back; on bad input, a page
+    out of date or a refusal show the page again (`again(form)`) with the form, its errors and
+    what was typed. `stale()` takes the aggregate's row lock and says whether the page is out
+    of date; the action then runs in the same transaction, so nothing changes in between."""
+    valid = form.is_valid()
+    try:
+        with transaction.atomic():
+            if problem := stale():
                 form.add_error(None, problem)
-        else:
-            messages.success(request, done)
-            return redirect(back)
+            elif valid:
+                perform(form)
+                messages.success(request, done)
+                return redirect(back)
+    except workflow.ActionRefused as refused:
+        for problem in refused.problems:
+            form.add_error(None, problem)
     return again(form)
 
 
-def changed_since_seen(request, access_request):
-    """The sentence for a post from a page showing an earlier version of the request, or None
-    when the page was current (or carried no version)."""
-    seen = request.POST.get("seen")
-    if seen is not None and seen != version(access_request):
-        return workflow.changed_meanwhile(access_request)
-    return None
+def page_out_of_date(request, access_request):
+    """For run_form: the request's row lock, and the sentence for a post from a page showing an
+    earlier version of the request, or None when the page was current (or carried no version)."""
+    return lambda: workflow.lock_request_seen(
+        access_request, request.user, request.POST.get("seen")
+    )
+
+
+def perform_on_seen_page(request, access_request, perform):
+    """Run `perform()` under the request's row lock once the page the post came from is known
+    to be current; the sentences that stopped it, or [] when it was done."""
+    try:
+        with transaction.atomic():
+            if problem := page_out_of_date(request, access_request)():
+                return [problem]
+            perform()
+    except workflow.ActionRefused as refused:
+        return refused.problems
+    return []
 
 
 def _perform(request, access_request, name, form, perform, done):
@@ -502,7 +515,7 @@ def _perform(request, access_request, name, form, perform, done):
         form,
         perform,
         done,
-        stale=changed_since_seen(request, access_request),
+        stale=page_out_of_date(request, access_request),
         again=lambda form: _request_page(request, access_request, bound={name: form}, status=400),
         back=access_request,
     )

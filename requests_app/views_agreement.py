@@ -2,6 +2,8 @@
 training, activate, revoke, renew; and staff's provisioning list. Thin function views, as in
 views.py: parse a form, call one workflow action, redirect."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -11,10 +13,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from . import rules, workflow
-from .agreement_forms import ActivateForm, AmendForm, RevokeForm, SignForm, TrainingForm
+from .agreement_forms import (
+    ActivateForm,
+    AmendForm,
+    PrepareForm,
+    RevokeForm,
+    SignForm,
+    TrainingForm,
+)
 from .choices import AccessLevel
-from .models import Agreement, Training
+from .models import Agreement, StoredFileAltered, Training
 from .views import _visible_request, csv_download, role_required, run_form
+
+logger = logging.getLogger(__name__)
 
 
 def _agreement(request, reference):
@@ -31,7 +42,7 @@ def _url(agreement):
     return reverse("agreement", args=[agreement.request.reference])
 
 
-def _forms(agreement, user, actions, bound):
+def _forms(agreement, user, actions, bound, current):
     people = list(agreement.request.people.all())
     organization = agreement.request.organization.name
     forms = {
@@ -39,11 +50,13 @@ def _forms(agreement, user, actions, bound):
             statement=workflow.SIGNING_STATEMENT.format(organization=organization),
             prefix="sign",
             initial={"full_name": user.name},
+            mou=current,
         ),
         "countersign": lambda: SignForm(
             statement=workflow.COUNTERSIGNING_STATEMENT,
             prefix="countersign",
             initial={"full_name": user.name},
+            mou=current,
         ),
         "amend": lambda: AmendForm(
             people=people, granted=workflow.current_levels(agreement.request), prefix="amend"
@@ -56,6 +69,7 @@ def _forms(agreement, user, actions, bound):
             ],
             prefix="revoke",
         ),
+        "prepare": lambda: PrepareForm(prefix="prepare"),
     }
     needs = {
         "sign": "sign_mou",
@@ -64,6 +78,7 @@ def _forms(agreement, user, actions, bound):
         "training": "record_training",
         "activate": "activate_access",
         "revoke": "revoke_access",
+        "prepare": "prepare_mou",
     }
     return {
         f"{name}_form": bound.get(name) or make()
@@ -91,10 +106,17 @@ def _page(request, agreement, bound=None, status=200):
         }
         for access, ready in workflow.readiness(agreement)
     ]
+    mous = list(agreement.mous.select_related("created_by"))
+    current = mous[-1] if mous else None
     context = {
         "agreement": agreement,
         "access_request": agreement.request,
-        "mous": list(agreement.mous.select_related("created_by")),
+        "mous": mous,
+        "pending_version": agreement.pending_version(current.version if current else 0),
+        # Staff see a stored file that no longer matches its SHA-256 (it is never served).
+        "altered": [m.version for m in mous if not m.matches_its_hash()]
+        if rules.is_cceh_staff(user)
+        else [],
         "signatures": list(agreement.signatures.select_related("mou")),
         "people": people,
         "actions": actions,
@@ -103,7 +125,7 @@ def _page(request, agreement, bound=None, status=200):
         "renewals": list(agreement.request.renewals.all()),
         "refusals": [e for form in bound.values() for e in form.non_field_errors()],
         "has_errors": any(form.errors for form in bound.values()),
-        **_forms(agreement, user, actions, bound),
+        **_forms(agreement, user, actions, bound, current),
     }
     return render(request, "requests_app/agreement/agreement.html", context, status=status)
 
@@ -120,8 +142,18 @@ def mou_download(request, reference, version):
     """A stored MOU version, streamed as it was stored, to whoever sees the request."""
     agreement = _agreement(request, reference)
     mou = get_object_or_404(agreement.mous, version=version)
+    try:
+        stored = mou.open_verified()
+    except StoredFileAltered:
+        logger.error("Refused to serve %s: its file does not match its SHA-256.", mou)
+        return render(
+            request,
+            "requests_app/agreement/altered.html",
+            {"access_request": agreement.request, "mou": mou},
+            status=409,
+        )
     return FileResponse(
-        mou.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=f"{agreement.request.reference}-MOU-v{mou.version}.pdf",
         content_type="application/pdf",
@@ -136,16 +168,12 @@ def _client_ip(request):
 
 def _perform(request, agreement, name, form, perform, done):
     seen = request.POST.get("seen")
-    stale = seen is not None and seen != workflow.agreement_version(agreement)
     return run_form(
         request,
         form,
         perform,
         done,
-        stale="Someone else changed this MOU while you were looking at it. Reload the page to "
-        "see what changed."
-        if stale
-        else None,
+        stale=lambda: workflow.lock_agreement_seen(agreement, request.user, seen),
         again=lambda form: _page(request, agreement, bound={name: form}, status=400),
         back=_url(agreement),
     )
@@ -168,6 +196,7 @@ def mou_sign(request, reference):
             f.cleaned_data["title"],
             f.cleaned_data["affirmed"],
             _client_ip(request),
+            given=f.given(),
         ),
         "You signed the MOU. CCEH staff countersign it next.",
     )
@@ -189,6 +218,7 @@ def mou_countersign(request, reference):
             f.cleaned_data["title"],
             f.cleaned_data["affirmed"],
             _client_ip(request),
+            given=f.given(),
         ),
         "You countersigned the MOU. Record each person's training to activate their access.",
     )
@@ -268,6 +298,20 @@ def access_revoke(request, reference):
             agreement, request.user, f.cleaned_data["reason"], f.person_id()
         ),
         "Access is revoked. The organization is told, and later requests show it (1.10).",
+    )
+
+
+@login_required
+@require_POST
+def mou_prepare(request, reference):
+    agreement = _agreement(request, reference)
+    return _perform(
+        request,
+        agreement,
+        "prepare",
+        PrepareForm(request.POST, prefix="prepare"),
+        lambda f: workflow.prepare_mou(agreement, request.user),
+        "The MOU is being prepared again.",
     )
 
 

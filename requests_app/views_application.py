@@ -22,7 +22,7 @@ from .application_forms import (
 )
 from .choices import Status
 from .models import Event, Organization
-from .views import _visible_request, changed_since_seen, resume_url, step_url, version
+from .views import _visible_request, perform_on_seen_page, resume_url, step_url, version
 from .visibility import active_organization_ids
 
 
@@ -187,7 +187,8 @@ def _save_step(request, access_request, step):
 @transaction.atomic
 def _save(request, access_request, step, form, people, files):
     """The step's answers and its files together, or nothing."""
-    user, seen = request.user, request.POST.get("edit_seen")
+    # A page always carries the time it was read: none at all is refused, not let through.
+    user, seen = request.user, request.POST.get("edit_seen", "")
     workflow.save_answers(
         access_request,
         user,
@@ -268,12 +269,10 @@ def _refused_at_review(request, access_request, problems, resubmit_form=None):
 @require_POST
 def application_submit(request, reference):
     access_request = _visible_request(request, reference)
-    if stale := changed_since_seen(request, access_request):
-        return _refused_at_review(request, access_request, [stale])
-    try:
-        workflow.submit(access_request, request.user)
-    except workflow.ActionRefused as refused:
-        return _refused_at_review(request, access_request, refused.problems)
+    if problems := perform_on_seen_page(
+        request, access_request, lambda: workflow.submit(access_request, request.user)
+    ):
+        return _refused_at_review(request, access_request, problems)
     messages.success(
         request,
         f"{access_request.reference} is submitted. CCEH staff will take it up; you will see "
@@ -287,15 +286,14 @@ def application_submit(request, reference):
 def application_resubmit(request, reference):
     access_request = _visible_request(request, reference)
     form = ResubmitForm(request.POST)
-    if stale := changed_since_seen(request, access_request):
-        form.is_valid()
-        return _refused_at_review(request, access_request, [stale], form)
     if not form.is_valid():
         return _refused_at_review(request, access_request, [], form)
-    try:
-        workflow.resubmit(access_request, request.user, form.cleaned_data["response"])
-    except workflow.ActionRefused as refused:
-        return _refused_at_review(request, access_request, refused.problems, form)
+    if problems := perform_on_seen_page(
+        request,
+        access_request,
+        lambda: workflow.resubmit(access_request, request.user, form.cleaned_data["response"]),
+    ):
+        return _refused_at_review(request, access_request, problems, form)
     messages.success(
         request, f"{access_request.reference} is back with CCEH staff, with your answer."
     )
@@ -323,14 +321,15 @@ def application_withdraw(request, reference):
     form = WithdrawForm(request.POST or None)
     problems = workflow.refusals(access_request, request.user, "withdraw")
     if request.method == "POST":
-        if stale := changed_since_seen(request, access_request):
-            problems = [stale]
-        elif form.is_valid():
-            try:
-                workflow.withdraw(access_request, request.user, form.cleaned_data["reason"])
-            except workflow.ActionRefused as refused:
-                problems = refused.problems
-            else:
+        if form.is_valid():
+            problems = perform_on_seen_page(
+                request,
+                access_request,
+                lambda: workflow.withdraw(
+                    access_request, request.user, form.cleaned_data["reason"]
+                ),
+            )
+            if not problems:
                 messages.success(request, f"{access_request.reference} is withdrawn.")
                 return redirect(access_request)
         return _confirm_page(request, access_request, "withdraw.html", form, problems, 400)

@@ -9,7 +9,7 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -132,22 +132,61 @@ ACTION_PAST = {
 }
 
 
-def changed_meanwhile(current):
-    """What a person is told when the request moved on since they read it."""
+def changed_meanwhile(current, user=None):
+    """What a person is told when the request moved on since they read it. When the last
+    change was their own (a second click, or a page reloaded after an answer that never
+    arrived), they are told what they did rather than that someone else did something."""
+    if own := _own_recent_change(current, user):
+        return (
+            f"Your own earlier action changed this request: {own}. It was recorded once. "
+            f"Reload the page to see the request as it is now "
+            f"({current.get_status_display().lower()})."
+        )
     return (
         f"Someone else changed this request while you were looking at it: it is now "
         f"{current.get_status_display().lower()}. Reload the page to see what changed."
     )
 
 
+def _own_recent_change(request, user):
+    """What `user` did last to `request`, in words with its time, when the latest change of
+    all was theirs and recent (how far back an earlier action explains a stale page)."""
+    if user is None:
+        return None
+    latest = request.events.order_by("-pk").first()
+    recently = timezone.now() - datetime.timedelta(minutes=30)
+    if latest is None or latest.actor_id != user.pk or latest.created_at < recently:
+        return None
+    at = timezone.localtime(latest.created_at)
+    return f"{_in_a_sentence(latest.get_kind_display())} at {at:%-I:%M %p}"
+
+
+def request_version(access_request):
+    """What a page records of the request it showed: any action changes it."""
+    return str(access_request.revision)
+
+
+def lock_request_seen(access_request, user, seen):
+    """Take the request's row lock and compare the version the person's page showed; the
+    sentence to show them when it moved on since, or None. Call inside the transaction that
+    then runs the action, so nothing can change between the check and the action."""
+    locked = AccessRequest.objects.select_for_update().get(pk=access_request.pk)
+    if seen is not None and seen != request_version(locked):
+        return changed_meanwhile(locked, user)
+    return None
+
+
 def _lock(request, user, action, check_conditions=True):
-    """The request's row, locked for this transaction, after checking who asks."""
+    """The request's row, locked for this transaction, after checking who asks. The request's
+    revision goes up: every action changes what a page showed."""
     locked = AccessRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != request.status:
         raise Conflict(action, [changed_meanwhile(locked)])
     problems = refusals(locked, user, action, check_conditions=check_conditions)
     if problems:
         raise ActionRefused(action, problems)
+    AccessRequest.objects.filter(pk=locked.pk).update(revision=F("revision") + 1)
+    locked.revision += 1
     return locked
 
 
@@ -699,14 +738,17 @@ def edit_version(request):
 
 
 def _check_no_colleague_saved_since(locked, user, seen):
-    try:
-        read_at = datetime.datetime.fromisoformat(seen)
-    except (TypeError, ValueError):
-        raise ActionRefused("edit_application", ["Reload the page and try again."]) from None
+    read_at = _aware(seen)
+    # A page cannot have been read after now: a time in the future is as unreadable as none.
+    if read_at is None or read_at > timezone.now():
+        raise ActionRefused(
+            "edit_application",
+            ["This page is out of date or incomplete. Reload it, then save again."],
+        )
     later = sorted(
-        (datetime.datetime.fromisoformat(at), int(pk))
-        for pk, at in locked.saved_by.items()
-        if int(pk) != user.pk and datetime.datetime.fromisoformat(at) > read_at
+        (at, int(pk))
+        for pk, saved in locked.saved_by.items()
+        if int(pk) != user.pk and (at := _aware(saved)) is not None and at > read_at
     )
     if later:
         at, pk = later[-1]
@@ -720,6 +762,15 @@ def _check_no_colleague_saved_since(locked, user, seen):
                 "review page, then save again."
             ],
         )
+
+
+def _aware(value):
+    """A time from a page or the record, with its time zone, or None when it has none."""
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if timezone.is_aware(moment) else None
 
 
 def _touch(locked, user):
@@ -776,29 +827,44 @@ def save_answers(request, user, step, answers=None, *, organization=None, people
 
 
 def _save_people(locked, people):
-    """Apply the named people from a form; what changed, in words."""
+    """Apply the named people from a form; what changed, in words. A row is matched to a saved
+    person by its id, or else by e-mail, so the same form saved twice (a double click, or back
+    and save again) names nobody twice; a row whose id is no longer on the request (a colleague
+    removed the person) names them again."""
     changed = []
     named = {p.pk: p for p in locked.people.all()}
     # Removals first, so a person removed and named again in one save is not a duplicate.
     for row in people:
         person = named.get(row.get("id"))
         if person is not None and row.get("delete"):
+            del named[person.pk]
             person.delete()
             changed.append(f"Removed {person.name}")
-    for row in people:
-        if row.get("delete"):
-            continue
+    by_email = {p.email: p for p in named.values()}
+    kept = [row for row in people if not row.get("delete")]
+    for row in kept:
         values = {k: row.get(k, "") for k in PERSON_FIELDS}
-        person = named.get(row.get("id"))
+        values["email"] = values["email"].lower()
+        person = named.get(row.get("id")) or by_email.get(values["email"])
+        other = by_email.get(values["email"])
+        _require(
+            "edit_application",
+            (
+                other is not None and person is not None and other.pk != person.pk,
+                f"{other.name if other else ''} is already named with {values['email']}. "
+                "Name each person once.",
+            ),
+        )
         if person is None:
-            NamedPerson.objects.create(request=locked, **values)
+            person = NamedPerson.objects.create(request=locked, **values)
+            named[person.pk] = by_email[person.email] = person
             changed.append(f"Added {values['name']}")
-        elif any(
-            getattr(person, k) != (v.lower() if k == "email" else v) for k, v in values.items()
-        ):
+        elif any(getattr(person, k) != v for k, v in values.items()):
+            by_email.pop(person.email, None)
             for k, v in values.items():
                 setattr(person, k, v)
             person.save()
+            by_email[person.email] = person
             changed.append(f"Changed {person.name}")
     return changed
 
@@ -890,6 +956,8 @@ AGREEMENT_STATUSES = {
     "activate_access": AgreementStatus.EXECUTED_OR_ACTIVE,
     "provision_access": {AgreementStatus.ACTIVE},
     "start_renewal": {AgreementStatus.ACTIVE},
+    # A render that failed can be asked for again whatever the status.
+    "prepare_mou": set(AgreementStatus),
 }
 AGREEMENT_ACTIONS = (*AGREEMENT_TRANSITIONS, *AGREEMENT_STATUSES)
 AGREEMENT_PAST = {
@@ -901,6 +969,7 @@ AGREEMENT_PAST = {
     "activate_access": "activated",
     "provision_access": "provisioned",
     "start_renewal": "renewed",
+    "prepare_mou": "prepared again",
 }
 SIGNING_STATEMENT = (
     "I am authorized to sign this Memorandum of Understanding for {organization}, and I "
@@ -924,11 +993,32 @@ def agreement_refusals(agreement, user, action):
             f"{AGREEMENT_PAST[action]} now."
         ]
     problems = unmet_requirements(action, user, request)
+    if not problems and action in NEEDS_THE_CURRENT_VERSION:
+        problems = _version_problems(agreement)
     if not problems and action == "start_renewal":
         problems = _renewal_problems(agreement)
+    if not problems and action == "prepare_mou" and not agreement.mou_failed_at:
+        problems = ["Every version of the MOU asked for is stored or being prepared."]
     if action == "activate_access" and not problems and not _anyone_to_activate(agreement):
         problems = ["Nobody is ready to activate: record each person's training first."]
     return problems
+
+
+# Actions that read the MOU as it now stands, or make its next version: none may run while
+# a version an earlier action asked for is not stored yet.
+NEEDS_THE_CURRENT_VERSION = ("sign_mou", "countersign_mou", "amend_mou")
+
+
+def _version_problems(agreement):
+    pending = agreement.pending_version()
+    if pending is None:
+        return []
+    if agreement.mou_failed_at:
+        return [
+            f"Version {pending} of the MOU could not be prepared. CCEH staff can see why on "
+            "this page and prepare it again."
+        ]
+    return [f"Version {pending} of the MOU is still being prepared: reload in a minute."]
 
 
 def _anyone_to_activate(agreement):
@@ -936,7 +1026,10 @@ def _anyone_to_activate(agreement):
 
 
 def _in_a_sentence(label):
-    """A status label inside a sentence: its first letter lowered, its names (CCEH) kept."""
+    """A label inside a sentence: its first letter lowered, unless it starts a name written in
+    capitals (CCEH, MOU)."""
+    if label[1:2].isupper():
+        return label
     return label[:1].lower() + label[1:]
 
 
@@ -961,6 +1054,9 @@ def _renewal_problems(agreement):
 
 
 def _lock_agreement(agreement, user, action, seen=None):
+    """The agreement's row, locked for this transaction, after checking who asks and, when the
+    page's version is given, that nothing changed since the page was read. Its revision goes
+    up: every action changes what a page showed."""
     locked = (
         Agreement.objects.select_related("request__organization")
         .select_for_update(of=("self",))
@@ -969,23 +1065,49 @@ def _lock_agreement(agreement, user, action, seen=None):
     if locked.status != agreement.status or (
         seen is not None and seen != agreement_version(locked)
     ):
-        raise Conflict(
-            action,
-            [
-                "Someone else changed this MOU while you were looking at it: it is now "
-                f"{_in_a_sentence(locked.get_status_display())}. Reload the page to see what "
-                "changed."
-            ],
-        )
+        raise Conflict(action, [agreement_changed_meanwhile(locked)])
     problems = agreement_refusals(locked, user, action)
     if problems:
         raise ActionRefused(action, problems)
+    _bump(locked)
     return locked
 
 
+def _bump(agreement):
+    Agreement.objects.filter(pk=agreement.pk).update(revision=F("revision") + 1)
+    agreement.revision += 1
+
+
+def agreement_changed_meanwhile(current):
+    return (
+        "Someone else changed this MOU while you were looking at it: it is now "
+        f"{_in_a_sentence(current.get_status_display())}. Reload the page to see what changed."
+    )
+
+
+def lock_agreement_seen(agreement, user, seen):
+    """Take the agreement's row lock and compare the version the person's page showed; the
+    sentence to show them when it moved on since, or None. Call inside the transaction that
+    then runs the action."""
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if seen is None or seen == agreement_version(locked):
+        return None
+    if own := _own_recent_change(locked.request, user):
+        return (
+            f"Your own earlier action changed this MOU: {own}. It was recorded once. Reload "
+            f"the page to see the MOU as it is now "
+            f"({_in_a_sentence(locked.get_status_display())})."
+        )
+    return (
+        "Someone else changed this MOU while you were looking at it. Reload the page to see "
+        "what changed."
+    )
+
+
 def agreement_version(agreement):
-    """What an MOU page records of the agreement it showed."""
-    return f"{agreement.status}:{agreement.mous.count()}"
+    """What an MOU page records of the agreement it showed: any change, a version stored by
+    the renderer included, changes it."""
+    return str(agreement.revision)
 
 
 def _move_agreement(locked, transition, *args):
@@ -1019,24 +1141,48 @@ def _issue_agreement(locked, user):
 
 
 def _render_after_commit(agreement, kind, reason, user):
-    """The next version is rendered by a task once the action commits, off the request path
-    (by a worker, or at once without one); the version number is fixed now so a rerun renders
-    nothing twice."""
+    """Ask for the next version: recorded on the agreement in the action's transaction (so a
+    render lost with its process is found by `sweep_renders`), rendered by a task once the
+    action commits, off the request path (by a worker, or at once without one)."""
+    stored = agreement.mous.aggregate(newest=Max("version"))["newest"] or 0
+    agreement.mou_version = max(agreement.mou_version, stored) + 1
+    agreement.mou_kind, agreement.mou_reason, agreement.mou_requested_by = kind, reason, user
+    agreement.mou_queued_at = timezone.now()
+    agreement.mou_failed_at, agreement.mou_error = None, ""
+    agreement.save(
+        update_fields=[
+            "mou_version",
+            "mou_kind",
+            "mou_reason",
+            "mou_requested_by",
+            "mou_queued_at",
+            "mou_failed_at",
+            "mou_error",
+        ]
+    )
+    _queue_render(agreement)
+
+
+def _queue_render(agreement):
     from .tasks import render_mou
 
-    version = agreement.mous.count() + 1
-    transaction.on_commit(lambda: render_mou.enqueue(agreement.pk, version, kind, reason, user.pk))
+    args = (agreement.pk, agreement.mou_version)
+    # Robust: a queue that cannot be reached must not undo an action that has committed; the
+    # sweep queues the render again.
+    transaction.on_commit(lambda: render_mou.enqueue(*args), robust=True)
 
 
-def render_mou_version(agreement_id, version, kind, reason, user_id):
+def render_mou_version(agreement_id, version):
     """Render and store MOU version `version` once: it is never overwritten, and a second
-    call for the same version does nothing."""
+    call for the same version, or for one no longer asked for, does nothing."""
     from . import mou
 
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
-        if agreement.mous.filter(version__gte=version).exists():
+        if version != agreement.mou_version or agreement.mous.filter(version=version).exists():
             return None
+        kind, reason = agreement.mou_kind, agreement.mou_reason
+        user = agreement.mou_requested_by
         pdf = mou.render_pdf(agreement.request, draft=False, version=version)
         digest = hashlib.sha256(pdf).hexdigest()
         row = MOUVersion(
@@ -1046,46 +1192,122 @@ def render_mou_version(agreement_id, version, kind, reason, user_id):
             reason=reason,
             sha256=digest,
             size=len(pdf),
-            created_by_id=user_id,
+            created_by=user,
         )
         row.file.save(f"v{version}.pdf", ContentFile(pdf), save=False)
         try:
             row.save()
+            agreement.mou_failed_at, agreement.mou_error = None, ""
+            agreement.save(update_fields=["mou_failed_at", "mou_error"])
+            _bump(agreement)
             if kind == MOUVersion.Kind.ISSUED:
-                # The organization hears of the MOU once there is one to read and sign.
+                # Told only now, so the link in the notice never opens an MOU still being
+                # prepared; the version is stored once, so they are told once.
                 request = agreement.request
-                actor = User.objects.get(pk=user_id)
                 event = _event(
-                    request, actor, Event.Kind.MOU_ISSUED, data={"version": version}, public=True
+                    request, user, Event.Kind.MOU_ISSUED, data={"version": version}, public=True
                 )
-                _notify(event, Notification.Kind.MOU_READY, _requestors(request), actor)
+                _notify(event, Notification.Kind.MOU_READY, _requestors(request), user)
         except BaseException:
             row.file.storage.delete(row.file.name)
             raise
         return row
 
 
+def record_render_failure(agreement_id, version, error):
+    """A render that raised: kept on the agreement for staff to see and retry, in a
+    transaction of its own (the render's own rolled back)."""
+    with transaction.atomic():
+        Agreement.objects.filter(pk=agreement_id, mou_version=version).update(
+            mou_failed_at=timezone.now(), mou_error=error[:4000]
+        )
+
+
+def renders_missing(older_than=None):
+    """Agreements whose asked-for version is not stored and whose render was queued before
+    `older_than` (default: MOU_RENDER_TIMEOUT_MINUTES ago) or failed."""
+    older_than = older_than or timezone.now() - datetime.timedelta(
+        minutes=settings.MOU_RENDER_TIMEOUT_MINUTES
+    )
+    stored = MOUVersion.objects.filter(agreement=OuterRef("pk"), version=OuterRef("mou_version"))
+    return (
+        Agreement.objects.filter(mou_version__gt=0)
+        .exclude(Exists(stored))
+        .filter(
+            Q(mou_queued_at__isnull=True)
+            | Q(mou_queued_at__lt=older_than)
+            | Q(mou_failed_at__isnull=False)
+        )
+    )
+
+
+def sweep_renders(older_than=None):
+    """Queue again every MOU version an action asked for that is still not stored long after
+    its render was queued (its process died, or its task never ran) or whose render failed.
+    Run daily by send_reminders, at every worker start, and by `manage.py render_mous`.
+    Rendering is idempotent by (agreement, version), so a sweep run twice renders once."""
+    queued = 0
+    for pk in renders_missing(older_than).values_list("pk", flat=True):
+        with transaction.atomic():
+            agreement = (
+                renders_missing(older_than)
+                .select_for_update(skip_locked=True)
+                .filter(pk=pk)
+                .first()
+            )
+            if agreement is None:
+                continue
+            agreement.mou_queued_at = timezone.now()
+            agreement.save(update_fields=["mou_queued_at"])
+            _queue_render(agreement)
+            queued += 1
+    return queued
+
+
 @transaction.atomic
-def sign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None):
-    """The organization's authorized signatory signs the current version."""
+def prepare_mou(agreement, user, seen=None):
+    """Staff ask again for a version whose render failed."""
+    locked = _lock_agreement(agreement, user, "prepare_mou", seen)
+    locked.mou_queued_at, locked.mou_failed_at = timezone.now(), None
+    locked.save(update_fields=["mou_queued_at", "mou_failed_at"])
+    _queue_render(locked)
+    return locked
+
+
+@transaction.atomic
+def sign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None, given=None):
+    """The organization's authorized signatory signs the current version. `given` is the
+    (version, SHA-256) the signer's page showed: a signature on any other is refused."""
     locked = _lock_agreement(agreement, user, "sign_mou", seen)
-    return _sign(locked, user, full_name, title, affirmed, ip_address, Signature.Party.ORGANIZATION)
+    party = Signature.Party.ORGANIZATION
+    return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
 
 
 @transaction.atomic
-def countersign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None):
+def countersign_mou(
+    agreement, user, full_name, title, affirmed, ip_address=None, seen=None, given=None
+):
     """CCEH countersigns; the executed MOU is a new version carrying both signatures."""
     locked = _lock_agreement(agreement, user, "countersign_mou", seen)
-    return _sign(locked, user, full_name, title, affirmed, ip_address, Signature.Party.CCEH)
+    party = Signature.Party.CCEH
+    return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
 
 
-def _sign(locked, user, full_name, title, affirmed, ip_address, party):
+def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
     action = "sign_mou" if party == Signature.Party.ORGANIZATION else "countersign_mou"
     full_name, title = _text(full_name), _text(title)
+    # Under the agreement's lock, and no new version is pending (agreement_refusals): the
+    # newest stored version is the MOU as it stands.
     current = locked.current_mou()
     _require(
         action,
         (current is None, "The MOU is still being prepared. Try again in a minute."),
+        (
+            current is not None and given is not None and tuple(given) != current.identity(),
+            f"The MOU changed while you were reading it: version "
+            f"{current.version if current else ''} is now the one to sign. Read it, then sign "
+            "again.",
+        ),
         (not full_name, "Type your full name as your signature."),
         (not title, "Give your title."),
         (not affirmed, "Confirm the statement above your signature."),
@@ -1106,6 +1328,7 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party):
     signature = Signature.objects.create(
         agreement=locked,
         mou=current,
+        mou_sha256=current.sha256,
         party=party,
         signer=user,
         full_name=full_name,
@@ -1284,16 +1507,23 @@ def provisioning_list(user):
 
 @transaction.atomic
 def provision_access(user, access_ids):
-    """Mark people as given their HMIS accounts."""
-    rows = list(
-        provisioning_list(user).filter(pk__in=_ids("provision_access", access_ids, "people"))
-    )
-    _require("provision_access", (not rows, "Choose at least one person from the list."))
+    """Mark people as given their HMIS accounts. Each agreement's rows are read again under its
+    lock, so people a colleague marked meanwhile (or this person, in another tab) are marked
+    once, by whoever was first."""
+    ids = _ids("provision_access", access_ids, "people")
+    rows = list(provisioning_list(user).filter(pk__in=ids))
+    _require("provision_access", (not rows, _none_left_to_provision(user, ids)))
     done = []
     for agreement_id in sorted({r.agreement_id for r in rows}):
         agreement = Agreement.objects.get(pk=agreement_id)
         locked = _lock_agreement(agreement, user, "provision_access")
-        mine = [r for r in rows if r.agreement_id == agreement_id]
+        mine = list(
+            locked.people.select_for_update()
+            .filter(pk__in=ids, provisioned_at__isnull=True, revoked_at__isnull=True)
+            .select_related("person")
+        )
+        if not mine:
+            continue
         now = timezone.now()
         for access in mine:
             access.provisioned_at, access.provisioned_by = now, user
@@ -1306,7 +1536,23 @@ def provision_access(user, access_ids):
             public=True,
         )
         done += mine
+    _require("provision_access", (not done, _none_left_to_provision(user, ids)))
     return done
+
+
+def _none_left_to_provision(user, ids):
+    given = PersonAccess.objects.filter(
+        pk__in=ids,
+        provisioned_at__isnull=False,
+        agreement__request__in=requests_visible_to(user),
+    )
+    first = given.select_related("provisioned_by").order_by("provisioned_at").first()
+    if first is None:
+        return "Choose at least one person from the list."
+    return (
+        f"Already marked as given an HMIS account by {first.provisioned_by.name} at "
+        f"{timezone.localtime(first.provisioned_at):%-I:%M %p}: nothing was marked twice."
+    )
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from requests_app.models import (
     Event,
     Grant,
     MOUVersion,
+    Revocation,
     Signature,
     Training,
     Vote,
@@ -30,6 +31,8 @@ APPEND_ONLY = [
     (MOUVersion, "reason"),
     (Signature, "full_name"),
     (Training, "course"),
+    # It drives the good standing of every later request (1.10).
+    (Revocation, "reason"),
 ]
 
 
@@ -38,7 +41,7 @@ def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     """One row of each append-only kind: an approval by staff leaves events, assessments, a
     CAN recommendation, a decision, grants and its MOU's first version; signing it leaves a
     signature, and recording a person's training a training; a request with quorum leaves
-    votes."""
+    votes; and a revocation recorded from before the system."""
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     with django_capture_on_commit_callbacks(execute=True):
         request = journey.approved()
@@ -49,6 +52,7 @@ def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     person = request.people.get()
     workflow.record_training(agreement, p.sam, person.pk, timezone.localdate(), "CT HMIS")
     journey.with_quorum()
+    Revocation.objects.create(organization=p.elsewhere, reason="Shared a login.", recorded_by=p.sam)
 
 
 @pytest.mark.parametrize(("model", "field"), APPEND_ONLY, ids=lambda v: getattr(v, "__name__", v))

@@ -139,7 +139,8 @@ def test_run_twice_the_same_day_sends_once_and_again_the_next_day(journey, perso
     setup_notices_went_out()
 
     assert run() == (
-        "1 reminder recorded; 0 e-mails queued for a retry; 0 interrupted sends taken back.\n"
+        "1 reminder recorded; 0 e-mails queued for a retry; 0 interrupted sends taken back; "
+        "0 MOU versions queued to render again.\n"
     )
     assert run().startswith("0 reminders recorded;")
     assert len(mail.outbox) == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from requests_app import notifications, tasks, workflow
-from requests_app.models import Notification
+from requests_app.models import Agreement, Event, Notification
 from tests.conftest import Journey, make_personas
 
 Delivery = Notification.Delivery
@@ -229,9 +229,35 @@ def test_with_a_worker_the_approval_only_queues_its_mou_and_the_worker_renders_i
 
     worker()
     worker()  # A second run finds nothing left to do.
-    tasks.render_mou.enqueue(agreement.pk, 1, "issued", "", personas.sam.pk)
+    tasks.render_mou.enqueue(agreement.pk, 1)
     worker()  # The same version queued again renders nothing new.
 
     assert list(agreement.mous.values_list("version", "kind")) == [(1, "issued")]
     stored = agreement.mous.get()
     assert (tmp_path / stored.file.name).read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_render_whose_worker_died_is_rendered_once_by_the_next_worker_to_start(
+    catalogue, database_queue, worker, settings, tmp_path
+):
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    personas = make_personas()
+    journey = Journey(personas)
+    request = journey.ready_to_approve()
+    workflow.approve(request, personas.sam, journey.levels(request))
+    agreement = Agreement.objects.get(request=request)
+    # A worker took the render and was killed: its task stays running and nothing is stored.
+    renders = DBTaskResult.objects.filter(task_path="requests_app.tasks.render_mou")
+    renders.update(status="RUNNING", started_at=timezone.now())
+    minutes = settings.MOU_RENDER_TIMEOUT_MINUTES + 1
+    Agreement.objects.filter(pk=agreement.pk).update(
+        mou_queued_at=timezone.now() - datetime.timedelta(minutes=minutes)
+    )
+
+    worker()  # The next worker to start queues the render again, then runs it.
+    worker()  # And the one after finds nothing lost.
+
+    assert list(agreement.mous.values_list("version", "kind")) == [(1, "issued")]
+    assert request.events.filter(kind=Event.Kind.MOU_ISSUED).count() == 1
+    assert renders.filter(status="SUCCESSFUL").count() == 1

@@ -58,7 +58,11 @@ def page_url(agreement):
 
 def post(client, agreement, name, data, seen=True):
     """Post a form of the MOU page with its prefix, and the page's `seen` unless told not to."""
-    fields = {f"{name.split('/')[-1]}-{k}": v for k, v in data.items()}
+    prefix = name.split("/")[-1]
+    if name in ("sign", "countersign") and (current := fresh(agreement).current_mou()):
+        # The page gives the signer the version they read and its hash, in hidden fields.
+        data = {"mou_version": current.version, "mou_sha256": current.sha256, **data}
+    fields = {f"{prefix}-{k}": v for k, v in data.items()}
     if seen is True:
         fields["seen"] = workflow.agreement_version(fresh(agreement))
     elif seen:
@@ -226,6 +230,8 @@ def test_the_address_recorded_is_the_one_the_request_came_from(client, stage, pe
         reverse("mou_sign", args=[agreement.request.reference]),
         {
             "seen": workflow.agreement_version(agreement),
+            "sign-mou_version": agreement.current_mou().version,
+            "sign-mou_sha256": agreement.current_mou().sha256,
             "sign-full_name": "Riley Requestor",
             "sign-title": RILEY_TITLE,
             "sign-affirmed": "on",

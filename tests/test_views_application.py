@@ -1160,17 +1160,21 @@ def test_submitting_a_complete_draft_sends_it_and_shows_the_request_page(riley_c
     )
 
 
-def test_submitting_twice_from_the_same_page_says_it_moved_on(riley_client, journey):
+def test_submitting_twice_from_the_same_page_says_it_was_your_own_submission(
+    riley_client, journey
+):
     draft = known_draft(journey)
     seen = form_values(review(riley_client, draft), cls="mt-4")["seen"]
     riley_client.post(reverse("submit", args=[draft.reference]), {"seen": seen})
 
     again = riley_client.post(reverse("submit", args=[draft.reference]), {"seen": seen})
 
+    submitted = Event.objects.get(request=draft, kind=Event.Kind.SUBMITTED)
     assert again.status_code == 400
     assert problems_shown(again) == [
-        "Someone else changed this request while you were looking at it: it is now submitted. "
-        "Reload the page to see what changed."
+        "Your own earlier action changed this request: submitted at "
+        f"{timezone.localtime(submitted.created_at):%-I:%M %p}. It was recorded once. Reload the "
+        "page to see the request as it is now (submitted)."
     ]
     assert Event.objects.filter(request=draft, kind=Event.Kind.SUBMITTED).count() == 1
 

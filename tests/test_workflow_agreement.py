@@ -232,9 +232,7 @@ def test_rendering_the_same_version_twice_stores_one_row(stage, personas):
     agreement = stage.issued()
     before = agreement.mous.get()
 
-    again = workflow.render_mou_version(
-        agreement.pk, 1, MOUVersion.Kind.ISSUED, "", personas.sam.pk
-    )
+    again = workflow.render_mou_version(agreement.pk, 1)
 
     assert again is None
     assert list(agreement.mous.values_list("pk", "sha256")) == [(before.pk, before.sha256)]
@@ -978,6 +976,7 @@ def test_the_actions_of_the_table_are_every_agreement_action():
         "provision_access",
         "revoke_access",
         "start_renewal",
+        "prepare_mou",
     }
 
 

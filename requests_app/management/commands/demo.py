@@ -132,7 +132,8 @@ class Command(BaseCommand):
 
         def agreement(kind):
             current = Agreement.objects.get(request=request)
-            workflow.render_mou_version(current.pk, current.mous.count() + 1, kind, "", staff.pk)
+            assert current.mou_kind == kind
+            workflow.render_mou_version(current.pk, current.mou_version)
             return Agreement.objects.get(pk=current.pk)
 
         signed = workflow.sign_mou(

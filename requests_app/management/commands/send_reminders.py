@@ -1,8 +1,9 @@
-"""Daily, from cron: the reminders due today, and a sweep of e-mails no task is sure to send."""
+"""Daily, from cron: the reminders due today, and a sweep of e-mails no task is sure to send and
+of MOU versions no render is sure to store."""
 
 from django.core.management.base import BaseCommand
 
-from requests_app import notifications
+from requests_app import notifications, workflow
 
 
 class Command(BaseCommand):
@@ -14,9 +15,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         queued, recovered = notifications.sweep()
+        renders = workflow.sweep_renders()
         recorded = notifications.remind()
         self.stdout.write(
             f"{recorded} reminder{'' if recorded == 1 else 's'} recorded; "
             f"{queued} e-mail{'' if queued == 1 else 's'} queued for a retry; "
-            f"{recovered} interrupted send{'' if recovered == 1 else 's'} taken back."
+            f"{recovered} interrupted send{'' if recovered == 1 else 's'} taken back; "
+            f"{renders} MOU version{'' if renders == 1 else 's'} queued to render again."
         )

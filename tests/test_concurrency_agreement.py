@@ -1,0 +1,165 @@
+"""Two people acting on one MOU at the same moment, on two real PostgreSQL connections: a
+correction against a signature, in both orders and at once, and two staff provisioning the same
+person. SQLite cannot hold two transactions open, hence PostgreSQL."""
+
+import threading
+
+import pytest
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from requests_app import workflow
+from requests_app.choices import AccessLevel, AgreementStatus
+from requests_app.models import Agreement, Event, MOUVersion, PersonAccess, Signature
+
+from .races import RACES, Actor, race
+
+pytestmark = RACES
+
+TITLE = "Director of Community Programs"
+IP = "203.0.113.7"
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+
+
+def fresh(agreement):
+    return Agreement.objects.select_related("request").get(pk=agreement.pk)
+
+
+def issue(journey, personas):
+    """An approval with version 1 stored (the immediate backend renders after commit)."""
+    request = journey.ready_to_approve()
+    workflow.approve(request, personas.sam, journey.levels(request, AccessLevel.VIEW))
+    return Agreement.objects.select_related("request").get(request=request)
+
+
+class Pages:
+    """What the signer's and the corrector's pages showed, read before either acted."""
+
+    def __init__(self, agreement):
+        self.agreement = fresh(agreement)
+        self.seen = workflow.agreement_version(self.agreement)
+        self.given = self.agreement.current_mou().identity()
+
+    def sign(self, personas):
+        return lambda: workflow.sign_mou(
+            self.agreement,
+            personas.riley,
+            "Riley Requestor",
+            TITLE,
+            True,
+            IP,
+            seen=self.seen,
+            given=self.given,
+        )
+
+    def correct(self, personas):
+        ada = self.agreement.request.people.get()
+        return lambda: workflow.amend_mou(
+            self.agreement,
+            personas.sam,
+            "Lower the level.",
+            levels={ada.pk: AccessLevel.REPORTING},
+            seen=self.seen,
+        )
+
+
+def assert_never_signed_over_a_superseded_text(agreement):
+    """A signature stands only on the version that was newest when it was given, and no
+    correction was asked for before it without the organization signing again."""
+    agreement = fresh(agreement)
+    for signature in Signature.objects.filter(agreement=agreement):
+        signed = Event.objects.get(request=agreement.request, kind=Event.Kind.MOU_SIGNED)
+        corrected_before = Event.objects.filter(
+            request=agreement.request, kind=Event.Kind.MOU_AMENDED, pk__lt=signed.pk
+        )
+        assert not corrected_before.exists()
+        assert signature.mou.version == 1
+        assert signature.mou_sha256 == signature.mou.sha256
+
+
+def test_a_correction_first_refuses_the_signature_given_on_the_version_before(journey, personas):
+    agreement = issue(journey, personas)
+    pages = Pages(agreement)
+
+    winner, loser = race(pages.correct(personas), pages.sign(personas), sender=Agreement)
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.ActionRefused)
+    assert Signature.objects.count() == 0
+    assert fresh(agreement).status == AgreementStatus.ISSUED
+    assert list(fresh(agreement).mous.values_list("version", "kind")) == [
+        (1, MOUVersion.Kind.ISSUED),
+        (2, MOUVersion.Kind.AMENDED),
+    ]
+
+
+def test_a_signature_first_refuses_the_correction_read_before_it(journey, personas):
+    agreement = issue(journey, personas)
+    pages = Pages(agreement)
+
+    winner, loser = race(pages.sign(personas), pages.correct(personas), sender=Agreement)
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.Conflict)
+    assert fresh(agreement).status == AgreementStatus.SIGNED
+    assert Event.objects.filter(kind=Event.Kind.MOU_AMENDED).count() == 0
+    assert_never_signed_over_a_superseded_text(agreement)
+
+
+def test_a_correction_and_a_signature_at_once_apply_exactly_one(journey, personas):
+    for _ in range(8):
+        agreement = issue(journey, personas)
+        pages = Pages(agreement)
+        start = threading.Barrier(2)
+
+        def at_once(action, start=start):
+            def go():
+                start.wait(timeout=10)
+                return action()
+
+            return go
+
+        sides = [Actor(at_once(pages.sign(personas))), Actor(at_once(pages.correct(personas)))]
+        for side in sides:
+            side.start()
+        for side in sides:
+            side.join(timeout=20)
+
+        signed, corrected = (side.error is None for side in sides)
+        assert signed != corrected, [side.error for side in sides]
+        assert Signature.objects.filter(agreement=agreement).count() == int(signed)
+        assert_never_signed_over_a_superseded_text(agreement)
+
+
+def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
+    journey, personas, django_user_model
+):
+    agreement = issue(journey, personas)
+    workflow.sign_mou(agreement, personas.riley, "Riley Requestor", TITLE, True, IP)
+    agreement = fresh(agreement)
+    workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
+    agreement = fresh(agreement)
+    person = agreement.request.people.get()
+    workflow.record_training(agreement, personas.sam, person.pk, timezone.localdate(), "Course")
+    workflow.activate_access(fresh(agreement), personas.sam)
+    access = PersonAccess.objects.get()
+    colleague = django_user_model.objects.create_user(
+        "kim@cceh.example.org", "x", name="Kim Colleague", is_cceh_staff=True
+    )
+
+    winner, loser = race(
+        lambda: workflow.provision_access(personas.sam, [access.pk]),
+        lambda: workflow.provision_access(colleague, [access.pk]),
+        pause_at=post_save,
+        sender=PersonAccess,
+    )
+
+    assert winner.error is None
+    assert isinstance(loser.error, workflow.ActionRefused)
+    assert PersonAccess.objects.get().provisioned_by == personas.sam
+    provisioned = Event.objects.filter(kind=Event.Kind.ACCESS_PROVISIONED)
+    assert list(provisioned.values_list("actor__name", flat=True)) == ["Sam Staff"]

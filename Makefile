@@ -1,10 +1,10 @@
-# Two commands: `make run` and `make test`. Everything else is a helper they use.
+# Two commands: `make run` and `make test`; `make fuzz` fuzzes longer. The rest are helpers.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrate demo graph collectstatic clean
+.PHONY: run test fuzz install lint format migrate demo graph collectstatic clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ run: demo collectstatic
 test: export SECRET_KEY ?= test-only-not-secret
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Thousands of hostile requests at every address, new ones on each run (tests/test_fuzz.py).
+# `make test` runs the same tests with a few hundred cases, the same ones every time.
+fuzz: export SECRET_KEY ?= test-only-not-secret
+fuzz: export FUZZ_EXAMPLES ?= 5000
+fuzz: export FUZZ_RANDOM ?= 1
+fuzz: install
+	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

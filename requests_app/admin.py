@@ -1,5 +1,9 @@
+import unicodedata
+
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.module_loading import autodiscover_modules
 
 from .forms import OrganizationForm
 from .models import (
@@ -22,8 +26,32 @@ from .models import (
 from .visibility import requests_visible_to
 
 
+def _has_control_character(*texts):
+    return any(unicodedata.category(character) == "Cc" for text in texts for character in text)
+
+
+class ControlCharacterGuard:
+    """Refuses a control character in a change list's query string or in a search, as Django
+    refuses any other wrong filter. Django checks a filter value's type, but a NUL in a text
+    filter (?status=%00) or a search reaches PostgreSQL, which raises an error: a 500. Nobody
+    types a control character into a filter or a search box."""
+
+    def get_changelist_instance(self, request):
+        # Back to the unfiltered list with ?e=1, as for a filter on a field that is not there.
+        if _has_control_character(*(t for k, v in request.GET.lists() for t in (k, *v))):
+            raise IncorrectLookupParameters("A control character in the query string.")
+        return super().get_changelist_instance(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Also the search of an autocomplete field (a revocation's organization), whose view
+        # asks this model's admin.
+        if _has_control_character(search_term):
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ControlCharacterGuard, BaseUserAdmin):
     ordering = ["email"]
     list_display = [
         "email",
@@ -77,7 +105,7 @@ class MembershipInline(admin.StackedInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ControlCharacterGuard, admin.ModelAdmin):
     form = OrganizationForm
     list_display = ["name", "kind", "funded_for_homeless_services"]
     list_filter = ["kind"]
@@ -86,20 +114,23 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CAN)
-class CANAdmin(admin.ModelAdmin):
+class CANAdmin(ControlCharacterGuard, admin.ModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(ControlCharacterGuard, admin.ModelAdmin):
     list_display = ["code", "policy_version", "is_disqualifier", "text"]
     list_filter = ["policy_version", "is_disqualifier"]
 
 
 @admin.register(Revocation)
-class RevocationAdmin(admin.ModelAdmin):
-    """Also for revocations from before this system: they count under 1.10 all the same."""
+class RevocationAdmin(ControlCharacterGuard, admin.ModelAdmin):
+    """Also for revocations from before this system: they count under 1.10 all the same.
+
+    Added, never changed or deleted: the policy's good-standing check (1.10) reads these rows,
+    so an edit would silently change past and future decisions. A correction is a new row."""
 
     list_display = ["revoked_at", "organization", "person_email", "recorded_by"]
     search_fields = ["organization__name", "person_email"]
@@ -112,8 +143,15 @@ class RevocationAdmin(admin.ModelAdmin):
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_delete_permission(self, request, obj=None):
+        # Without delete permission the admin also drops the "delete selected" action.
+        return False
+
+
+class ReadOnlyAdmin(ControlCharacterGuard, admin.ModelAdmin):
     """Records nobody edits in place: the admin shows them, nothing more."""
 
     def has_add_permission(self, request, obj=None):
@@ -167,3 +205,22 @@ class EventAdmin(ReadOnlyAdmin):
 
 for model in (Assessment, Vote, CANRecommendation, Decision, Comment, Notification):
     admin.site.register(model, ReadOnlyAdmin)
+
+
+def _guard_every_admin(site):
+    """The other apps' admins (groups, e-mail addresses, tasks) get the same guard. An app after
+    this one in INSTALLED_APPS has not registered its admin yet, so every app's admin module is
+    imported first, as the admin's own autodiscovery does; it then finds them imported."""
+    autodiscover_modules("admin", register_to=site)
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, ControlCharacterGuard):
+            continue
+        base = type(model_admin)
+        guarded = type(
+            base.__name__, (ControlCharacterGuard, base), {"__module__": base.__module__}
+        )
+        site.unregister(model)
+        site.register(model, guarded)
+
+
+_guard_every_admin(admin.site)

@@ -1160,9 +1160,7 @@ def test_submitting_a_complete_draft_sends_it_and_shows_the_request_page(riley_c
     )
 
 
-def test_submitting_twice_from_the_same_page_says_it_was_your_own_submission(
-    riley_client, journey
-):
+def test_submitting_twice_from_the_same_page_says_it_was_your_own_submission(riley_client, journey):
     draft = known_draft(journey)
     seen = form_values(review(riley_client, draft), cls="mt-4")["seen"]
     riley_client.post(reverse("submit", args=[draft.reference]), {"seen": seen})

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from .choices import AccessLevel
+from .workflow import above_decided_grant
 
 
 class SignForm(forms.Form):
@@ -49,19 +50,28 @@ class AmendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, people, granted, **kwargs):
+    def __init__(self, *args, people, granted, decided, **kwargs):
+        """`granted`: {person id: level} as the MOU states it now; `decided`: as the decision
+        granted it, the highest level a correction may offer (1.6)."""
         super().__init__(*args, **kwargs)
         self.people = people
         for person in people:
-            asked = AccessLevel.RANK[person.requested_level]
+            ceiling = decided.get(person.pk, person.requested_level)
             self.fields[f"name_{person.pk}"] = forms.CharField(
                 label=f"Name of {person.name}", max_length=150, initial=person.name
             )
             self.fields[f"level_{person.pk}"] = forms.ChoiceField(
                 label=f"Level granted to {person.name}",
-                choices=[(v, t) for v, t in AccessLevel.choices if AccessLevel.RANK[v] <= asked],
+                choices=[
+                    (v, t)
+                    for v, t in AccessLevel.choices
+                    if AccessLevel.RANK[v] <= AccessLevel.RANK[ceiling]
+                ],
                 initial=granted.get(person.pk),
-                help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
+                help_text=f"Asked for: {person.get_requested_level_display().lower()}; "
+                f"decided: {AccessLevel(ceiling).label.lower()}.",
+                # A level not offered is one above the decided grant, or no level at all.
+                error_messages={"invalid_choice": above_decided_grant(person.name, ceiling)},
             )
         self.order_fields([*(n for n in self.fields if n != "reason"), "reason"])
 

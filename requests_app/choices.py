@@ -17,6 +17,9 @@ class Status(models.TextChoices):
 # Named groups, so no file repeats a list of status strings.
 Status.DECIDED = frozenset({Status.APPROVED, Status.DENIED})
 Status.CLOSED = Status.DECIDED | {Status.WITHDRAWN}
+# Neither decided nor withdrawn, drafts included: only then does the application read as a draft
+# MOU; after a decision a draft would contradict the decision and its final MOU.
+Status.UNDECIDED = frozenset(Status) - Status.CLOSED
 # Submitted and not yet decided or withdrawn: the request is somebody's work in progress.
 Status.OPEN = frozenset({Status.SUBMITTED, Status.SCREENING, Status.RETURNED, Status.VETTING})
 Status.WITHDRAWABLE = Status.OPEN

@@ -110,12 +110,7 @@ class AssessmentForm(forms.Form):
     def __init__(self, *args, criterion, **kwargs):
         super().__init__(*args, prefix=f"c{criterion.pk}", **kwargs)
         self.criterion = criterion
-        labels = dict(Assessment.Outcome.choices)
-        if criterion.is_disqualifier:
-            # For a disqualifier, "met" means it applies: say so where staff choose.
-            labels[Assessment.Outcome.MET] = "Applies (prevents access)"
-            labels[Assessment.Outcome.NOT_MET] = "Does not apply"
-        self.fields["outcome"].choices = list(labels.items())
+        self.fields["outcome"].choices = Assessment.outcome_choices(criterion.is_disqualifier)
         self.fields["outcome"].label = f"Assessment of {criterion.code}"
 
 
@@ -200,8 +195,9 @@ class MessageForm(CommentForm):
 
 
 class VoteForm(RequestPageForm):
-    """A member's vote. `replaces` is the vote the page showed as theirs, so a vote changed in
-    another window meanwhile is noticed rather than overwritten."""
+    """A member's vote. `current` is their vote in this round, if any: the form starts from it,
+    and `replaces` carries it, so a vote changed in another window meanwhile is noticed rather
+    than overwritten."""
 
     id_prefix = "vote"
 
@@ -209,9 +205,17 @@ class VoteForm(RequestPageForm):
     reason = long_text("Reason", "Needed to deny or to recuse.", required=False)
     replaces = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, access_request, recuse_only=False, **kwargs):
+    def __init__(self, *args, access_request, recuse_only=False, current=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.people = list(access_request.people.all())
+        if current is not None:
+            # Changing a vote starts from the vote as it stands, levels included.
+            self.initial.update(
+                choice=current.choice,
+                reason=current.reason,
+                replaces=current.pk,
+                **{f"level_{pk}": level for pk, level in current.recommended_levels.items()},
+            )
         choices = Vote.Choice.choices
         if recuse_only:
             choices = [(Vote.Choice.RECUSE, Vote.Choice.RECUSE.label)]

@@ -336,6 +336,12 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("request_detail", args=[self.reference])
 
+    @property
+    def has_draft_mou(self):
+        """Whether the application is offered, and served, as a draft MOU: every link to it and
+        its download ask this one question."""
+        return self.status in Status.UNDECIDED
+
     # Transitions. They change only the status; workflow.py does everything that follows.
 
     @transition(
@@ -371,7 +377,11 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         status,
         source=Status.SCREENING,
         target=Status.APPROVED,
-        conditions=[policy.criteria_all_pass, policy.can_recommendations_settled],
+        conditions=[
+            policy.criteria_all_pass,
+            policy.can_recommendations_settled,
+            policy.need_is_ongoing,
+        ],
         permission=may("approve"),
     )
     def approve(self):
@@ -400,6 +410,8 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         permission=may("record_committee_decision"),
     )
     def record_committee_decision(self, outcome):
+        # A guard cannot see the outcome, and a one-time need (2.1) stops only an approval:
+        # workflow.record_committee_decision applies policy.need_is_ongoing when approving.
         return outcome
 
     @transition(
@@ -470,6 +482,32 @@ class Attachment(models.Model):
         return self.original_name
 
 
+class ApplicationVersion(AppendOnlyModel):
+    """The application exactly as its organization submitted it: everything it stated, frozen
+    at each submission with its SHA-256. Everyone who reads the request after submission, the
+    decision and the MOU read this, never the live draft or the organization's current row, so
+    a decided request never changes when anything it was built from changes later."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    # The canonical JSON text whose SHA-256 is `sha256`: what a download gives, byte for byte.
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="one_application_version")
+        ]
+
+    def __str__(self):
+        return f"{self.request} as submitted, version {self.number}"
+
+
 class Assessment(AppendOnlyModel):
     """Staff's judgement of one criterion. For a disqualifier (2.x), "met" means it applies."""
 
@@ -478,6 +516,13 @@ class Assessment(AppendOnlyModel):
         NOT_MET = "not_met", "Not met"
         NOT_APPLICABLE = "not_applicable", "Not applicable"
         UNCLEAR = "unclear", "Unclear"
+
+    # For a disqualifier, "met" means it applies: the words staff choose from and the history
+    # reads, so the two never say different things.
+    DISQUALIFIER_WORDS = {
+        Outcome.MET: "Applies (prevents access)",
+        Outcome.NOT_MET: "Does not apply",
+    }
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="assessments")
     criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
@@ -493,7 +538,17 @@ class Assessment(AppendOnlyModel):
         indexes = [models.Index(fields=["request", "criterion"])]
 
     def __str__(self):
-        return f"{self.criterion.code}: {self.get_outcome_display()}"
+        return f"{self.criterion.code}: {self.outcome_words}"
+
+    @classmethod
+    def outcome_choices(cls, disqualifier):
+        """Each outcome with its words, for a core criterion or for a disqualifier."""
+        words = cls.DISQUALIFIER_WORDS if disqualifier else {}
+        return [(value, words.get(value, label)) for value, label in cls.Outcome.choices]
+
+    @property
+    def outcome_words(self):
+        return dict(self.outcome_choices(self.criterion.is_disqualifier))[self.outcome]
 
     def passes(self):
         if self.criterion.is_disqualifier:
@@ -703,7 +758,13 @@ class Event(AppendOnlyModel):
         """What happened, in a line: the kind, with the details its data holds."""
         data = self.data
         if self.kind == self.Kind.ASSESSED:
-            outcome = Assessment.Outcome(data["outcome"]).label.lower()
+            disqualifier = data.get("disqualifier")
+            if disqualifier is None:
+                # Recorded before the event said which kind of criterion it was.
+                disqualifier = Criterion.objects.filter(
+                    code=data["criterion"], is_disqualifier=True
+                ).exists()
+            outcome = dict(Assessment.outcome_choices(disqualifier))[data["outcome"]].lower()
             return f"Criterion {data['criterion']} assessed: {outcome}"
         if self.kind == self.Kind.CAN_RECOMMENDED:
             position = CANRecommendation.Position(data["position"]).label.lower()
@@ -802,6 +863,23 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.recipient}"
+
+
+# What the requesting organization hears. Its own people hear nothing else of its request,
+# whatever other role they hold: a conflict of interest hides as well as blocks.
+Notification.Kind.FOR_REQUESTORS = frozenset(
+    {
+        Notification.Kind.RETURNED,
+        Notification.Kind.DECIDED,
+        Notification.Kind.MOU_READY,
+        Notification.Kind.COUNTERSIGNED,
+        Notification.Kind.ACCESS_ACTIVE,
+        Notification.Kind.RENEWAL_DUE,
+        Notification.Kind.EXPIRED,
+        Notification.Kind.REVOKED,
+        Notification.Kind.RETURN_REMINDER,
+    }
+)
 
 
 def may_on_agreement(action):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from . import policy
 from .choices import AccessLevel, Status
 
 # Everything the PDF needs is in the HTML and the system's fonts; it never fetches a URL.
@@ -46,18 +47,26 @@ def _final(access_request):
 
 
 def context(access_request, *, draft, version=None):
+    from .application_record import application_of, as_it_stands
+
+    # The draft is the application as it stands; the final MOU states what was submitted and
+    # decided, never the organization's row or answers as they are today.
+    application = as_it_stands(access_request) if draft else application_of(access_request)
+    # The named people as the decision and any correction name them (their levels follow).
     people = list(access_request.people.all())
     ctx = {
-        "r": access_request,
-        "org": access_request.organization,
+        "r": application.request,
+        "org": application.organization,
         "people": people,
-        "cans": list(access_request.cans.all()),
+        "cans": application.cans,
         "draft": draft,
         "version": version,
         "generated_at": timezone.localtime(),
         "committee_name": settings.COMMITTEE_NAME,
         "term_months": settings.GRANT_TERM_MONTHS,
         "levels": AccessLevel,
+        # 1.10 from CCEH's record, beside the organization's own answer.
+        "record": policy.access_record(access_request),
     }
     if not draft:
         ctx.update(_final(access_request))

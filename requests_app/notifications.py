@@ -59,7 +59,11 @@ MANDATORY_FOR_STAFF = frozenset(
 def record(request, kind, recipients, actor=None, event=None, reminder_day=None):
     """Record who is to hear of `event` (or be reminded of `request`), in the caller's
     transaction, and send their e-mails once it commits: a rolled-back action sends nothing.
-    The actor is never told of their own action. Returns the notices recorded."""
+    The actor is never told of their own action, and the requesting organization's own people
+    only of what its requestors hear. Returns the notices recorded."""
+    if kind not in Kind.FOR_REQUESTORS:
+        insiders = set(requestors(request).values_list("pk", flat=True))
+        recipients = [user for user in recipients if user.pk not in insiders]
     notices = Notification.objects.bulk_create(
         [
             Notification(

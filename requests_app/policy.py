@@ -8,10 +8,10 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from .choices import AccessLevel, Status
+from .choices import AccessLevel, AgreementStatus, Status
 
 POLICY_VERSION = "1.0"
 
@@ -192,6 +192,55 @@ def can_recommendations_settled(request):
     ]
 
 
+ONE_TIME_NEED = (
+    "The answers state a one-time need, which policy 2.1 does not consider. The request can be "
+    "returned so the requestor can change the answer."
+)
+
+
+@condition
+def need_is_ongoing(request):
+    """approve, by staff or the committee: the answers do not state a one-time need. Policy 1.2
+    and 2.1 say one-time access will not be considered, so the answer itself stops an approval,
+    whatever the 2.1 assessment says."""
+    if request.need_type == request.NeedType.ONE_TIME:
+        return [ONE_TIME_NEED]
+    return []
+
+
+def _joined(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def researcher_conditions_missing(request, levels, conditions):
+    """An approval's grants to a researcher that need a written condition the MOU states (1.9:
+    aggregated, de-identified data whenever possible): full access to any researcher; full or
+    view access where the answers say aggregated data would serve. `levels`: {person id: level}.
+    The sentences that refuse the approval, or [] when none is needed or the condition is
+    written."""
+    if not request.is_researcher or conditions.strip():
+        return []
+    client_level = {AccessLevel.FULL}
+    if request.aggregated_data_sufficient:
+        client_level.add(AccessLevel.VIEW)
+    grants = [
+        f"{AccessLevel(levels[person.pk]).label.lower()} to {person.name}"
+        for person in request.people.all()
+        if levels.get(person.pk) in client_level
+    ]
+    if not grants:
+        return []
+    if request.aggregated_data_sufficient:
+        rule = (
+            "the answers say aggregated, de-identified data would serve this researcher, so "
+            "full or view access needs a written condition (1.9)"
+        )
+    else:
+        rule = "a researcher given full access needs a written condition (1.9)"
+    return [f"Write the conditions the MOU will state before granting {_joined(grants)}: {rule}."]
+
+
 def working_days_between(start, end):
     """Monday-to-Friday days from `start` to `end` (dates), not counting `start` itself."""
     whole_weeks, rest = divmod((end - start).days, 7)
@@ -347,8 +396,20 @@ def flagged_condition():
             )
         ).values("email"),
     )
+    # An MOU of the organization, or naming a person this request names, while the answers
+    # say there was no earlier HMIS access (1.10, as standing_concerns raises it).
+    person_on_mou = models.NamedPerson.objects.filter(
+        request=OuterRef("pk"),
+        email__in=models.NamedPerson.objects.filter(request__agreement__isnull=False)
+        .exclude(request=OuterRef("request"))
+        .values("email"),
+    )
+    organization_mou = models.Agreement.objects.filter(
+        request__organization=OuterRef("organization")
+    ).exclude(request=OuterRef("pk"))
     return (
-        Q(need_type=models.AccessRequest.NeedType.ONE_TIME)
+        Q(had_prior_access=False) & (Q(Exists(organization_mou)) | Q(Exists(person_on_mou)))
+        | Q(need_type=models.AccessRequest.NeedType.ONE_TIME)
         | Q(is_researcher=True, aggregated_data_sufficient=False)
         | Q(prior_access_revoked=True)
         | Q(Exists(models.Revocation.objects.filter(organization=OuterRef("organization"))))
@@ -364,18 +425,86 @@ def flagged_condition():
     )
 
 
+def _date(day):
+    return f"{day:%B} {day.day}, {day:%Y}"
+
+
+def agreement_state(agreement):
+    """Where an MOU stands, with its dates, in words: what 1.10 weighs of earlier access."""
+    if agreement.status == AgreementStatus.ACTIVE:
+        return f"active until {_date(agreement.ends_on)}"
+    if agreement.status == AgreementStatus.EXPIRED:
+        return f"expired on {_day(agreement.ended_at)}"
+    if agreement.status == AgreementStatus.REVOKED:
+        return f"revoked on {_day(agreement.ended_at)}"
+    if agreement.status == AgreementStatus.EXECUTED:
+        return f"executed on {_day(agreement.executed_at)}, not active yet"
+    if agreement.status == AgreementStatus.SIGNED:
+        return f"issued on {_day(agreement.issued_at)}, signed, not countersigned yet"
+    return f"issued on {_day(agreement.issued_at)}, not signed yet"
+
+
+def other_agreements(request, emails):
+    """The MOUs, other than this request's own, of the organization or naming any of `emails`;
+    each request's `named_here` holds the people among `emails` it names. One query, and one
+    more when any is found."""
+    models = _models()
+    named = models.NamedPerson.objects.filter(email__in=emails)
+    return (
+        models.Agreement.objects.filter(
+            Q(request__organization=request.organization_id)
+            | Q(Exists(named.filter(request=OuterRef("request"))))
+        )
+        .exclude(request=request.pk)
+        .select_related("request")
+        .prefetch_related(Prefetch("request__people", queryset=named, to_attr="named_here"))
+        .order_by("issued_at", "pk")
+    )
+
+
+def access_record(request):
+    """What CCEH's own record holds of the organization's HMIS access, for the MOU to state
+    beside the answer (1.10): its other MOUs and the revocations of its access or people."""
+    models = _models()
+    organization = request.organization_id
+    agreements = (
+        models.Agreement.objects.filter(request__organization=organization)
+        .exclude(request=request.pk)
+        .select_related("request")
+        .order_by("issued_at", "pk")
+    )
+    revocations = models.Revocation.objects.filter(
+        Q(organization=organization) | Q(request__organization=organization)
+    ).order_by("revoked_at", "pk")
+    return {
+        "mous": [(a.request.reference, agreement_state(a)) for a in agreements],
+        "revocations": [
+            (r.person_email or "the organization", _day(r.revoked_at), r.reason)
+            for r in revocations
+        ],
+    }
+
+
 def standing_concerns(request):
-    """1.10: earlier revocations and denials for possible abuse (2.2), of the organization or
-    of any person this request names; and what the requestor says of their own history."""
+    """1.10: earlier revocations (with their reasons) and denials for possible abuse (2.2), of
+    the organization or of any person this request names; an MOU of either while the answers
+    say there was no earlier access; and what the requestor says of their own history."""
     models = _models()
     emails = [e.lower() for e in request.people.values_list("email", flat=True)]
     concerns = []
-    revocations = models.Revocation.objects.filter(
-        Q(organization=request.organization) | Q(person_email__in=emails)
-    ).select_related("organization")
+    revocations = (
+        models.Revocation.objects.filter(
+            Q(organization=request.organization) | Q(person_email__in=emails)
+        )
+        .select_related("organization")
+        .order_by("revoked_at", "pk")
+    )
     for revocation in revocations:
         who = revocation.person_email or revocation.organization.name
-        concerns.append(f"HMIS access of {who} was revoked on {_day(revocation.revoked_at)}.")
+        concerns.append(
+            f"HMIS access of {who} was revoked on {_day(revocation.revoked_at)}. "
+            f"Reason: “{revocation.reason}”"
+        )
     abuse_denials = (
         models.Decision.objects.filter(outcome=Status.DENIED, cited_criteria__code="2.2")
         .exclude(request=request)
@@ -390,6 +519,20 @@ def standing_concerns(request):
             f"{decision.request.reference} was denied for possible abuse (2.2) on "
             f"{_day(decision.decided_at)}."
         )
+    if request.had_prior_access is False:
+        for agreement in other_agreements(request, emails):
+            if agreement.request.organization_id == request.organization_id:
+                who = "this organization"
+            else:
+                who = _joined([p.email for p in agreement.request.named_here])
+            # An MOU not yet active grants access to come; one active or ended gave it.
+            started = agreement.status in {AgreementStatus.ACTIVE, *AgreementStatus.ENDED}
+            verb = "gave" if started else "grants"
+            concerns.append(
+                f"{agreement.request.reference} {verb} {who} HMIS access "
+                f"({agreement_state(agreement)}), yet the answers say there was no earlier "
+                "access."
+            )
     if request.prior_access_revoked:
         concerns.append("The requestor says earlier HMIS access was revoked.")
     return concerns

@@ -93,9 +93,10 @@ CAN_LEADER = Requirement(
     leads_a_named_can, "Only the leadership of a CAN this request names can do this."
 )
 INTERNAL_PARTY = Requirement(
-    is_cceh_staff | is_committee_member | leads_a_named_can,
+    # Never on their own organization's request: a conflict of interest hides as well as blocks.
+    (is_cceh_staff | is_committee_member | leads_a_named_can) & is_independent,
     "Only CCEH staff, sub-committee members and the named CANs' leaders take part in the "
-    "internal discussion.",
+    "internal discussion, and none of them on a request of their own organization.",
 )
 REQUESTOR_OR_STAFF = Requirement(
     belongs_to_requesting_org | is_cceh_staff,

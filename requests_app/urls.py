@@ -44,6 +44,11 @@ urlpatterns = [
     ),
     path("r/<reference:reference>/delete", views_application.draft_delete, name="draft_delete"),
     path("r/<reference:reference>/draft-mou.pdf", views_application.mou_draft, name="mou_draft"),
+    path(
+        "r/<reference:reference>/application/v<int:number>.json",
+        views_application.application_version,
+        name="application_version",
+    ),
     path("r/<reference:reference>/mou/", views_agreement.agreement, name="agreement"),
     path(
         "r/<reference:reference>/mou/v<int:version>.pdf",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import policy, rules, workflow
+from . import application_record, decisions, grants, policy, rules, workflow
 from .application_forms import STEP_BY_SLUG, STEPS
 from .choices import Status
 from .filters import QueueFilter
@@ -105,7 +105,9 @@ def home(request):
 
 
 def _listed(queryset):
-    return queryset.select_related("organization", "assignee").prefetch_related("cans", "people")
+    return queryset.select_related("organization", "assignee").prefetch_related(
+        "cans", Prefetch("people", queryset=grants.people_with_granted_level())
+    )
 
 
 def _with_attachments(queryset):
@@ -121,8 +123,13 @@ def my_requests(request):
     organizations = Organization.objects.filter(pk__in=active_organization_ids(request.user))
     own = requests_visible_to(request.user).filter(organization__in=organizations)
     rows = []
-    for r in own.select_related("organization").order_by("-updated_at"):
-        next_step = Status.NEXT_FOR_REQUESTOR[r.status].format(committee=settings.COMMITTEE_NAME)
+    for r in grants.with_grant_state(own.select_related("organization")).order_by("-updated_at"):
+        r.grant = grants.grant_state(r, grants.REQUESTOR)
+        next_step = (
+            r.grant.next_step
+            if r.grant
+            else Status.NEXT_FOR_REQUESTOR[r.status].format(committee=settings.COMMITTEE_NAME)
+        )
         editable = r.status in Status.EDITABLE
         rows.append((r, next_step, resume_url(r) if editable else None))
     return render(
@@ -142,7 +149,8 @@ QUEUE_PAGE_SIZE = 25
 def _queue(request):
     return QueueFilter(
         request.GET or None,
-        queryset=_listed(requests_visible_to(request.user)),
+        # Staff's lists hold what staff see as staff: never their own organization's requests.
+        queryset=_listed(requests_seen_internally_by(request.user)),
         user=request.user,
     )
 
@@ -150,9 +158,11 @@ def _queue(request):
 @role_required(rules.is_cceh_staff)
 def queue(request):
     found = _queue(request)
-    page = Paginator(found.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(grants.with_grant_state(found.qs), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     today = timezone.localdate()
-    rows = [(r, policy.waiting_too_long(r, today)) for r in page]
+    rows = [(grants.mark(r, grants.STAFF), policy.waiting_too_long(r, today)) for r in page]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -246,7 +256,7 @@ def _vote_this_round(access_request, votes):
 @role_required(rules.is_committee_member)
 def docket(request):
     past = request.GET.get("tab") == "past"
-    visible = requests_visible_to(request.user)
+    visible = requests_seen_internally_by(request.user)
     if past:
         voted_on = Vote.objects.filter(voter=request.user).values("request_id")
         found = visible.filter(status__in=Status.DECIDED, pk__in=voted_on)
@@ -256,14 +266,17 @@ def docket(request):
     mine = Prefetch(
         "votes", queryset=Vote.objects.filter(voter=request.user).order_by("pk"), to_attr="my_votes"
     )
-    rows = [(r, _vote_this_round(r, r.my_votes)) for r in _listed(found).prefetch_related(mine)]
+    rows = [
+        (grants.mark(r, grants.OTHER), _vote_this_round(r, r.my_votes))
+        for r in grants.with_grant_state(_listed(found)).prefetch_related(mine)
+    ]
     return render(request, "requests_app/committee/docket.html", {"rows": rows, "past": past})
 
 
 @role_required(leads_a_can)
 def can_requests(request):
     led = request.user.led_cans.all()
-    naming = requests_visible_to(request.user).filter(
+    naming = requests_seen_internally_by(request.user).filter(
         pk__in=AccessRequest.cans.through.objects.filter(can__in=led).values("accessrequest_id")
     )
     heard = Prefetch(
@@ -272,7 +285,9 @@ def can_requests(request):
         to_attr="my_cans_say",
     )
     rows = []
-    for r in _listed(naming).prefetch_related(heard).order_by("status_changed_at", "pk"):
+    listed = grants.with_grant_state(_listed(naming)).prefetch_related(heard)
+    for r in listed.order_by("status_changed_at", "pk"):
+        grants.mark(r, grants.OTHER)
         said = {rec.can_id: rec for rec in r.my_cans_say}  # the newest per CAN wins
         rows.append((r, list(said.values()), r.status in Status.OPEN and not said))
     return render(request, "requests_app/can/can_requests.html", {"rows": rows, "cans": led})
@@ -309,8 +324,13 @@ def _outcome_state(access_request, user, action):
     if workflow.refusals(access_request, user, action, check_conditions=False):
         return None
     if action == "approve":
-        # Unheard CANs are waived in the approval form itself, so only the criteria block it.
-        return policy.criteria_all_pass.problems(access_request)
+        # Unheard CANs are waived in the approval form itself, so only the other guards block
+        # it: the criteria, and a one-time need (2.1).
+        return [
+            problem
+            for guard in (policy.criteria_all_pass, policy.need_is_ongoing)
+            for problem in guard.problems(access_request)
+        ]
     return workflow.refusals(access_request, user, action)
 
 
@@ -323,11 +343,22 @@ def _request_page(request, access_request, bound=None, status=200):
         comments_visible_to(user).filter(request=access_request).select_related("author")
     )
     own = rules.belongs_to_requesting_org(user, access_request)
+    versions = list(access_request.versions.select_related("submitted_by"))
     context = {
         "access_request": access_request,
+        # What the organization stated, as submitted: never the live draft or organization.
+        "application": application_record.application_of(access_request, versions),
+        "versions": versions,
         "seen": version(access_request),
         "internal": internal,
         "own": own,
+        # Someone who would see inside the request but for belonging to its organization.
+        "conflict": own
+        and (
+            rules.is_cceh_staff(user)
+            or rules.is_committee_member(user)
+            or rules.leads_a_named_can(user, access_request)
+        ),
         "agreement": Agreement.objects.filter(request=access_request).first()
         if access_request.status == Status.APPROVED
         else None,
@@ -344,13 +375,36 @@ def _request_page(request, access_request, bound=None, status=200):
         # Why the posted action was refused, at the top: its form's panel may be gone by now.
         "refusals": [error for form in bound.values() for error in form.non_field_errors()],
     }
+    if internal:
+        # Staff read a resubmission against what they returned, field by field.
+        context["version_changes"] = application_record.changes_in(versions)
     if own:
         context.update(_requestor_context(access_request, context["events"]))
+    context.update(_decision_context(access_request, user, internal, context))
+    if context["conflict"] and "cast_vote" in context["actions"]:
+        context.update(_recusal_context(access_request, user, bound))
     if internal:
         context.update(_screening_context(access_request, user, bound))
         context.update(_committee_context(access_request, user, context["actions"], bound))
         context.update(_can_context(access_request, user, context["actions"], bound))
     return render(request, "requests_app/requests/detail.html", context, status=status)
+
+
+def _decision_context(access_request, user, internal, context):
+    """The decision, at the detail this person may see, and the state of what it granted; for
+    the requesting organization, what comes next once it is approved is the grant's next step."""
+    # The tally is the votes counted: shown to those who may see votes (votes_visible_to), not
+    # to CAN leaders, who see none, nor to the requesting organization.
+    sees_tally = internal and (
+        rules.is_cceh_staff(user) or rules.is_committee_member(user) or user.is_superuser
+    )
+    found = decisions.decision_context(access_request, sees_tally)
+    viewer = grants.viewer_of(user, access_request, internal=internal)
+    grant = grants.grant_state(access_request, viewer, agreement=context["agreement"])
+    found["grant"] = grant
+    if grant and context["own"]:
+        found["next_step"] = grant.next_step
+    return found
 
 
 def _requestor_context(access_request, events):
@@ -397,12 +451,12 @@ def _committee_context(access_request, user, actions, bound):
         "votes": current if sees_votes else [],
         "own_org": own_org,
         "decision_state": _outcome_state(access_request, user, "record_committee_decision"),
+        # The chair may still deny; only an approval is blocked by a one-time need (2.1).
+        "approval_blocked": policy.need_is_ongoing.problems(access_request),
     }
     if "cast_vote" in actions:
         context["vote_form"] = bound.get("vote") or VoteForm(
-            access_request=access_request,
-            recuse_only=own_org,
-            initial={"replaces": mine.pk if mine else None},
+            access_request=access_request, recuse_only=own_org, current=mine
         )
     if context["decision_state"] == []:
         context["decision_form"] = bound.get("decide") or CommitteeDecisionForm(
@@ -416,6 +470,21 @@ def _committee_context(access_request, user, actions, bound):
             },
         )
     return context
+
+
+def _recusal_context(access_request, user, bound):
+    """A member of the requesting organization sees none of the vote, but records that they
+    stand aside: a conflict of interest is a recusal, and it is recorded."""
+    recused = (
+        policy.current_votes(access_request)
+        .filter(voter=user, choice=Vote.Choice.RECUSE)
+        .order_by("-pk")
+        .first()
+    )
+    if recused is not None:
+        return {"recused": recused}
+    form = bound.get("vote") or VoteForm(access_request=access_request, recuse_only=True)
+    return {"recusal_form": form}
 
 
 def _can_context(access_request, user, actions, bound):

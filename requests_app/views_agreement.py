@@ -59,7 +59,10 @@ def _forms(agreement, user, actions, bound, current):
             mou=current,
         ),
         "amend": lambda: AmendForm(
-            people=people, granted=workflow.current_levels(agreement.request), prefix="amend"
+            people=people,
+            granted=workflow.current_levels(agreement.request),
+            decided=workflow.decided_levels(agreement.request),
+            prefix="amend",
         ),
         "training": lambda: TrainingForm(people=people, prefix="training"),
         "activate": lambda: ActivateForm(prefix="activate"),
@@ -116,6 +119,7 @@ def _page(request, agreement, bound=None, status=200):
         # Staff see a stored file that no longer matches its SHA-256 (it is never served).
         "altered": [m.version for m in mous if not m.matches_its_hash()]
         if rules.is_cceh_staff(user)
+        and not rules.belongs_to_requesting_org(user, agreement.request)
         else [],
         "signatures": list(agreement.signatures.select_related("mou")),
         "people": people,
@@ -233,6 +237,7 @@ def mou_amend(request, reference):
         request.POST,
         people=people,
         granted=workflow.current_levels(agreement.request),
+        decided=workflow.decided_levels(agreement.request),
         prefix="amend",
     )
     return _perform(

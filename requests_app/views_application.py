@@ -5,11 +5,11 @@ views.py: parse a form, call one workflow action, redirect."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
-from . import mou, policy, workflow
+from . import application_record, mou, policy, workflow
 from .application_forms import (
     STEP_BY_SLUG,
     STEPS,
@@ -242,6 +242,8 @@ def application_review(request, access_request, resubmit_form=None, refusals=Non
     actions = set(workflow.available_actions(access_request, request.user))
     context = {
         "access_request": access_request,
+        # The review shows what would be submitted: the draft as it stands.
+        "application": application_record.as_it_stands(access_request),
         "step": STEP_BY_SLUG["review"],
         "number": len(STEPS),
         "total": len(STEPS),
@@ -354,12 +356,29 @@ def draft_delete(request, reference):
 
 @login_required
 def mou_draft(request, reference):
-    """The application as a draft MOU (policy 4.1), rendered now: it changes with every save."""
+    """The application as a draft MOU (policy 4.1), rendered now: it changes with every save.
+    Once the request is decided or withdrawn there is no draft any more."""
     access_request = _visible_request(request, reference)
+    if not access_request.has_draft_mou:
+        raise Http404("A decided or withdrawn request has no draft MOU.")
     response = HttpResponse(
         mou.render_pdf(access_request, draft=True), content_type="application/pdf"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="{access_request.reference}-draft-mou.pdf"'
+    )
+    return response
+
+
+@login_required
+@require_GET
+def application_version(request, reference, number):
+    """A submitted version of the application, byte for byte as frozen: its SHA-256 is the one
+    the request page shows, so anyone can check the file against the record."""
+    access_request = _visible_request(request, reference)
+    frozen = get_object_or_404(access_request.versions, number=number)
+    response = HttpResponse(frozen.content.encode(), content_type="application/json")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{access_request.reference}-application-v{frozen.number}.json"'
     )
     return response

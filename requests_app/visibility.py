@@ -19,19 +19,22 @@ def _own_requests(user):
 
 def _internal_requests(user):
     """What a person sees in an internal role: staff and administrators everything submitted,
-    CAN leaders what names their CAN, members what is in vetting or what they voted on."""
+    CAN leaders what names their CAN, members what is in vetting or what they voted on. Never
+    their own organization's requests: a conflict of interest hides as well as blocks, so
+    there they see only what its requestors see."""
     if user.is_cceh_staff or user.is_superuser:
-        return Q(status__in=Status.AFTER_SUBMISSION)
-    # Empty for someone who leads no CAN: a subquery, not a query of its own on every check.
-    naming_my_can = AccessRequest.cans.through.objects.filter(can__leaders=user).values(
-        "accessrequest_id"
-    )
-    scope = Q(pk__in=naming_my_can, status__in=Status.AFTER_SUBMISSION)
-    if user.is_committee_member:
-        scope |= Q(status=Status.VETTING) | Q(
-            pk__in=Vote.objects.filter(voter=user).values("request_id")
+        scope = Q(status__in=Status.AFTER_SUBMISSION)
+    else:
+        # Empty for someone who leads no CAN: a subquery, not a query of its own on every check.
+        naming_my_can = AccessRequest.cans.through.objects.filter(can__leaders=user).values(
+            "accessrequest_id"
         )
-    return scope
+        scope = Q(pk__in=naming_my_can, status__in=Status.AFTER_SUBMISSION)
+        if user.is_committee_member:
+            scope |= Q(status=Status.VETTING) | Q(
+                pk__in=Vote.objects.filter(voter=user).values("request_id")
+            )
+    return scope & ~_own_requests(user)
 
 
 def _active(user):
@@ -84,6 +87,7 @@ def votes_visible_to(user):
         return Vote.objects.filter(request__in=requests_seen_internally_by(user))
     if user.is_committee_member:
         return Vote.objects.filter(
-            Q(voter=user) | Q(request__in=Vote.objects.filter(voter=user).values("request_id"))
+            Q(voter=user) | Q(request__in=Vote.objects.filter(voter=user).values("request_id")),
+            request__in=requests_seen_internally_by(user),
         )
     return Vote.objects.none()

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from . import notifications, policy
+from . import application_record, notifications, policy
 from .choices import AccessLevel, AgreementStatus, Status
 from .models import (
     AccessRequest,
@@ -39,7 +39,7 @@ from .models import (
     latest_per,
 )
 from .rules import belongs_to_requesting_org, unmet_requirements
-from .visibility import active_organization_ids, requests_visible_to
+from .visibility import active_organization_ids, requests_seen_internally_by, requests_visible_to
 
 TRANSITIONS = (
     "submit",
@@ -196,6 +196,11 @@ def _require(action, *checks):
         raise ActionRefused(action, problems)
 
 
+def _refuse(action, problems):
+    if problems:
+        raise ActionRefused(action, problems)
+
+
 def _move(locked, action, *args):
     """Run the transition and save; the status field is protected, so this is the only way."""
     from_status = locked.status
@@ -274,6 +279,7 @@ def _by_id(action, mapping, what):
 def submit(request, user):
     locked = _lock(request, user, "submit")
     was = _move(locked, "submit")
+    application_record.freeze(locked, user)
     event = _event(locked, user, Event.Kind.SUBMITTED, from_status=was, public=True)
     _notify(event, Notification.Kind.SUBMITTED, [*_staff(), *_can_leaders(locked)], user)
     return locked
@@ -310,6 +316,7 @@ def resubmit(request, user, response):
     response = _text(response)
     _require("resubmit", (not response, "Write a response to the question before resubmitting."))
     was = _move(locked, "resubmit")
+    application_record.freeze(locked, user)
     Comment.objects.create(
         request=locked, author=user, body=response, visibility=Comment.Visibility.REQUESTOR
     )
@@ -416,9 +423,12 @@ def approve(request, user, levels, conditions="", can_waivers=None):
             note=reason,
             data={"can": recommendation.can.name, "position": recommendation.position},
         )
-    problems = refusals(locked, user, "approve")
-    if problems:
-        raise ActionRefused("approve", problems)
+    # The transition's guards (criteria, CANs, a one-time need); then 1.9's written condition.
+    _refuse(
+        "approve",
+        refusals(locked, user, "approve")
+        or policy.researcher_conditions_missing(locked, levels, _text(conditions)),
+    )
     was = _move(locked, "approve")
     _decide(locked, user, Status.APPROVED, reason="", conditions=_text(conditions), levels=levels)
     event = _event(
@@ -518,7 +528,14 @@ def record_committee_decision(
         Criterion.objects.filter(pk__in=_ids("record_committee_decision", cited, "the criteria"))
     )
     if outcome == Status.APPROVED:
+        # The transition's guards cannot see the outcome: an approval's own guard (1.2, 2.1)
+        # is applied here, as staff's approve applies it through its transition.
+        _refuse("record_committee_decision", policy.need_is_ongoing.problems(locked))
         levels = _check_levels("record_committee_decision", locked, levels, "the granted level")
+        _refuse(
+            "record_committee_decision",
+            policy.researcher_conditions_missing(locked, levels, _text(conditions)),
+        )
     else:
         levels = None
         _require(
@@ -652,7 +669,12 @@ def assess_criterion(request, user, criterion, outcome, note=""):
         user,
         Event.Kind.ASSESSED,
         note=assessment.note,
-        data={"criterion": criterion.code, "outcome": outcome},
+        # Which words the history uses for the outcome depends on the kind of criterion.
+        data={
+            "criterion": criterion.code,
+            "outcome": outcome,
+            "disqualifier": criterion.is_disqualifier,
+        },
     )
     return assessment
 
@@ -1123,6 +1145,25 @@ def add_months(day, months):
     return day.replace(year=year, month=month, day=min(day.day, last))
 
 
+def decided_levels(request):
+    """{named person id: the level the decision granted}: the decision's first grant of each
+    person. A correction adds later grants and may lower a level, never raise it above this."""
+    decided = {}
+    rows = Grant.objects.filter(decision__request=request).order_by("pk")
+    for person_id, level in rows.values_list("person_id", "level"):
+        decided.setdefault(person_id, level)
+    return decided
+
+
+def above_decided_grant(name, decided_level):
+    """The refusal of a correction raising a person's level above the decision's (1.6: the MOU
+    states the access decided)."""
+    return (
+        f"{name} was granted {AccessLevel(decided_level).label.lower()} by the decision; a "
+        "correction can lower that level but never raise it above the decided grant."
+    )
+
+
 def current_levels(request):
     """{named person id: the level granted now}: the decision's grants, or a correction's."""
     grants = latest_per(Grant.objects.filter(decision__request=request), "person")
@@ -1351,8 +1392,9 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
 
 @transaction.atomic
 def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
-    """CCEH corrects the MOU before it is countersigned: a name, or a granted level (never above
-    what was asked). A new version follows; a signed MOU is signed again."""
+    """CCEH corrects the MOU before it is countersigned: a name, or a granted level, lowered
+    only (never above what was asked, nor above what the decision granted). A new version
+    follows; a signed MOU is signed again."""
     locked = _lock_agreement(agreement, user, "amend_mou", seen)
     request = locked.request
     reason = _text(reason)
@@ -1376,6 +1418,17 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
     if new_levels:
         checked = _check_levels(
             "amend_mou", request, {**granted, **new_levels}, "the granted level"
+        )
+        decided = decided_levels(request)
+        _require(
+            "amend_mou",
+            *[
+                (
+                    AccessLevel.RANK[level] > AccessLevel.RANK[decided[pk]],
+                    above_decided_grant(people[pk].name, decided[pk]),
+                )
+                for pk, level in new_levels.items()
+            ],
         )
         decision = request.decision
         for pk, level in new_levels.items():
@@ -1478,10 +1531,11 @@ def activate_access(agreement, user, note=""):
 
 def provisioning_list(user):
     """People whose access is active and who have no HMIS account yet, across every request
-    `user` sees: what staff export to create the accounts."""
+    `user` sees as staff (never their own organization's): what staff export to create the
+    accounts."""
     return (
         PersonAccess.objects.filter(
-            agreement__request__in=requests_visible_to(user),
+            agreement__request__in=requests_seen_internally_by(user),
             agreement__status=AgreementStatus.ACTIVE,
             activated_at__isnull=False,
             provisioned_at__isnull=True,
@@ -1544,7 +1598,7 @@ def _none_left_to_provision(user, ids):
     given = PersonAccess.objects.filter(
         pk__in=ids,
         provisioned_at__isnull=False,
-        agreement__request__in=requests_visible_to(user),
+        agreement__request__in=requests_seen_internally_by(user),
     )
     first = given.select_related("provisioned_by").order_by("provisioned_at").first()
     if first is None:

@@ -8,6 +8,7 @@ from requests_app import workflow
 from requests_app.choices import Status
 from requests_app.models import (
     Agreement,
+    ApplicationVersion,
     Assessment,
     CANRecommendation,
     Decision,
@@ -33,6 +34,8 @@ APPEND_ONLY = [
     (Training, "course"),
     # It drives the good standing of every later request (1.10).
     (Revocation, "reason"),
+    # What the organization submitted, which everything after submission reads.
+    (ApplicationVersion, "content"),
 ]
 
 
@@ -120,7 +123,7 @@ def test_an_event_headline_names_what_was_assessed_recommended_or_cited(journey)
     request = journey.denied()
     headlines = [e.headline() for e in request.events.order_by("pk")]
     assert headlines[0] == "Submitted"
-    assert "Criterion 2.1 assessed: met" in headlines
+    assert "Criterion 2.1 assessed: applies (prevents access)" in headlines
     assert "Criterion 1.1 assessed: met" in headlines
     assert headlines[-1] == "Denied, citing 2.1"
     approved = journey.approved()

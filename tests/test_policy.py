@@ -187,7 +187,11 @@ def test_an_earlier_revocation_of_the_organization_flags_1_10(db):
     RevocationFactory(organization=harbor, revoked_at=MARCH_7)
 
     assert policy.suggestions(AccessRequestFactory(organization=harbor)) == [
-        Suggestion("1.10", "HMIS access of Harbor Health Partners was revoked on March 7, 2023.")
+        Suggestion(
+            "1.10",
+            "HMIS access of Harbor Health Partners was revoked on March 7, 2023. "
+            "Reason: \u201cShared a login.\u201d",
+        )
     ]
 
 
@@ -197,7 +201,11 @@ def test_an_earlier_revocation_of_a_named_person_flags_1_10_whatever_the_letter_
     NamedPersonFactory(request=request, email="dana.reyes@example.org")
 
     assert policy.suggestions(request) == [
-        Suggestion("1.10", "HMIS access of dana.reyes@example.org was revoked on March 7, 2023.")
+        Suggestion(
+            "1.10",
+            "HMIS access of dana.reyes@example.org was revoked on March 7, 2023. "
+            "Reason: \u201cShared a login.\u201d",
+        )
     ]
 
 
@@ -211,7 +219,11 @@ def test_a_revocation_names_the_date_as_it_was_in_connecticut(db, settings):
     )
 
     assert policy.suggestions(AccessRequestFactory(organization=harbor)) == [
-        Suggestion("1.10", "HMIS access of Harbor Health Partners was revoked on March 6, 2023.")
+        Suggestion(
+            "1.10",
+            "HMIS access of Harbor Health Partners was revoked on March 6, 2023. "
+            "Reason: \u201cShared a login.\u201d",
+        )
     ]
 
 

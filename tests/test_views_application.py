@@ -1699,9 +1699,12 @@ def test_my_requests_lists_each_request_with_its_status_next_step_and_since_when
         [
             f"{approved.reference} Clinic",
             "Harbor Health Partners",
-            "Approved",
+            # Once approved, the grant's state and its next step: the MOU waits to be signed.
+            "Approved Waiting for your signature",
             day(approved.status_changed_at),
-            next_for(Status.APPROVED),
+            "Read the MOU and sign it for your organization. CCEH staff countersign it next; "
+            f"access starts after that and each person's HMIS training. Sign the MOU: "
+            f"{approved.reference}",
         ],
         [
             f"{vetting.reference} Research",
@@ -1750,9 +1753,11 @@ MOU = "Download as a draft MOU (PDF)"
             ["Change your answers", "Answer and resubmit", MOU, "Withdraw the request"],
         ),
         (Status.VETTING, [MOU, "Withdraw the request"]),
-        (Status.APPROVED, [MOU]),
-        (Status.DENIED, [MOU]),
-        (Status.WITHDRAWN, [MOU]),
+        # Once decided or withdrawn, there is no draft MOU any more; an approval's MOU waits
+        # for the organization's signature.
+        (Status.APPROVED, ["Sign the MOU"]),
+        (Status.DENIED, []),
+        (Status.WITHDRAWN, []),
     ],
 )
 def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
@@ -1773,9 +1778,11 @@ def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
         MOU: reverse("mou_draft", args=[ref]),
         "Withdraw the request": reverse("withdraw", args=[ref]),
         "Delete the draft": reverse("draft_delete", args=[ref]),
+        "Sign the MOU": reverse("agreement", args=[ref]) + "#sign-heading",
     }
     assert links == [(text, targets[text]) for text in offered]
-    assert panel.find("p", cls="next-step").text == next_for(status)
+    if status != Status.APPROVED:  # an approval's next step is its grant's (test_decision_section)
+        assert panel.find("p", cls="next-step").text == next_for(status)
 
 
 # SQL queries: a fixed number, whatever the number of requests.
@@ -1790,7 +1797,9 @@ STEP_PAGE_QUERIES = {
     "eligibility": 12,
     "research": 12,
     "attestations": 12,
-    "review": 12,
+    # The review reads the application as it stands in one statement: its people, CANs and
+    # files once each, whatever their number.
+    "review": 14,
 }
 
 

@@ -47,9 +47,10 @@ CHANGED_ELSEWHERE = (
     "Reload the page to see it before voting again."
 )
 DEPARTS = "The decision differs from the tally (or the vote is tied): write why."
-OWN_ORG_WARNING = (
-    "You belong to Harbor Health Partners, so you cannot vote on its request. "
-    "You can record a recusal."
+CONFLICT_NOTE = (
+    "You belong to Harbor Health Partners, the requesting organization, so you see this "
+    "request as its requestors do: not its screening, internal discussion, votes or "
+    "recommendations, and you take no part in deciding it (a conflict of interest)."
 )
 ASKED = "Asked of you: record your CAN's recommendation"
 
@@ -383,8 +384,9 @@ def test_the_past_tab_lists_decided_requests_you_voted_on_and_no_others(client, 
             voted.reference,
             "Harbor Health Partners",
             "Greater Hartford",
-            f"{person.name}: Full access",
-            "Approved by the committee",
+            # A decided request shows the level granted beside the one requested.
+            f"{person.name}: Reporting only granted (Full access requested)",
+            "Approved by the committee Waiting for the organization's signature",
             "Approve",
         ]
     ]
@@ -569,7 +571,7 @@ def test_a_cans_leader_sees_the_count_but_no_vote_and_is_not_invited_to_vote(
     assert HIDDEN not in committee(page).text
 
 
-def test_a_member_of_the_requesting_organization_is_offered_only_a_recusal(
+def test_a_member_of_the_requesting_organization_sees_it_as_a_requestor_and_may_only_recuse(
     client, journey, personas
 ):
     request = journey.vetting()
@@ -578,8 +580,9 @@ def test_a_member_of_the_requesting_organization_is_offered_only_a_recusal(
 
     page = page_as(client, drew, request)
 
-    mine = card(page, "Your vote")
-    assert mine.find("p", cls="alert-warning").text == OWN_ORG_WARNING
+    note = parsed(page).find("div", cls="conflict-of-interest")
+    assert note.find("p").text == CONFLICT_NOTE
+    assert committee(page) is None
     assert offered_choices(form_posting_to(page, request, "vote"), "choice") == ["Recuse"]
 
 
@@ -1306,8 +1309,9 @@ def busy_vetting(journey, personas, voters, comments):
 # The header's unread-notice count (issue 8) is one query on every page; whether a person
 # belongs to the requesting organization is asked once per page.
 DOCKET_QUERIES = 9
-CASE_PAGE_QUERIES = 31
-CHAIR_CASE_PAGE_QUERIES = 38
+# The case page reads the application's submitted versions in one query, whatever their number.
+CASE_PAGE_QUERIES = 33
+CHAIR_CASE_PAGE_QUERIES = 40
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

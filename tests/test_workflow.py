@@ -1438,7 +1438,7 @@ def test_assess_criterion_appends_an_assessment_and_keeps_the_earlier_one(journe
         "from_status": "",
         "to_status": "",
         "note": "CAN confirmed.",
-        "data": {"criterion": "1.4", "outcome": MET},
+        "data": {"criterion": "1.4", "outcome": MET, "disqualifier": False},
         "visible_to_requestor": False,
     }
     assert told(event) == []
@@ -1563,7 +1563,7 @@ def test_the_requestor_cannot_join_the_internal_discussion(journey, personas):
         workflow.add_comment, request, personas.riley, "Any news?", Comment.Visibility.INTERNAL
     ) == [
         "Only CCEH staff, sub-committee members and the named CANs' leaders take part in the "
-        "internal discussion."
+        "internal discussion, and none of them on a request of their own organization."
     ]
 
 

@@ -856,10 +856,19 @@ def test_a_later_request_of_the_organization_is_flagged_under_1_10(stage, person
 
     later = journey.submitted()
 
-    concern = f"HMIS access of Harbor Health Partners was revoked on {revoked_on}."
-    assert policy.standing_concerns(later) == [concern]
+    concern = (
+        f"HMIS access of Harbor Health Partners was revoked on {revoked_on}. "
+        "Reason: \u201cShared a login.\u201d"
+    )
+    # The later request answers that there was no earlier access: the revoked MOU says otherwise.
+    undeclared = (
+        f"{agreement.request.reference} gave this organization HMIS access (revoked on "
+        f"{revoked_on}), yet the answers say there was no earlier access."
+    )
+    assert policy.standing_concerns(later) == [concern, undeclared]
     assert [(s.code, s.message) for s in policy.suggestions(later) if s.code == "1.10"] == [
-        ("1.10", concern)
+        ("1.10", concern),
+        ("1.10", undeclared),
     ]
     assert AccessRequest.objects.filter(policy.flagged_condition(), pk=later.pk).exists()
 
@@ -878,10 +887,19 @@ def test_a_later_request_naming_a_revoked_person_is_flagged_under_1_10(stage, pe
     elsewhere.refresh_from_db()
     unrelated.refresh_from_db()
 
-    concern = f"HMIS access of bo@harbor.example was revoked on {revoked_on}."
-    assert policy.standing_concerns(elsewhere) == [concern]
+    concern = (
+        f"HMIS access of bo@harbor.example was revoked on {revoked_on}. "
+        "Reason: \u201cShared a login.\u201d"
+    )
+    # Its answers say there was no earlier access, yet Bo was named on Harbor's MOU.
+    undeclared = (
+        f"{agreement.request.reference} gave bo@harbor.example HMIS access (active until "
+        f"{day(agreement.ends_on)}), yet the answers say there was no earlier access."
+    )
+    assert policy.standing_concerns(elsewhere) == [concern, undeclared]
     assert [(s.code, s.message) for s in policy.suggestions(elsewhere) if s.code == "1.10"] == [
-        ("1.10", concern)
+        ("1.10", concern),
+        ("1.10", undeclared),
     ]
     assert policy.standing_concerns(unrelated) == []
 

@@ -270,7 +270,8 @@ def test_escalated_request_is_recommended_voted_on_and_decided(
         expect(status(page)).to_have_text("Approved")
         go(page, "/requests/")
         row = page.locator("main table tbody tr").filter(has_text=reference)
-        expect(row.locator("td.status")).to_have_text("Approved")
+        # The status, and the state of what it granted: the MOU waits for Riley's signature.
+        expect(row.locator("td.status")).to_have_text("Approved Waiting for your signature")
         open_from_list(page, chosen)
         expect(status(page)).to_have_text("Approved")
         history = page.locator("section", has=page.get_by_role("heading", name="History"))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import rules, workflow
+from . import grants, rules, workflow
 from .agreement_forms import (
     ActivateForm,
     AmendForm,
@@ -24,6 +24,7 @@ from .agreement_forms import (
 from .choices import AccessLevel
 from .models import Agreement, StoredFileAltered, Training
 from .views import _visible_request, csv_download, role_required, run_form
+from .visibility import requests_seen_internally_by
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +112,14 @@ def _page(request, agreement, bound=None, status=200):
     ]
     mous = list(agreement.mous.select_related("created_by"))
     current = mous[-1] if mous else None
+    internal = requests_seen_internally_by(user).filter(pk=agreement.request.pk).exists()
+    viewer = grants.viewer_of(user, agreement.request, internal=internal)
     context = {
         "agreement": agreement,
         "access_request": agreement.request,
+        # Where the access stands, in words, with the reader's next step.
+        "grant": grants.grant_state(agreement.request, viewer, agreement=agreement),
+        "revocations": list(agreement.request.revocations.order_by("revoked_at", "pk")),
         "mous": mous,
         "pending_version": agreement.pending_version(current.version if current else 0),
         # Staff see a stored file that no longer matches its SHA-256 (it is never served).

@@ -465,3 +465,37 @@ def test_the_docket_and_the_can_list_say_the_grants_state(client, stage, persona
         "Bo Builder: Reporting only granted (Reporting only requested)",
     ]
     assert request.status == Status.APPROVED
+
+
+def test_the_mou_page_says_when_and_why_access_was_revoked(client, stage, personas):
+    agreement = stage.revoked()
+    revoked_on = timezone.localdate(agreement.ended_at)
+    client.force_login(personas.riley)
+
+    page = parsed(client.get(reverse("agreement", args=[agreement.request.reference])))
+
+    assert page.find("div", cls="grant-state").find("strong").text == (
+        f"Revoked on {revoked_on:%B} {revoked_on.day}, {revoked_on:%Y}: Shared a login."
+    )
+    assert [li.text for li in page.find("ul", cls="revocations").find_all("li")] == [
+        f"{revoked_on:%B} {revoked_on.day}, {revoked_on:%Y}: the organization's access, "
+        "because: Shared a login."
+    ]
+
+
+@pytest.mark.parametrize("persona", ["riley", "sam"])
+def test_the_mou_page_of_an_issued_mou_says_whose_signature_it_waits_for(
+    client, stage, personas, persona
+):
+    agreement = stage.issued()
+    client.force_login(personas.by_name(persona))
+
+    page = parsed(client.get(reverse("agreement", args=[agreement.request.reference])))
+
+    assert (
+        page.find("div", cls="grant-state").find("strong").text
+        == {
+            "riley": "Waiting for your signature",
+            "sam": "Waiting for the organization's signature",
+        }[persona]
+    )

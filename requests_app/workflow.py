@@ -1679,22 +1679,12 @@ def expire_agreements(today=None):
     return expired
 
 
-RENEWED_FIELDS = (
-    "program",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "statewide",
-    "purpose",
-    "contribution",
-    "existing_reporting_gap",
-    "need_type",
-    "usage_frequency",
-    "funding_relation",
-    "homeless_relationship",
-    "is_researcher",
-    "aggregated_data_sufficient",
-    "identified_data_justification",
+# A renewal carries the answers over; earlier access and the attestations are given again.
+RENEWED_FIELDS = tuple(
+    name
+    for name in application_record.ANSWERS
+    if name not in ("had_prior_access", "prior_access_details", "prior_access_revoked")
+    and not name.startswith("attests_")
 )
 
 

@@ -442,21 +442,19 @@ def _committee_context(access_request, user, actions, bound):
     )
     mine = next((v for v in current if v.voter_id == user.pk), None)
     sees_votes = mine is not None or rules.is_committee_chair(user) or rules.is_cceh_staff(user)
-    own_org = rules.belongs_to_requesting_org(user, access_request)
     context = {
         "committee": True,
         "tally": count,
         "my_vote": mine,
         "sees_votes": sees_votes,
         "votes": current if sees_votes else [],
-        "own_org": own_org,
         "decision_state": _outcome_state(access_request, user, "record_committee_decision"),
         # The chair may still deny; only an approval is blocked by a one-time need (2.1).
         "approval_blocked": policy.need_is_ongoing.problems(access_request),
     }
     if "cast_vote" in actions:
         context["vote_form"] = bound.get("vote") or VoteForm(
-            access_request=access_request, recuse_only=own_org, current=mine
+            access_request=access_request, current=mine
         )
     if context["decision_state"] == []:
         context["decision_form"] = bound.get("decide") or CommitteeDecisionForm(

@@ -9,7 +9,7 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -182,18 +182,13 @@ def _lock(request, user, action, check_conditions=True):
     locked = AccessRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != request.status:
         raise Conflict(action, [changed_meanwhile(locked)])
-    problems = refusals(locked, user, action, check_conditions=check_conditions)
-    if problems:
-        raise ActionRefused(action, problems)
-    AccessRequest.objects.filter(pk=locked.pk).update(revision=F("revision") + 1)
-    locked.revision += 1
+    _refuse(action, refusals(locked, user, action, check_conditions=check_conditions))
+    _bump(locked)
     return locked
 
 
 def _require(action, *checks):
-    problems = [message for failed, message in checks if failed]
-    if problems:
-        raise ActionRefused(action, problems)
+    _refuse(action, [message for failed, message in checks if failed])
 
 
 def _refuse(action, problems):
@@ -1088,16 +1083,15 @@ def _lock_agreement(agreement, user, action, seen=None):
         seen is not None and seen != agreement_version(locked)
     ):
         raise Conflict(action, [agreement_changed_meanwhile(locked)])
-    problems = agreement_refusals(locked, user, action)
-    if problems:
-        raise ActionRefused(action, problems)
+    _refuse(action, agreement_refusals(locked, user, action))
     _bump(locked)
     return locked
 
 
-def _bump(agreement):
-    Agreement.objects.filter(pk=agreement.pk).update(revision=F("revision") + 1)
-    agreement.revision += 1
+def _bump(locked):
+    """Raise a locked request's or agreement's revision, in the database and on the row."""
+    type(locked).objects.filter(pk=locked.pk).update(revision=F("revision") + 1)
+    locked.revision += 1
 
 
 def agreement_changed_meanwhile(current):
@@ -1185,8 +1179,8 @@ def _render_after_commit(agreement, kind, reason, user):
     """Ask for the next version: recorded on the agreement in the action's transaction (so a
     render lost with its process is found by `sweep_renders`), rendered by a task once the
     action commits, off the request path (by a worker, or at once without one)."""
-    stored = agreement.mous.aggregate(newest=Max("version"))["newest"] or 0
-    agreement.mou_version = max(agreement.mou_version, stored) + 1
+    # Every stored version was asked for here first, so the next is one past the last asked.
+    agreement.mou_version += 1
     agreement.mou_kind, agreement.mou_reason, agreement.mou_requested_by = kind, reason, user
     agreement.mou_queued_at = timezone.now()
     agreement.mou_failed_at, agreement.mou_error = None, ""
@@ -1566,7 +1560,8 @@ def provision_access(user, access_ids):
     once, by whoever was first."""
     ids = _ids("provision_access", access_ids, "people")
     rows = list(provisioning_list(user).filter(pk__in=ids))
-    _require("provision_access", (not rows, _none_left_to_provision(user, ids)))
+    if not rows:
+        raise ActionRefused("provision_access", [_none_left_to_provision(user, ids)])
     done = []
     for agreement_id in sorted({r.agreement_id for r in rows}):
         agreement = Agreement.objects.get(pk=agreement_id)
@@ -1590,7 +1585,8 @@ def provision_access(user, access_ids):
             public=True,
         )
         done += mine
-    _require("provision_access", (not done, _none_left_to_provision(user, ids)))
+    if not done:
+        raise ActionRefused("provision_access", [_none_left_to_provision(user, ids)])
     return done
 
 

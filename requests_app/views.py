@@ -553,21 +553,34 @@ def version(access_request):
 def run_form(request, form, perform, done, *, stale, again, back):
     """Run one action from a posted form: on success say so and go back; on bad input, a page
     out of date or a refusal show the page again (`again(form)`) with the form, its errors and
-    what was typed. `stale()` takes the aggregate's row lock and says whether the page is out
-    of date; the action then runs in the same transaction, so nothing changes in between."""
-    valid = form.is_valid()
+    what was typed. `stale()` is as for perform_if_current."""
+    if form.is_valid():
+        problems = perform_if_current(stale, lambda: perform(form))
+        if not problems:
+            messages.success(request, done)
+            return redirect(back)
+    else:
+        # Bad input on an out-of-date page: say both.
+        with transaction.atomic():
+            problems = [problem for problem in [stale()] if problem]
+    for problem in problems:
+        form.add_error(None, problem)
+    return again(form)
+
+
+def perform_if_current(stale, perform):
+    """Run `perform()` once `stale()`, which takes the aggregate's row lock, finds the page the
+    post came from current; both in one transaction, so nothing changes in between. The
+    sentences that stopped it (the page out of date, or the action's refusals), or [] when it
+    was done."""
     try:
         with transaction.atomic():
             if problem := stale():
-                form.add_error(None, problem)
-            elif valid:
-                perform(form)
-                messages.success(request, done)
-                return redirect(back)
+                return [problem]
+            perform()
     except workflow.ActionRefused as refused:
-        for problem in refused.problems:
-            form.add_error(None, problem)
-    return again(form)
+        return refused.problems
+    return []
 
 
 def page_out_of_date(request, access_request):
@@ -576,19 +589,6 @@ def page_out_of_date(request, access_request):
     return lambda: workflow.lock_request_seen(
         access_request, request.user, request.POST.get("seen")
     )
-
-
-def perform_on_seen_page(request, access_request, perform):
-    """Run `perform()` under the request's row lock once the page the post came from is known
-    to be current; the sentences that stopped it, or [] when it was done."""
-    try:
-        with transaction.atomic():
-            if problem := page_out_of_date(request, access_request)():
-                return [problem]
-            perform()
-    except workflow.ActionRefused as refused:
-        return refused.problems
-    return []
 
 
 def _perform(request, access_request, name, form, perform, done):

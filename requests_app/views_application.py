@@ -22,7 +22,14 @@ from .application_forms import (
 )
 from .choices import Status
 from .models import Event, Organization
-from .views import _visible_request, perform_on_seen_page, resume_url, step_url, version
+from .views import (
+    _visible_request,
+    page_out_of_date,
+    perform_if_current,
+    resume_url,
+    step_url,
+    version,
+)
 from .visibility import active_organization_ids
 
 
@@ -271,8 +278,9 @@ def _refused_at_review(request, access_request, problems, resubmit_form=None):
 @require_POST
 def application_submit(request, reference):
     access_request = _visible_request(request, reference)
-    if problems := perform_on_seen_page(
-        request, access_request, lambda: workflow.submit(access_request, request.user)
+    if problems := perform_if_current(
+        page_out_of_date(request, access_request),
+        lambda: workflow.submit(access_request, request.user),
     ):
         return _refused_at_review(request, access_request, problems)
     messages.success(
@@ -290,9 +298,8 @@ def application_resubmit(request, reference):
     form = ResubmitForm(request.POST)
     if not form.is_valid():
         return _refused_at_review(request, access_request, [], form)
-    if problems := perform_on_seen_page(
-        request,
-        access_request,
+    if problems := perform_if_current(
+        page_out_of_date(request, access_request),
         lambda: workflow.resubmit(access_request, request.user, form.cleaned_data["response"]),
     ):
         return _refused_at_review(request, access_request, problems, form)
@@ -324,9 +331,8 @@ def application_withdraw(request, reference):
     problems = workflow.refusals(access_request, request.user, "withdraw")
     if request.method == "POST":
         if form.is_valid():
-            problems = perform_on_seen_page(
-                request,
-                access_request,
+            problems = perform_if_current(
+                page_out_of_date(request, access_request),
                 lambda: workflow.withdraw(
                     access_request, request.user, form.cleaned_data["reason"]
                 ),

@@ -8,7 +8,14 @@ import hashlib
 import json
 
 from .choices import AccessLevel
-from .models import CAN, AccessRequest, ApplicationVersion, NamedPerson, Organization
+from .models import (
+    CAN,
+    AccessRequest,
+    ApplicationVersion,
+    NamedPerson,
+    Organization,
+    stored_sha256,
+)
 
 ORGANIZATION = ("name", "kind", "address", "website", "funded_for_homeless_services")
 # The request's own answers, in the order the application asks them.
@@ -37,14 +44,6 @@ ANSWERS = (
 PERSON = ("name", "title", "email", "requested_level")
 
 
-def _file_sha256(attachment):
-    digest = hashlib.sha256()
-    with attachment.file.open("rb") as stored:
-        for chunk in iter(lambda: stored.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def statement(request, with_file_hashes=True):
     """Everything `request`'s organization states in it now, as plain data."""
     org = request.organization
@@ -63,7 +62,7 @@ def statement(request, with_file_hashes=True):
                 "content_type": a.content_type,
                 "size": a.size,
                 "description": a.description,
-                **({"sha256": _file_sha256(a)} if with_file_hashes else {}),
+                **({"sha256": stored_sha256(a.file)} if with_file_hashes else {}),
             }
             for a in request.attachments.order_by("pk")
         ],

@@ -37,12 +37,11 @@ def decision_context(access_request, internal):
     if decision is None:
         return {}
     # The decision's first grant of each person is the level decided; a correction of the MOU
-    # may add a lower one, which is the level granted now.
-    decided, people = {}, {}
-    for grant in decision.grants.all():
-        decided.setdefault(grant.person_id, grant.level)
-        people[grant.person_id] = grant.person
-    now = workflow.current_levels(access_request) if decided else {}
+    # adds a lower one, and the newest is the level granted now (as workflow.current_levels).
+    grants = list(decision.grants.all())
+    decided = workflow.decided_levels(access_request, grants)
+    now = {grant.person_id: grant.level for grant in grants}
+    people = {grant.person_id: grant.person for grant in grants}
     levels = [
         PersonLevels(
             name=person.name,

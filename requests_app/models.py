@@ -466,6 +466,15 @@ def private_storage():
     return PrivateStorage()
 
 
+def stored_sha256(field_file):
+    """The SHA-256 of a stored file's bytes, read in chunks, not held whole."""
+    digest = hashlib.sha256()
+    with field_file.open("rb") as stored:
+        for chunk in iter(lambda: stored.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 class Attachment(models.Model):
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/", storage=private_storage)
@@ -1034,14 +1043,10 @@ class MOUVersion(AppendOnlyModel):
 
     def matches_its_hash(self):
         """Whether the stored bytes are still those rendered: a missing file does not match."""
-        digest = hashlib.sha256()
         try:
-            with self.file.open("rb") as stored:
-                for chunk in iter(lambda: stored.read(1 << 16), b""):
-                    digest.update(chunk)
+            return stored_sha256(self.file) == self.sha256
         except OSError:
             return False
-        return digest.hexdigest() == self.sha256
 
     def open_verified(self):
         """The stored file, opened, once its bytes are checked against the SHA-256 recorded

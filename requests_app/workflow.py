@@ -1139,13 +1139,15 @@ def add_months(day, months):
     return day.replace(year=year, month=month, day=min(day.day, last))
 
 
-def decided_levels(request):
+def decided_levels(request, grants=None):
     """{named person id: the level the decision granted}: the decision's first grant of each
-    person. A correction adds later grants and may lower a level, never raise it above this."""
+    person. A correction adds later grants and may lower a level, never raise it above this.
+    `grants`: the decision's grants oldest first, when the caller has them already."""
+    if grants is None:
+        grants = Grant.objects.filter(decision__request=request).order_by("pk")
     decided = {}
-    rows = Grant.objects.filter(decision__request=request).order_by("pk")
-    for person_id, level in rows.values_list("person_id", "level"):
-        decided.setdefault(person_id, level)
+    for grant in grants:
+        decided.setdefault(grant.person_id, grant.level)
     return decided
 
 

@@ -71,12 +71,13 @@ def _anyone_trained(access_request):
     ).exists()
 
 
-def viewer_of(user, access_request, *, internal):
-    """Which reader `user` is on this request's page: a member of the requesting organization
-    reads it as a requestor, whatever else they are (a conflict of interest)."""
+def viewer_of(user, access_request):
+    """Which reader `user` is of this request's grant: a member of the requesting organization
+    reads it as a requestor, whatever else they are (a conflict of interest). Staff from outside
+    it see every request once submitted, so they read any grant as staff."""
     if belongs_to_requesting_org(user, access_request):
         return REQUESTOR
-    if internal and is_cceh_staff(user):
+    if is_cceh_staff(user):
         return STAFF
     return OTHER
 

@@ -399,7 +399,7 @@ def _decision_context(access_request, user, internal, context):
         rules.is_cceh_staff(user) or rules.is_committee_member(user) or user.is_superuser
     )
     found = decisions.decision_context(access_request, sees_tally)
-    viewer = grants.viewer_of(user, access_request, internal=internal)
+    viewer = grants.viewer_of(user, access_request)
     grant = grants.grant_state(access_request, viewer, agreement=context["agreement"])
     found["grant"] = grant
     if grant and context["own"]:

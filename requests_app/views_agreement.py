@@ -24,7 +24,6 @@ from .agreement_forms import (
 from .choices import AccessLevel
 from .models import Agreement, StoredFileAltered, Training
 from .views import _visible_request, csv_download, role_required, run_form
-from .visibility import requests_seen_internally_by
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +111,7 @@ def _page(request, agreement, bound=None, status=200):
     ]
     mous = list(agreement.mous.select_related("created_by"))
     current = mous[-1] if mous else None
-    internal = requests_seen_internally_by(user).filter(pk=agreement.request.pk).exists()
-    viewer = grants.viewer_of(user, agreement.request, internal=internal)
+    viewer = grants.viewer_of(user, agreement.request)
     context = {
         "agreement": agreement,
         "access_request": agreement.request,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from . import workflow
 from .choices import AccessLevel, AgreementStatus, Status
 from .models import Agreement, Grant, NamedPerson, Revocation, Training
+from .policy import long_date
 from .rules import belongs_to_requesting_org, is_cceh_staff
 
 # Who reads the state: each is told what is theirs to do.
@@ -24,11 +25,6 @@ class GrantState:
     action: str = ""  # the reader's own next action, when there is one...
     url: str = ""  # ...and where they take it
     ended: bool = False  # access is over: expired or revoked
-
-
-def on(day):
-    """A date as the site writes it in sentences: June 3, 2027."""
-    return f"{day:%B} {day.day}, {day:%Y}"
 
 
 def with_grant_state(queryset):
@@ -166,25 +162,25 @@ def grant_state(access_request, viewer, today=None, agreement=None):
         if opens is not None and today >= opens:
             if requestor:
                 return GrantState(
-                    f"Renewal open: active until {on(ends_on)}",
-                    f"Access ends on {on(ends_on)}. Start the renewal so it can be decided "
+                    f"Renewal open: active until {long_date(ends_on)}",
+                    f"Access ends on {long_date(ends_on)}. Start the renewal so it can be decided "
                     "before then.",
                     "Start the renewal",
                     mou,
                 )
             return GrantState(
-                f"Renewal open: active until {on(ends_on)}",
-                f"The organization can start the renewal; access ends on {on(ends_on)}.",
+                f"Renewal open: active until {long_date(ends_on)}",
+                f"The organization can start the renewal; access ends on {long_date(ends_on)}.",
             )
         return GrantState(
-            f"Active until {on(ends_on)}",
+            f"Active until {long_date(ends_on)}",
             "Access is granted. The MOU states each person's access level"
-            + (f"; a renewal can be started from {on(opens)}." if opens else "."),
+            + (f"; a renewal can be started from {long_date(opens)}." if opens else "."),
         )
     if status == AgreementStatus.EXPIRED:
         ended = timezone.localdate(agreement.ended_at) if agreement.ended_at else agreement.ends_on
         return GrantState(
-            f"Expired on {on(ended)}",
+            f"Expired on {long_date(ended)}",
             "Access ended with its term. "
             + (
                 "To use HMIS again, start a new request."
@@ -198,7 +194,7 @@ def grant_state(access_request, viewer, today=None, agreement=None):
     # Revoked.
     ended = timezone.localdate(agreement.ended_at) if agreement.ended_at else today
     reason = _revocation_reason(access_request)
-    words = f"Revoked on {on(ended)}" + (f": {reason}" if reason else "")
+    words = f"Revoked on {long_date(ended)}" + (f": {reason}" if reason else "")
     return GrantState(
         words,
         "CCEH revoked this access; nobody uses HMIS under this MOU any more. The revocation "

@@ -373,9 +373,14 @@ def suggestions(request):
     return found
 
 
+def long_date(day):
+    """A date as the site writes it in sentences: June 3, 2027."""
+    return f"{day:%B} {day.day}, {day:%Y}"
+
+
 def _day(moment):
     """The date as it was in Connecticut (TIME_ZONE), not in UTC."""
-    return f"{timezone.localtime(moment):%B %-d, %Y}"
+    return long_date(timezone.localtime(moment))
 
 
 def flagged_condition():
@@ -425,14 +430,10 @@ def flagged_condition():
     )
 
 
-def _date(day):
-    return f"{day:%B} {day.day}, {day:%Y}"
-
-
 def agreement_state(agreement):
     """Where an MOU stands, with its dates, in words: what 1.10 weighs of earlier access."""
     if agreement.status == AgreementStatus.ACTIVE:
-        return f"active until {_date(agreement.ends_on)}"
+        return f"active until {long_date(agreement.ends_on)}"
     if agreement.status == AgreementStatus.EXPIRED:
         return f"expired on {_day(agreement.ended_at)}"
     if agreement.status == AgreementStatus.REVOKED:

@@ -1063,7 +1063,7 @@ def renewal_opens_on(agreement):
 def _renewal_problems(agreement):
     opens = renewal_opens_on(agreement)
     if opens and timezone.localdate() < opens:
-        return [f"A renewal can be started from {opens:%B} {opens.day}, {opens:%Y}."]
+        return [f"A renewal can be started from {policy.long_date(opens)}."]
     under_way = agreement.request.renewals.exclude(status__in=Status.CLOSED).first()
     if under_way is not None:
         return [f"A renewal is already under way: {under_way.reference}."]
@@ -1467,7 +1467,7 @@ def record_training(agreement, user, person_id, completed_on, course):
         locked.request,
         user,
         Event.Kind.TRAINING_RECORDED,
-        note=f"{course}, {completed_on:%B} {completed_on.day}, {completed_on:%Y}",
+        note=f"{course}, {policy.long_date(completed_on)}",
         data={"people": [person.name]},
         public=True,
     )

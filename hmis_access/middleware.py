@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
 
-from requests_app.uploads import MAX_ATTACHMENT_BYTES
+from requests_app.application.uploads import MAX_ATTACHMENT_BYTES
 
 
 class RequestSizeLimitMiddleware:

@@ -29,7 +29,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
-    "rules.apps.AutodiscoverRulesConfig",
     "django_fsm",
     "csp",
     # Before django_tasks_db: its db_worker command is requests_app's, which first sweeps the
@@ -67,8 +66,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "requests_app.context_processors.site",
-                "requests_app.context_processors.notices",
+                "requests_app.core.context_processors.site",
+                "requests_app.core.context_processors.notices",
             ],
         },
     },
@@ -96,7 +95,6 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "requests_app.User"
 AUTHENTICATION_BACKENDS = [
-    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -112,7 +110,7 @@ LOGIN_REDIRECT_URL = "home"
 # django-allauth: e-mail is the login, and it must be verified before the account is used.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_SIGNUP_FORM_CLASS = "requests_app.forms.SignupForm"
+ACCOUNT_SIGNUP_FORM_CLASS = "requests_app.accounts.forms.SignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False

@@ -5,7 +5,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.module_loading import autodiscover_modules
 
-from .forms import OrganizationForm
+from requests_app.core.visibility import requests_visible_to
+
+from .accounts.forms import OrganizationForm
 from .models import (
     CAN,
     AccessRequest,
@@ -22,8 +24,8 @@ from .models import (
     Revocation,
     User,
     Vote,
+    VotingRound,
 )
-from .visibility import requests_visible_to
 
 
 def _has_control_character(*texts):
@@ -203,7 +205,15 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ["request__reference"]
 
 
-for model in (Assessment, Vote, CANRecommendation, Decision, Comment, Notification):
+for model in (
+    Assessment,
+    VotingRound,
+    Vote,
+    CANRecommendation,
+    Decision,
+    Comment,
+    Notification,
+):
     admin.site.register(model, ReadOnlyAdmin)
 
 

@@ -2,24 +2,49 @@
 notifications, PDFs) lives in workflow.py; who may do what lives in rules.py."""
 
 import hashlib
-import operator
 import os
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
+
 from . import policy
-from .choices import AccessLevel, AgreementStatus, Status
-from .rules import may
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    """People by role, active only: who is told of what (notifications.AUDIENCES), who votes,
+    who leads a CAN. Each role is asked one way."""
+
+    def active(self):
+        return self.filter(is_active=True)
+
+    def staff(self):
+        return self.active().filter(is_cceh_staff=True)
+
+    def committee(self):
+        return self.active().filter(is_committee_member=True)
+
+    def chairs(self):
+        return self.active().filter(is_committee_chair=True)
+
+    def leaders_of(self, cans):
+        return self.active().filter(led_cans__in=cans).distinct()
+
+    def members_of(self, organization):
+        return self.active().filter(
+            memberships__organization=organization,
+            memberships__state=Membership.State.ACTIVE,
+        )
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email, password=None, **fields):
@@ -309,10 +334,12 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
     # caught even if its author saved something else in between.
     saved_by = models.JSONField(default=dict, blank=True, editable=False)
 
-    # Set by the workflow.
-    escalation_note = models.TextField(blank=True)
-    voting_opened_at = models.DateTimeField(null=True, blank=True)
-    voting_deadline = models.DateTimeField(null=True, blank=True)
+    # Set by the workflow: the committee's round opened by the latest escalation, kept after the
+    # request leaves vetting, so its page still shows the vote it went through. Only this
+    # round's votes count (Vote.objects.current).
+    voting_round = models.ForeignKey(
+        "VotingRound", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -349,14 +376,11 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         source=Status.DRAFT,
         target=Status.SUBMITTED,
         conditions=[policy.answers_complete],
-        permission=may("submit"),
     )
     def submit(self):
         self.submitted_at = timezone.now()
 
-    @transition(
-        status, source=Status.SUBMITTED, target=Status.SCREENING, permission=may("start_screening")
-    )
+    @transition(status, source=Status.SUBMITTED, target=Status.SCREENING)
     def start_screening(self, by):
         self.assignee = by
 
@@ -364,12 +388,11 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         status,
         source=[Status.SUBMITTED, Status.SCREENING, Status.VETTING],
         target=Status.RETURNED,
-        permission=may("return_for_information"),
     )
     def return_for_information(self):
         pass
 
-    @transition(status, source=Status.RETURNED, target=Status.SUBMITTED, permission=may("resubmit"))
+    @transition(status, source=Status.RETURNED, target=Status.SUBMITTED)
     def resubmit(self):
         pass
 
@@ -382,7 +405,6 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
             policy.can_recommendations_settled,
             policy.need_is_ongoing,
         ],
-        permission=may("approve"),
     )
     def approve(self):
         pass
@@ -392,22 +414,23 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         source=Status.SCREENING,
         target=Status.DENIED,
         conditions=[policy.has_failing_criterion],
-        permission=may("deny"),
     )
     def deny(self):
         pass
 
-    @transition(status, source=Status.SCREENING, target=Status.VETTING, permission=may("escalate"))
-    def escalate(self, deadline):
-        self.voting_opened_at = timezone.now()
-        self.voting_deadline = deadline
+    @transition(status, source=Status.SCREENING, target=Status.VETTING)
+    def escalate(self, deadline, note, by):
+        # A new round: a request returned from the committee and escalated again is a new
+        # question, and the votes of an earlier round stay with that round.
+        self.voting_round = VotingRound.objects.create(
+            request=self, opened_at=timezone.now(), deadline=deadline, note=note, opened_by=by
+        )
 
     @transition(
         status,
         source=Status.VETTING,
         target=RETURN_VALUE(Status.APPROVED, Status.DENIED),
         conditions=[policy.quorum_reached],
-        permission=may("record_committee_decision"),
     )
     def record_committee_decision(self, outcome):
         # A guard cannot see the outcome, and a one-time need (2.1) stops only an approval:
@@ -418,7 +441,6 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         status,
         source=list(Status.WITHDRAWABLE),
         target=Status.WITHDRAWN,
-        permission=may("withdraw"),
     )
     def withdraw(self):
         pass
@@ -569,8 +591,57 @@ class Assessment(AppendOnlyModel):
         return self.outcome == bad
 
 
+class VotingRound(models.Model):
+    """One vote of the committee on a request, opened by an escalation: its deadline and staff's
+    note of what is unclear. A request returned from the committee and escalated again gets a
+    new round; the request's `voting_round` is the latest, and only its votes count.
+
+    Not append-only, unlike the votes: the one change made later is `quorum_announced_at`, set
+    once (announce_quorum). What a decision rests on cannot change all the same: which round a
+    vote belongs to is fixed with the vote (Vote is append-only), and the escalation's note and
+    deadline are also in its Event."""
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.PROTECT, related_name="voting_rounds"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    note = models.TextField(blank=True)
+    # Null for a round recorded before rounds were (migration 0012) whose escalation is unknown.
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # When the chairs were told quorum is reached: once per round.
+    quorum_announced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+
+    def __str__(self):
+        return f"Vote opened {timezone.localtime(self.opened_at):%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def announce_quorum(cls, round_id):
+        """Record that quorum was announced in the round, unless it was already: True the first
+        time only (a changed vote can lose quorum and win it back). One conditional UPDATE, so
+        of two callers only one is first."""
+        unannounced = cls.objects.filter(pk=round_id, quorum_announced_at__isnull=True)
+        return unannounced.update(quorum_announced_at=timezone.now()) == 1
+
+
+class VoteQuerySet(AppendOnlyQuerySet):
+    def current(self):
+        """The votes that count: each voter's newest vote in the current round of its request,
+        the one opened by the latest escalation (AccessRequest.voting_round). A request returned
+        from the committee and escalated again is a new question: the votes of an earlier
+        round do not count. The one place this rule is written; policy.current_votes, the
+        docket and the reminders read it here."""
+        return latest_per(self.filter(round=F("request__voting_round")), "round", "voter")
+
+
 class Vote(AppendOnlyModel):
-    """A member's vote. Changing it adds a row; the newest row per member counts."""
+    """A member's vote in a voting round. Changing it adds a row; the newest row per member in
+    the request's current round counts (VoteQuerySet.current)."""
 
     class Choice(models.TextChoices):
         APPROVE = "approve", "Approve"
@@ -579,6 +650,8 @@ class Vote(AppendOnlyModel):
         RECUSE = "recuse", "Recuse"
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="votes")
+    # The round the vote was cast in; when not given, its request's current round.
+    round = models.ForeignKey(VotingRound, on_delete=models.PROTECT, related_name="votes")
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="votes"
     )
@@ -588,12 +661,27 @@ class Vote(AppendOnlyModel):
     recommended_levels = models.JSONField(default=dict, blank=True)
     cast_at = models.DateTimeField(default=timezone.now)
 
+    objects = VoteQuerySet.as_manager()
+
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(fields=["request", "voter"])]
+        indexes = [
+            models.Index(fields=["request", "voter"]),
+            models.Index(fields=["round", "voter"]),
+        ]
 
     def __str__(self):
         return f"{self.voter}: {self.get_choice_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.round_id is None and self._state.adding:
+            # Cast in the round open now: its request's current one.
+            self.round_id = (
+                AccessRequest.objects.filter(pk=self.request_id)
+                .values_list("voting_round", flat=True)
+                .first()
+            )
+        super().save(*args, **kwargs)
 
 
 class CANRecommendation(AppendOnlyModel):
@@ -891,10 +979,6 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
 )
 
 
-def may_on_agreement(action):
-    return may(action, of=operator.attrgetter("request"))
-
-
 class Agreement(ConcurrentTransitionMixin, models.Model):
     """An approval's MOU and the access it grants, from issue to expiry or revocation. The
     status changes only through its transitions; workflow.py does what follows each."""
@@ -953,7 +1037,6 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.ISSUED,
         target=AgreementStatus.SIGNED,
-        permission=may_on_agreement("sign_mou"),
     )
     def sign(self):
         pass
@@ -962,7 +1045,6 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.SIGNED,
         target=AgreementStatus.EXECUTED,
-        permission=may_on_agreement("countersign_mou"),
     )
     def countersign(self):
         self.executed_at = timezone.now()
@@ -971,7 +1053,6 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=list(AgreementStatus.AMENDABLE),
         target=AgreementStatus.ISSUED,
-        permission=may_on_agreement("amend_mou"),
     )
     def amend(self):
         pass
@@ -980,7 +1061,6 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=AgreementStatus.EXECUTED,
         target=AgreementStatus.ACTIVE,
-        permission=may_on_agreement("activate_access"),
     )
     def activate(self, ends_on):
         self.activated_at = timezone.now()
@@ -994,7 +1074,6 @@ class Agreement(ConcurrentTransitionMixin, models.Model):
         status,
         source=list(AgreementStatus.LIVE),
         target=AgreementStatus.REVOKED,
-        permission=may_on_agreement("revoke_access"),
     )
     def revoke(self):
         self.ended_at = timezone.now()

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from .choices import AccessLevel, AgreementStatus, Status
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
 
 POLICY_VERSION = "1.0"
 
@@ -286,13 +286,9 @@ def committee_members():
 
 
 def current_votes(request):
-    """Each member's newest vote in the current round. A request returned from the committee
-    and escalated again is a new question: votes from before the latest escalation do not count."""
-    models = _models()
-    votes = models.Vote.objects.filter(request=request).select_related("voter")
-    if request.voting_opened_at:
-        votes = votes.filter(cast_at__gte=request.voting_opened_at)
-    return models.latest_per(votes, "request", "voter")
+    """Each member's newest vote in the request's current voting round: the votes that count
+    (the rule is VoteQuerySet.current's)."""
+    return _models().Vote.objects.filter(request=request).current().select_related("voter")
 
 
 def tally(request):

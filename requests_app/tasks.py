@@ -6,7 +6,7 @@ import logging
 
 from django_tasks import task
 
-from . import notifications
+from requests_app.notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,26 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
-from django_fsm import can_proceed
 
-from . import application_record, notifications, policy
-from .choices import AccessLevel, AgreementStatus, Status
+from requests_app.application import record as application_record
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
+from requests_app.core.visibility import active_organization_ids, requests_seen_internally_by
+from requests_app.notifications import services as notifications
+
+from . import policy
+from .core.actions import (
+    ACTIONS,
+    ActionRefused,
+    Conflict,
+    bump,
+    lock,
+    refusals,
+    refuse,
+    require,
+)
+from .core.permissions import belongs_to_requesting_org
 from .models import (
     AccessRequest,
     Agreement,
@@ -36,177 +50,26 @@ from .models import (
     Training,
     User,
     Vote,
+    VotingRound,
     latest_per,
 )
-from .rules import belongs_to_requesting_org, unmet_requirements
-from .visibility import active_organization_ids, requests_seen_internally_by, requests_visible_to
-
-TRANSITIONS = (
-    "submit",
-    "start_screening",
-    "return_for_information",
-    "resubmit",
-    "approve",
-    "deny",
-    "escalate",
-    "record_committee_decision",
-    "withdraw",
-)
-OTHER_ACTIONS = (
-    "cast_vote",
-    "assess_criterion",
-    "recommend_for_can",
-    "add_internal_comment",
-    "add_requestor_message",
-    "edit_application",
-    "delete_draft",
-)
-ACTIONS = TRANSITIONS + OTHER_ACTIONS
 
 
-class ActionRefused(Exception):
-    """An action was refused. `problems` says why, in sentences a person can act on."""
-
-    def __init__(self, action, problems):
-        self.action = action
-        self.problems = list(problems)
-        super().__init__(" ".join(self.problems))
-
-
-class Conflict(ActionRefused):
-    """Someone else changed the request between reading it and acting on it."""
-
-
-def refusals(request, user, action, check_conditions=True):
-    """Why `user` may not do `action` on `request` now; empty when they may. The pages show
-    these next to the actions, and the action functions raise them."""
-    if not _sees(request, user):
-        return ["You do not have access to this request."]
-    return _refusals_of_one_who_sees(request, user, action, check_conditions)
-
-
-def _sees(request, user):
-    return requests_visible_to(user).filter(pk=request.pk).exists()
-
-
-def _refusals_of_one_who_sees(request, user, action, check_conditions=True):
-    problems = []
-    if action in TRANSITIONS:
-        method = getattr(request, action)
-        if not can_proceed(method, check_conditions=False):
-            if action == "withdraw" and request.status == Status.DRAFT:
-                return [
-                    "This request is a draft that nobody outside the organization has seen: "
-                    "delete it instead."
-                ]
-            problems.append(
-                f"This request is {request.get_status_display().lower()}, "
-                f"so it cannot be {ACTION_PAST[action]} now."
-            )
-            return problems
-    problems += unmet_requirements(action, user, request)
-    if not problems and check_conditions and action in TRANSITIONS:
-        transition = getattr(AccessRequest, action)._django_fsm.get_transition(request.status)
-        for guard in transition.conditions:
-            problems += guard.problems(request)
-    return problems
-
-
-def available_actions(request, user):
-    """The actions `user` can take on `request` now: what a page offers as buttons."""
-    if not _sees(request, user):
-        return []
-    return [a for a in ACTIONS if not _refusals_of_one_who_sees(request, user, a)]
-
-
-ACTION_PAST = {
-    "submit": "submitted",
-    "start_screening": "taken for screening",
-    "return_for_information": "returned for information",
-    "resubmit": "resubmitted",
-    "approve": "approved",
-    "deny": "denied",
-    "escalate": "escalated",
-    "record_committee_decision": "decided by the committee",
-    "withdraw": "withdrawn",
-}
-
-
-def changed_meanwhile(current, user=None):
-    """What a person is told when the request moved on since they read it. When the last
-    change was their own (a second click, or a page reloaded after an answer that never
-    arrived), they are told what they did rather than that someone else did something."""
-    if own := _own_recent_change(current, user):
-        return (
-            f"Your own earlier action changed this request: {own}. It was recorded once. "
-            f"Reload the page to see the request as it is now "
-            f"({current.get_status_display().lower()})."
-        )
-    return (
-        f"Someone else changed this request while you were looking at it: it is now "
-        f"{current.get_status_display().lower()}. Reload the page to see what changed."
-    )
-
-
-def _own_recent_change(request, user):
-    """What `user` did last to `request`, in words with its time, when the latest change of
-    all was theirs and recent (how far back an earlier action explains a stale page)."""
-    if user is None:
-        return None
-    latest = request.events.order_by("-pk").first()
-    recently = timezone.now() - datetime.timedelta(minutes=30)
-    if latest is None or latest.actor_id != user.pk or latest.created_at < recently:
-        return None
-    at = timezone.localtime(latest.created_at)
-    return f"{_in_a_sentence(latest.get_kind_display())} at {at:%-I:%M %p}"
-
-
-def request_version(access_request):
-    """What a page records of the request it showed: any action changes it."""
-    return str(access_request.revision)
-
-
-def lock_request_seen(access_request, user, seen):
-    """Take the request's row lock and compare the version the person's page showed; the
-    sentence to show them when it moved on since, or None. Call inside the transaction that
-    then runs the action, so nothing can change between the check and the action."""
-    locked = AccessRequest.objects.select_for_update().get(pk=access_request.pk)
-    if seen is not None and seen != request_version(locked):
-        return changed_meanwhile(locked, user)
-    return None
-
-
-def _lock(request, user, action, check_conditions=True):
-    """The request's row, locked for this transaction, after checking who asks. The request's
-    revision goes up: every action changes what a page showed."""
-    locked = AccessRequest.objects.select_for_update().get(pk=request.pk)
-    if locked.status != request.status:
-        raise Conflict(action, [changed_meanwhile(locked)])
-    _refuse(action, refusals(locked, user, action, check_conditions=check_conditions))
-    _bump(locked)
-    return locked
-
-
-def _require(action, *checks):
-    _refuse(action, [message for failed, message in checks if failed])
-
-
-def _refuse(action, problems):
-    if problems:
-        raise ActionRefused(action, problems)
-
-
-def _move(locked, action, *args):
-    """Run the transition and save; the status field is protected, so this is the only way."""
+def _move(locked, name, *args):
+    """Run action `name`'s transition and save; the status field is protected, so this is the
+    only way."""
     from_status = locked.status
-    getattr(locked, action)(*args)
+    getattr(locked, ACTIONS[name].transition)(*args)
     locked.status_changed_at = timezone.now()
     locked.save()
     return from_status
 
 
 def _event(request, actor, kind, note="", from_status="", data=None, public=False):
-    return Event.objects.create(
+    """Append an event to the request's history, and record who is to hear of it
+    (notifications.AUDIENCES) in the same transaction: their e-mails go after commit, and a
+    rolled-back action leaves nothing to send."""
+    event = Event.objects.create(
         request=request,
         actor=actor,
         kind=kind,
@@ -216,37 +79,8 @@ def _event(request, actor, kind, note="", from_status="", data=None, public=Fals
         data=data or {},
         visible_to_requestor=public,
     )
-
-
-def _notify(event, kind, recipients, actor):
-    """Record who is to hear of `event`, in the event's transaction. Their e-mails go after
-    commit (notifications.py); a rolled-back action leaves nothing to send."""
-    notifications.record(event.request, kind, recipients, actor, event=event)
-
-
-# Who is told, by role.
-
-
-def _staff():
-    return User.objects.filter(is_cceh_staff=True, is_active=True)
-
-
-def _requestors(request):
-    return User.objects.filter(
-        memberships__organization=request.organization, memberships__state=Membership.State.ACTIVE
-    )
-
-
-def _can_leaders(request):
-    return User.objects.filter(led_cans__in=request.cans.all()).distinct()
-
-
-def _chairs():
-    return User.objects.filter(is_committee_chair=True, is_active=True)
-
-
-def _assignee_or_staff(request):
-    return [request.assignee] if request.assignee else list(_staff())
+    notifications.tell(event)
+    return event
 
 
 def _text(value):
@@ -272,53 +106,48 @@ def _by_id(action, mapping, what):
 
 @transaction.atomic
 def submit(request, user):
-    locked = _lock(request, user, "submit")
+    locked = lock(request, user, "submit")
     was = _move(locked, "submit")
     application_record.freeze(locked, user)
-    event = _event(locked, user, Event.Kind.SUBMITTED, from_status=was, public=True)
-    _notify(event, Notification.Kind.SUBMITTED, [*_staff(), *_can_leaders(locked)], user)
+    _event(locked, user, Event.Kind.SUBMITTED, from_status=was, public=True)
     return locked
 
 
 @transaction.atomic
 def start_screening(request, user):
-    locked = _lock(request, user, "start_screening")
-    was = _move(locked, "start_screening", user)
+    locked = lock(request, user, "take")
+    was = _move(locked, "take", user)
     _event(locked, user, Event.Kind.SCREENING_STARTED, from_status=was, public=True)
     return locked
 
 
 @transaction.atomic
 def return_for_information(request, user, message):
-    locked = _lock(request, user, "return_for_information")
+    locked = lock(request, user, "return")
     message = _text(message)
-    _require(
-        "return_for_information",
+    require(
+        "return",
         (not message, "Write the question or what is missing, for the requestor to answer."),
     )
-    was = _move(locked, "return_for_information")
+    was = _move(locked, "return")
     Comment.objects.create(
         request=locked, author=user, body=message, visibility=Comment.Visibility.REQUESTOR
     )
-    event = _event(locked, user, Event.Kind.RETURNED, note=message, from_status=was, public=True)
-    _notify(event, Notification.Kind.RETURNED, _requestors(locked), user)
+    _event(locked, user, Event.Kind.RETURNED, note=message, from_status=was, public=True)
     return locked
 
 
 @transaction.atomic
 def resubmit(request, user, response):
-    locked = _lock(request, user, "resubmit")
+    locked = lock(request, user, "resubmit")
     response = _text(response)
-    _require("resubmit", (not response, "Write a response to the question before resubmitting."))
+    require("resubmit", (not response, "Write a response to the question before resubmitting."))
     was = _move(locked, "resubmit")
     application_record.freeze(locked, user)
     Comment.objects.create(
         request=locked, author=user, body=response, visibility=Comment.Visibility.REQUESTOR
     )
-    event = _event(
-        locked, user, Event.Kind.RESUBMITTED, note=response, from_status=was, public=True
-    )
-    _notify(event, Notification.Kind.RESUBMITTED, _assignee_or_staff(locked), user)
+    _event(locked, user, Event.Kind.RESUBMITTED, note=response, from_status=was, public=True)
     return locked
 
 
@@ -377,16 +206,8 @@ def _decide(
     return decision
 
 
-def _announce_decision(locked, user, event):
-    """Tell those who hear of a decision; an approval's MOU follows, after the decision in the
-    history."""
-    voters = [vote.voter for vote in policy.current_votes(locked)]
-    _notify(
-        event,
-        Notification.Kind.DECIDED,
-        [*_requestors(locked), *_can_leaders(locked), *voters],
-        user,
-    )
+def _after_decision(locked, user):
+    """An approval's MOU follows, after the decision in the history."""
     if locked.status == Status.APPROVED:
         _issue_agreement(locked, user)
 
@@ -395,7 +216,7 @@ def _announce_decision(locked, user, event):
 def approve(request, user, levels, conditions="", can_waivers=None):
     """CCEH decides a clear case (4.3). `levels`: {named person id: level}. `can_waivers`:
     {CAN id: reason} for named CANs whose recommendation staff waive (1.5, 4.2)."""
-    locked = _lock(request, user, "approve", check_conditions=False)
+    locked = lock(request, user, "approve", check_conditions=False)
     levels = _check_levels("approve", locked, levels, "the granted level")
     named = {can.pk: can for can in locked.cans.all()}
     can_waivers = _by_id("approve", can_waivers, "the CANs")
@@ -403,7 +224,7 @@ def approve(request, user, levels, conditions="", can_waivers=None):
         reason = _text(reason)
         if not reason:
             continue
-        _require("approve", (can_id not in named, "Only a CAN this request names can be waived."))
+        require("approve", (can_id not in named, "Only a CAN this request names can be waived."))
         recommendation = CANRecommendation.objects.create(
             request=locked,
             can=named[can_id],
@@ -419,14 +240,14 @@ def approve(request, user, levels, conditions="", can_waivers=None):
             data={"can": recommendation.can.name, "position": recommendation.position},
         )
     # The transition's guards (criteria, CANs, a one-time need); then 1.9's written condition.
-    _refuse(
+    refuse(
         "approve",
         refusals(locked, user, "approve")
         or policy.researcher_conditions_missing(locked, levels, _text(conditions)),
     )
     was = _move(locked, "approve")
     _decide(locked, user, Status.APPROVED, reason="", conditions=_text(conditions), levels=levels)
-    event = _event(
+    _event(
         locked,
         user,
         Event.Kind.APPROVED,
@@ -435,18 +256,18 @@ def approve(request, user, levels, conditions="", can_waivers=None):
         data={"levels": {str(k): v for k, v in levels.items()}},
         public=True,
     )
-    _announce_decision(locked, user, event)
+    _after_decision(locked, user)
     return locked
 
 
 @transaction.atomic
 def deny(request, user, cited, reason):
     """CCEH refuses, citing the disqualifiers or unmet criteria its screening found."""
-    locked = _lock(request, user, "deny")
+    locked = lock(request, user, "deny")
     reason = _text(reason)
     cited = list(Criterion.objects.filter(pk__in=_ids("deny", cited, "the criteria")))
     failing = {c.pk for c in policy.failing_criteria(locked)}
-    _require(
+    require(
         "deny",
         (not cited, "Cite at least one disqualifier (2.1, 2.2) or unmet criterion."),
         (not reason, "Write the reason the requestor will read."),
@@ -460,7 +281,7 @@ def deny(request, user, cited, reason):
     )
     was = _move(locked, "deny")
     _decide(locked, user, Status.DENIED, reason=reason, cited=cited)
-    event = _event(
+    _event(
         locked,
         user,
         Event.Kind.DENIED,
@@ -469,33 +290,26 @@ def deny(request, user, cited, reason):
         data={"cited": [c.code for c in cited]},
         public=True,
     )
-    _announce_decision(locked, user, event)
+    _after_decision(locked, user)
     return locked
 
 
 @transaction.atomic
 def escalate(request, user, note):
     """The case is not clear: the sub-committee vets it, with the named CANs (4.3)."""
-    locked = _lock(request, user, "escalate")
+    locked = lock(request, user, "escalate")
     note = _text(note)
-    _require("escalate", (not note, f"Write what is unclear, for the {settings.COMMITTEE_NAME}."))
+    require("escalate", (not note, f"Write what is unclear, for the {settings.COMMITTEE_NAME}."))
     deadline = timezone.now() + datetime.timedelta(days=settings.COMMITTEE_VOTING_DAYS)
-    was = _move(locked, "escalate", deadline)
-    locked.escalation_note = note
-    locked.save(update_fields=["escalation_note"])
-    event = _event(
+    # The transition opens the request's new voting round, with the note and the deadline.
+    was = _move(locked, "escalate", deadline, note, user)
+    _event(
         locked,
         user,
         Event.Kind.ESCALATED,
         note=note,
         from_status=was,
         data={"deadline": deadline.isoformat()},
-    )
-    _notify(
-        event,
-        Notification.Kind.ESCALATED,
-        [*policy.committee_members(), *_can_leaders(locked)],
-        user,
     )
     return locked
 
@@ -505,40 +319,36 @@ def record_committee_decision(
     request, user, outcome, reason, levels=None, conditions="", cited=(), departs_reason=""
 ):
     """The chair closes the vote and records the committee's decision, with the tally."""
-    locked = _lock(request, user, "record_committee_decision")
+    locked = lock(request, user, "decide")
     reason, departs_reason = _text(reason), _text(departs_reason)
-    _require(
-        "record_committee_decision", (outcome not in Status.DECIDED, "Choose approve or deny.")
-    )
+    require("decide", (outcome not in Status.DECIDED, "Choose approve or deny."))
     count = policy.tally(locked)
     follows = count["majority"] == ("approve" if outcome == Status.APPROVED else "deny")
-    _require(
-        "record_committee_decision",
+    require(
+        "decide",
         (
             not follows and not departs_reason,
             "The decision differs from the tally (or the vote is tied): write why.",
         ),
     )
-    cited_rows = list(
-        Criterion.objects.filter(pk__in=_ids("record_committee_decision", cited, "the criteria"))
-    )
+    cited_rows = list(Criterion.objects.filter(pk__in=_ids("decide", cited, "the criteria")))
     if outcome == Status.APPROVED:
         # The transition's guards cannot see the outcome: an approval's own guard (1.2, 2.1)
         # is applied here, as staff's approve applies it through its transition.
-        _refuse("record_committee_decision", policy.need_is_ongoing.problems(locked))
-        levels = _check_levels("record_committee_decision", locked, levels, "the granted level")
-        _refuse(
-            "record_committee_decision",
+        refuse("decide", policy.need_is_ongoing.problems(locked))
+        levels = _check_levels("decide", locked, levels, "the granted level")
+        refuse(
+            "decide",
             policy.researcher_conditions_missing(locked, levels, _text(conditions)),
         )
     else:
         levels = None
-        _require(
-            "record_committee_decision",
+        require(
+            "decide",
             (not reason, "Write the reason the requestor will read."),
             (not cited_rows, "Cite at least one criterion the denial rests on."),
         )
-    was = _move(locked, "record_committee_decision", outcome)
+    was = _move(locked, "decide", outcome)
     _decide(
         locked,
         user,
@@ -551,7 +361,7 @@ def record_committee_decision(
         tally=count,
         departs_reason=departs_reason,
     )
-    event = _event(
+    _event(
         locked,
         user,
         Event.Kind.COMMITTEE_DECIDED,
@@ -560,18 +370,15 @@ def record_committee_decision(
         data={"tally": count},
         public=True,
     )
-    _announce_decision(locked, user, event)
+    _after_decision(locked, user)
     return locked
 
 
 @transaction.atomic
 def withdraw(request, user, reason=""):
-    locked = _lock(request, user, "withdraw")
+    locked = lock(request, user, "withdraw")
     was = _move(locked, "withdraw")
-    event = _event(
-        locked, user, Event.Kind.WITHDRAWN, note=_text(reason), from_status=was, public=True
-    )
-    _notify(event, Notification.Kind.WITHDRAWN, _assignee_or_staff(locked), user)
+    _event(locked, user, Event.Kind.WITHDRAWN, note=_text(reason), from_status=was, public=True)
     return locked
 
 
@@ -582,19 +389,19 @@ def withdraw(request, user, reason=""):
 def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
     """One vote per member, changeable until the vote closes. `replaces` is the id of the vote
     the member saw as theirs (None for a first vote): if it changed meanwhile, say so."""
-    locked = _lock(request, user, "cast_vote")
+    locked = lock(request, user, "vote")
     reason = _text(reason)
     current = policy.current_votes(locked).filter(voter=user).first()
     if (current.pk if current else None) != replaces:
         raise Conflict(
-            "cast_vote",
+            "vote",
             [
                 "Your vote on this request changed in another window while you were looking at it. "
                 "Reload the page to see it before voting again."
             ],
         )
-    _require(
-        "cast_vote",
+    require(
+        "vote",
         (choice not in Vote.Choice.values, "Choose approve, deny, abstain or recuse."),
         (
             choice != Vote.Choice.RECUSE and belongs_to_requesting_org.test(user, locked),
@@ -607,13 +414,14 @@ def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
         ),
     )
     levels = (
-        _check_levels("cast_vote", locked, levels, "a recommended level")
+        _check_levels("vote", locked, levels, "a recommended level")
         if choice == Vote.Choice.APPROVE
         else {}
     )
     had_quorum = policy.tally(locked)["quorum"]
     vote = Vote.objects.create(
         request=locked,
+        round_id=locked.voting_round_id,
         voter=user,
         choice=choice,
         reason=reason,
@@ -626,27 +434,25 @@ def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
         note=reason,
         data={"vote": vote.pk, "choice": choice, "changed": current is not None},
     )
-    _notify(event, Notification.Kind.VOTE_CAST, _chairs(), user)
-    if not had_quorum and policy.tally(locked)["quorum"] and not _quorum_announced(locked):
-        _notify(event, Notification.Kind.QUORUM_REACHED, _chairs(), None)
+    if not had_quorum and policy.tally(locked)["quorum"] and _first_quorum_of_round(locked):
+        notifications.record(
+            locked, Notification.Kind.QUORUM_REACHED, User.objects.chairs(), None, event=event
+        )
     return vote
 
 
-def _quorum_announced(request):
-    """Quorum is news once per voting round: a changed vote can lose it and win it back."""
-    return Notification.objects.filter(
-        request=request,
-        kind=Notification.Kind.QUORUM_REACHED,
-        created_at__gte=request.voting_opened_at,
-    ).exists()
+def _first_quorum_of_round(request):
+    """Quorum is news once per voting round: a changed vote can lose it and win it back. True
+    the first time, when the round records the announcement, in the notice's transaction."""
+    return VotingRound.announce_quorum(request.voting_round_id)
 
 
 @transaction.atomic
 def assess_criterion(request, user, criterion, outcome, note=""):
     """Record staff's judgement of one criterion; a change is a new row (history kept)."""
-    locked = _lock(request, user, "assess_criterion")
-    _require(
-        "assess_criterion",
+    locked = lock(request, user, "assess")
+    require(
+        "assess",
         (
             outcome not in Assessment.Outcome.values,
             "Choose met, not met, not applicable or unclear.",
@@ -677,10 +483,10 @@ def assess_criterion(request, user, criterion, outcome, note=""):
 @transaction.atomic
 def recommend_for_can(request, user, can, position, reason):
     """A CAN's leadership records its recommendation (1.5, 4.2); changeable until a decision."""
-    locked = _lock(request, user, "recommend_for_can")
+    locked = lock(request, user, "recommend")
     reason = _text(reason)
-    _require(
-        "recommend_for_can",
+    require(
+        "recommend",
         (
             position not in CANRecommendation.Position.values
             or position == CANRecommendation.Position.WAIVED,
@@ -707,14 +513,10 @@ def recommend_for_can(request, user, can, position, reason):
 
 @transaction.atomic
 def add_comment(request, user, body, visibility=Comment.Visibility.INTERNAL):
-    action = (
-        "add_internal_comment"
-        if visibility == Comment.Visibility.INTERNAL
-        else "add_requestor_message"
-    )
-    locked = _lock(request, user, action)
+    action = "comment" if visibility == Comment.Visibility.INTERNAL else "message"
+    locked = lock(request, user, action)
     body = _text(body)
-    _require(action, (not body, "Write something before posting."))
+    require(action, (not body, "Write something before posting."))
     return Comment.objects.create(request=locked, author=user, body=body, visibility=visibility)
 
 
@@ -759,7 +561,7 @@ def _check_no_colleague_saved_since(locked, user, seen):
     # A page cannot have been read after now: a time in the future is as unreadable as none.
     if read_at is None or read_at > timezone.now():
         raise ActionRefused(
-            "edit_application",
+            "edit",
             ["This page is out of date or incomplete. Reload it, then save again."],
         )
     later = sorted(
@@ -771,7 +573,7 @@ def _check_no_colleague_saved_since(locked, user, seen):
         at, pk = later[-1]
         who = User.objects.filter(pk=pk).values_list("name", flat=True).first() or "Someone"
         raise Conflict(
-            "edit_application",
+            "edit",
             [
                 f"{who} saved changes to this application at "
                 f"{timezone.localtime(at):%-I:%M %p} while you had this page open. What you "
@@ -811,7 +613,7 @@ def save_answers(request, user, step, answers=None, *, organization=None, people
     as CAN objects), `organization` the organization's details, `people` the named people as
     dicts (an "id" for someone already named, "delete" to remove them). `seen` is the
     edit_version the page showed: a colleague's save since then is not overwritten unseen."""
-    locked = _lock(request, user, "edit_application")
+    locked = lock(request, user, "edit")
     if seen is not None:
         _check_no_colleague_saved_since(locked, user, seen)
     changed = []
@@ -864,8 +666,8 @@ def _save_people(locked, people):
         values["email"] = values["email"].lower()
         person = named.get(row.get("id")) or by_email.get(values["email"])
         other = by_email.get(values["email"])
-        _require(
-            "edit_application",
+        require(
+            "edit",
             (
                 other is not None and person is not None and other.pk != person.pk,
                 f"{other.name if other else ''} is already named with {values['email']}. "
@@ -889,9 +691,9 @@ def _save_people(locked, people):
 @transaction.atomic
 def attach_file(request, user, upload, content_type, description=""):
     """Store a file that forms.AttachmentForm has checked by its content."""
-    locked = _lock(request, user, "edit_application")
-    _require(
-        "edit_application",
+    locked = lock(request, user, "edit")
+    require(
+        "edit",
         (
             locked.attachments.count() >= ATTACHMENTS_PER_REQUEST,
             f"A request holds at most {ATTACHMENTS_PER_REQUEST} files: remove one first.",
@@ -926,9 +728,9 @@ def attach_file(request, user, upload, content_type, description=""):
 
 @transaction.atomic
 def remove_attachment(request, user, attachment_id):
-    locked = _lock(request, user, "edit_application")
+    locked = lock(request, user, "edit")
     attached = locked.attachments.filter(pk=attachment_id).first()
-    _require("edit_application", (attached is None, "That file is not attached to this request."))
+    require("edit", (attached is None, "That file is not attached to this request."))
     storage, name = attached.file.storage, attached.file.name
     attached.delete()
     # Removed from disk only once the row is gone for good.
@@ -947,7 +749,7 @@ def remove_attachment(request, user, attachment_id):
 @transaction.atomic
 def delete_draft(request, user):
     """A draft nobody outside the organization has seen is deleted, files and all."""
-    locked = _lock(request, user, "delete_draft")
+    locked = lock(request, user, "delete")
     files = [(a.file.storage, a.file.name) for a in locked.attachments.all()]
     locked.attachments.all().delete()
     locked.people.all().delete()
@@ -961,33 +763,6 @@ def delete_draft(request, user):
 
 # After an approval: the MOU and the access it grants (policy 1.6, 1.7, 1.10, 4.1).
 
-AGREEMENT_TRANSITIONS = {
-    "sign_mou": "sign",
-    "countersign_mou": "countersign",
-    "amend_mou": "amend",
-    "revoke_access": "revoke",
-}
-# The other agreement actions, with the statuses they need.
-AGREEMENT_STATUSES = {
-    "record_training": AgreementStatus.LIVE,
-    "activate_access": AgreementStatus.EXECUTED_OR_ACTIVE,
-    "provision_access": {AgreementStatus.ACTIVE},
-    "start_renewal": {AgreementStatus.ACTIVE},
-    # A render that failed can be asked for again whatever the status.
-    "prepare_mou": set(AgreementStatus),
-}
-AGREEMENT_ACTIONS = (*AGREEMENT_TRANSITIONS, *AGREEMENT_STATUSES)
-AGREEMENT_PAST = {
-    "sign_mou": "signed",
-    "countersign_mou": "countersigned",
-    "amend_mou": "corrected",
-    "revoke_access": "revoked",
-    "record_training": "trained",
-    "activate_access": "activated",
-    "provision_access": "provisioned",
-    "start_renewal": "renewed",
-    "prepare_mou": "prepared again",
-}
 SIGNING_STATEMENT = (
     "I am authorized to sign this Memorandum of Understanding for {organization}, and I "
     "agree to it on its behalf."
@@ -995,38 +770,9 @@ SIGNING_STATEMENT = (
 COUNTERSIGNING_STATEMENT = "I countersign this Memorandum of Understanding for CCEH."
 
 
-def agreement_refusals(agreement, user, action):
-    """Why `user` may not do `action` on `agreement` now; empty when they may."""
-    request = agreement.request
-    if not _sees(request, user):
-        return ["You do not have access to this request."]
-    if action in AGREEMENT_TRANSITIONS:
-        allowed = can_proceed(getattr(agreement, AGREEMENT_TRANSITIONS[action]), False)
-    else:
-        allowed = agreement.status in AGREEMENT_STATUSES[action]
-    if not allowed:
-        return [
-            f"The MOU is {_in_a_sentence(agreement.get_status_display())}, so it cannot be "
-            f"{AGREEMENT_PAST[action]} now."
-        ]
-    problems = unmet_requirements(action, user, request)
-    if not problems and action in NEEDS_THE_CURRENT_VERSION:
-        problems = _version_problems(agreement)
-    if not problems and action == "start_renewal":
-        problems = _renewal_problems(agreement)
-    if not problems and action == "prepare_mou" and not agreement.mou_failed_at:
-        problems = ["Every version of the MOU asked for is stored or being prepared."]
-    if action == "activate_access" and not problems and not _anyone_to_activate(agreement):
-        problems = ["Nobody is ready to activate: record each person's training first."]
-    return problems
-
-
-# Actions that read the MOU as it now stands, or make its next version: none may run while
-# a version an earlier action asked for is not stored yet.
-NEEDS_THE_CURRENT_VERSION = ("sign_mou", "countersign_mou", "amend_mou")
-
-
-def _version_problems(agreement):
+def version_problems(agreement):
+    """Actions that read the MOU as it now stands, or make its next version: none may run while
+    a version an earlier action asked for is not stored yet."""
     pending = agreement.pending_version()
     if pending is None:
         return []
@@ -1038,20 +784,16 @@ def _version_problems(agreement):
     return [f"Version {pending} of the MOU is still being prepared: reload in a minute."]
 
 
-def _anyone_to_activate(agreement):
-    return any(ready and not a.activated_at for a, ready in readiness(agreement))
+def nothing_to_prepare(agreement):
+    if agreement.mou_failed_at:
+        return []
+    return ["Every version of the MOU asked for is stored or being prepared."]
 
 
-def _in_a_sentence(label):
-    """A label inside a sentence: its first letter lowered, unless it starts a name written in
-    capitals (CCEH, MOU)."""
-    if label[1:2].isupper():
-        return label
-    return label[:1].lower() + label[1:]
-
-
-def available_agreement_actions(agreement, user):
-    return [a for a in AGREEMENT_ACTIONS if not agreement_refusals(agreement, user, a)]
+def nobody_to_activate(agreement):
+    if any(ready and not a.activated_at for a, ready in readiness(agreement)):
+        return []
+    return ["Nobody is ready to activate: record each person's training first."]
 
 
 def renewal_opens_on(agreement):
@@ -1060,7 +802,7 @@ def renewal_opens_on(agreement):
     return agreement.ends_on - datetime.timedelta(days=settings.GRANT_RENEWAL_WINDOW_DAYS)
 
 
-def _renewal_problems(agreement):
+def renewal_problems(agreement):
     opens = renewal_opens_on(agreement)
     if opens and timezone.localdate() < opens:
         return [f"A renewal can be started from {policy.long_date(opens)}."]
@@ -1068,62 +810,6 @@ def _renewal_problems(agreement):
     if under_way is not None:
         return [f"A renewal is already under way: {under_way.reference}."]
     return []
-
-
-def _lock_agreement(agreement, user, action, seen=None):
-    """The agreement's row, locked for this transaction, after checking who asks and, when the
-    page's version is given, that nothing changed since the page was read. Its revision goes
-    up: every action changes what a page showed."""
-    locked = (
-        Agreement.objects.select_related("request__organization")
-        .select_for_update(of=("self",))
-        .get(pk=agreement.pk)
-    )
-    if locked.status != agreement.status or (
-        seen is not None and seen != agreement_version(locked)
-    ):
-        raise Conflict(action, [agreement_changed_meanwhile(locked)])
-    _refuse(action, agreement_refusals(locked, user, action))
-    _bump(locked)
-    return locked
-
-
-def _bump(locked):
-    """Raise a locked request's or agreement's revision, in the database and on the row."""
-    type(locked).objects.filter(pk=locked.pk).update(revision=F("revision") + 1)
-    locked.revision += 1
-
-
-def agreement_changed_meanwhile(current):
-    return (
-        "Someone else changed this MOU while you were looking at it: it is now "
-        f"{_in_a_sentence(current.get_status_display())}. Reload the page to see what changed."
-    )
-
-
-def lock_agreement_seen(agreement, user, seen):
-    """Take the agreement's row lock and compare the version the person's page showed; the
-    sentence to show them when it moved on since, or None. Call inside the transaction that
-    then runs the action."""
-    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
-    if seen is None or seen == agreement_version(locked):
-        return None
-    if own := _own_recent_change(locked.request, user):
-        return (
-            f"Your own earlier action changed this MOU: {own}. It was recorded once. Reload "
-            f"the page to see the MOU as it is now "
-            f"({_in_a_sentence(locked.get_status_display())})."
-        )
-    return (
-        "Someone else changed this MOU while you were looking at it. Reload the page to see "
-        "what changed."
-    )
-
-
-def agreement_version(agreement):
-    """What an MOU page records of the agreement it showed: any change, a version stored by
-    the renderer included, changes it."""
-    return str(agreement.revision)
 
 
 def _move_agreement(locked, transition, *args):
@@ -1212,7 +898,7 @@ def _queue_render(agreement):
 def render_mou_version(agreement_id, version):
     """Render and store MOU version `version` once: it is never overwritten, and a second
     call for the same version, or for one no longer asked for, does nothing."""
-    from . import mou
+    from requests_app.agreement import mou
 
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
@@ -1236,15 +922,12 @@ def render_mou_version(agreement_id, version):
             row.save()
             agreement.mou_failed_at, agreement.mou_error = None, ""
             agreement.save(update_fields=["mou_failed_at", "mou_error"])
-            _bump(agreement)
+            bump(agreement)
             if kind == MOUVersion.Kind.ISSUED:
                 # Told only now, so the link in the notice never opens an MOU still being
                 # prepared; the version is stored once, so they are told once.
                 request = agreement.request
-                event = _event(
-                    request, user, Event.Kind.MOU_ISSUED, data={"version": version}, public=True
-                )
-                _notify(event, Notification.Kind.MOU_READY, _requestors(request), user)
+                _event(request, user, Event.Kind.MOU_ISSUED, data={"version": version}, public=True)
         except BaseException:
             row.file.storage.delete(row.file.name)
             raise
@@ -1304,7 +987,7 @@ def sweep_renders(older_than=None):
 @transaction.atomic
 def prepare_mou(agreement, user, seen=None):
     """Staff ask again for a version whose render failed."""
-    locked = _lock_agreement(agreement, user, "prepare_mou", seen)
+    locked = lock(agreement, user, "prepare", seen)
     locked.mou_queued_at, locked.mou_failed_at = timezone.now(), None
     locked.save(update_fields=["mou_queued_at", "mou_failed_at"])
     _queue_render(locked)
@@ -1315,7 +998,7 @@ def prepare_mou(agreement, user, seen=None):
 def sign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None, given=None):
     """The organization's authorized signatory signs the current version. `given` is the
     (version, SHA-256) the signer's page showed: a signature on any other is refused."""
-    locked = _lock_agreement(agreement, user, "sign_mou", seen)
+    locked = lock(agreement, user, "sign", seen)
     party = Signature.Party.ORGANIZATION
     return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
 
@@ -1325,18 +1008,18 @@ def countersign_mou(
     agreement, user, full_name, title, affirmed, ip_address=None, seen=None, given=None
 ):
     """CCEH countersigns; the executed MOU is a new version carrying both signatures."""
-    locked = _lock_agreement(agreement, user, "countersign_mou", seen)
+    locked = lock(agreement, user, "countersign", seen)
     party = Signature.Party.CCEH
     return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
 
 
 def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
-    action = "sign_mou" if party == Signature.Party.ORGANIZATION else "countersign_mou"
+    action = "sign" if party == Signature.Party.ORGANIZATION else "countersign"
     full_name, title = _text(full_name), _text(title)
-    # Under the agreement's lock, and no new version is pending (agreement_refusals): the
+    # Under the agreement's lock, and no new version is pending (version_problems): the
     # newest stored version is the MOU as it stands.
     current = locked.current_mou()
-    _require(
+    require(
         action,
         (current is None, "The MOU is still being prepared. Try again in a minute."),
         (
@@ -1356,12 +1039,10 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
             is_authorized_signatory=True
         )
         kind, event_kind = MOUVersion.Kind.SIGNED, Event.Kind.MOU_SIGNED
-        told, notice = _staff(), Notification.Kind.SIGNED
     else:
         statement = COUNTERSIGNING_STATEMENT
         _move_agreement(locked, "countersign")
         kind, event_kind = MOUVersion.Kind.EXECUTED, Event.Kind.MOU_COUNTERSIGNED
-        told, notice = _requestors(locked.request), Notification.Kind.COUNTERSIGNED
     signature = Signature.objects.create(
         agreement=locked,
         mou=current,
@@ -1373,7 +1054,7 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
         statement=statement,
         ip_address=ip_address,
     )
-    event = _event(
+    _event(
         locked.request,
         user,
         event_kind,
@@ -1381,7 +1062,6 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
         data={"version": current.version},
         public=True,
     )
-    _notify(event, notice, told, user)
     _render_after_commit(locked, kind, f"{signature}", user)
     return signature
 
@@ -1391,15 +1071,15 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
     """CCEH corrects the MOU before it is countersigned: a name, or a granted level, lowered
     only (never above what was asked, nor above what the decision granted). A new version
     follows; a signed MOU is signed again."""
-    locked = _lock_agreement(agreement, user, "amend_mou", seen)
+    locked = lock(agreement, user, "amend", seen)
     request = locked.request
     reason = _text(reason)
-    _require("amend_mou", (not reason, "Write why the MOU changes; the requestor reads it."))
+    require("amend", (not reason, "Write why the MOU changes; the requestor reads it."))
     people = {p.pk: p for p in request.people.all()}
-    names = {k: _text(v) for k, v in _by_id("amend_mou", names, "the people").items()}
-    levels = _by_id("amend_mou", levels, "the people")
-    _require(
-        "amend_mou",
+    names = {k: _text(v) for k, v in _by_id("amend", names, "the people").items()}
+    levels = _by_id("amend", levels, "the people")
+    require(
+        "amend",
         (set(names) - set(people) or set(levels) - set(people), "Choose people this MOU names."),
         *[(not name, "A person's name cannot be empty.") for name in names.values()],
     )
@@ -1412,12 +1092,10 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
             people[pk].save(update_fields=["name"])
     new_levels = {pk: lv for pk, lv in levels.items() if lv and granted.get(pk) != lv}
     if new_levels:
-        checked = _check_levels(
-            "amend_mou", request, {**granted, **new_levels}, "the granted level"
-        )
+        checked = _check_levels("amend", request, {**granted, **new_levels}, "the granted level")
         decided = decided_levels(request)
-        _require(
-            "amend_mou",
+        require(
+            "amend",
             *[
                 (
                     AccessLevel.RANK[level] > AccessLevel.RANK[decided[pk]],
@@ -1430,9 +1108,9 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
         for pk, level in new_levels.items():
             Grant.objects.create(decision=decision, person=people[pk], level=checked[pk])
             changed.append(f"{people[pk].name}: {AccessLevel(level).label.lower()}")
-    _require("amend_mou", (not changed, "Nothing differs from the MOU as it is."))
+    require("amend", (not changed, "Nothing differs from the MOU as it is."))
     _move_agreement(locked, "amend")
-    event = _event(
+    _event(
         request,
         user,
         Event.Kind.MOU_AMENDED,
@@ -1440,18 +1118,17 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
         data={"changed": changed},
         public=True,
     )
-    _notify(event, Notification.Kind.MOU_READY, _requestors(request), user)
     _render_after_commit(locked, MOUVersion.Kind.AMENDED, reason, user)
     return locked
 
 
 @transaction.atomic
 def record_training(agreement, user, person_id, completed_on, course):
-    locked = _lock_agreement(agreement, user, "record_training")
+    locked = lock(agreement, user, "training")
     course = _text(course)
     person = locked.request.people.filter(pk=person_id).first()
-    _require(
-        "record_training",
+    require(
+        "training",
         (person is None, "Choose a person this MOU names."),
         (not course, "Name the training course."),
         (completed_on is None, "Give the date the training was completed."),
@@ -1493,13 +1170,13 @@ def readiness(agreement):
 def activate_access(agreement, user, note=""):
     """Access starts for everyone ready. When some are not ready yet, a note says why the
     others start without them; they are activated later the same way."""
-    locked = _lock_agreement(agreement, user, "activate_access")
+    locked = lock(agreement, user, "activate")
     note = _text(note)
     states = readiness(locked)
     ready = [a for a, is_ready in states if is_ready and not a.activated_at]
     waiting = [a.person.name for a, is_ready in states if not is_ready and not a.revoked_at]
-    _require(
-        "activate_access",
+    require(
+        "activate",
         (
             bool(waiting) and not note,
             f"Not everyone is ready ({', '.join(waiting)} has no training recorded): write a "
@@ -1513,7 +1190,7 @@ def activate_access(agreement, user, note=""):
     if locked.status == AgreementStatus.EXECUTED:
         ends_on = add_months(timezone.localdate(), settings.GRANT_TERM_MONTHS)
         _move_agreement(locked, "activate", ends_on)
-    event = _event(
+    _event(
         locked.request,
         user,
         Event.Kind.ACCESS_ACTIVATED,
@@ -1521,7 +1198,6 @@ def activate_access(agreement, user, note=""):
         data={"people": [a.person.name for a in ready]},
         public=True,
     )
-    _notify(event, Notification.Kind.ACCESS_ACTIVE, _requestors(locked.request), user)
     return ready
 
 
@@ -1560,14 +1236,14 @@ def provision_access(user, access_ids):
     """Mark people as given their HMIS accounts. Each agreement's rows are read again under its
     lock, so people a colleague marked meanwhile (or this person, in another tab) are marked
     once, by whoever was first."""
-    ids = _ids("provision_access", access_ids, "people")
+    ids = _ids("provision", access_ids, "people")
     rows = list(provisioning_list(user).filter(pk__in=ids))
     if not rows:
-        raise ActionRefused("provision_access", [_none_left_to_provision(user, ids)])
+        raise ActionRefused("provision", [_none_left_to_provision(user, ids)])
     done = []
     for agreement_id in sorted({r.agreement_id for r in rows}):
         agreement = Agreement.objects.get(pk=agreement_id)
-        locked = _lock_agreement(agreement, user, "provision_access")
+        locked = lock(agreement, user, "provision")
         mine = list(
             locked.people.select_for_update()
             .filter(pk__in=ids, provisioned_at__isnull=True, revoked_at__isnull=True)
@@ -1588,7 +1264,7 @@ def provision_access(user, access_ids):
         )
         done += mine
     if not done:
-        raise ActionRefused("provision_access", [_none_left_to_provision(user, ids)])
+        raise ActionRefused("provision", [_none_left_to_provision(user, ids)])
     return done
 
 
@@ -1611,11 +1287,11 @@ def _none_left_to_provision(user, ids):
 def revoke_access(agreement, user, reason, person_id=None):
     """Take access away from one person or from the whole organization. It counts against
     their good standing in any later request (1.10)."""
-    action = "revoke_access"
-    locked = _lock_agreement(agreement, user, action)
+    action = "revoke"
+    locked = lock(agreement, user, action)
     request = locked.request
     reason = _text(reason)
-    _require(action, (not reason, "Write the reason; the organization reads it."))
+    require(action, (not reason, "Write the reason; the organization reads it."))
     now = timezone.now()
     if person_id is None:
         revoked = list(locked.people.filter(revoked_at__isnull=True).select_related("person"))
@@ -1624,7 +1300,7 @@ def revoke_access(agreement, user, reason, person_id=None):
         )
     else:
         access = locked.people.filter(person_id=person_id, revoked_at__isnull=True).first()
-        _require(action, (access is None, "That person has no access to revoke."))
+        require(action, (access is None, "That person has no access to revoke."))
         revoked = [access]
         Revocation.objects.create(
             person_email=access.person.email, request=request, reason=reason, recorded_by=user
@@ -1634,7 +1310,7 @@ def revoke_access(agreement, user, reason, person_id=None):
         access.save(update_fields=["revoked_at"])
     if not locked.people.filter(revoked_at__isnull=True).exists():
         _move_agreement(locked, "revoke")
-    event = _event(
+    _event(
         request,
         user,
         Event.Kind.ACCESS_REVOKED,
@@ -1642,7 +1318,6 @@ def revoke_access(agreement, user, reason, person_id=None):
         data={"people": [a.person.name for a in revoked], "whole": person_id is None},
         public=True,
     )
-    _notify(event, Notification.Kind.REVOKED, _requestors(request), user)
     return revoked
 
 
@@ -1664,7 +1339,7 @@ def expire_agreements(today=None):
                 continue
             _move_agreement(locked, "expire")
             renewal = locked.request.renewals.filter(status=Status.APPROVED).first()
-            event = _event(
+            _event(
                 locked.request,
                 None,
                 Event.Kind.ACCESS_EXPIRED,
@@ -1672,7 +1347,6 @@ def expire_agreements(today=None):
                 data={"ended_on": locked.ends_on.isoformat()},
                 public=True,
             )
-            _notify(event, Notification.Kind.EXPIRED, _requestors(locked.request), None)
             expired.append(locked)
     return expired
 
@@ -1690,7 +1364,7 @@ RENEWED_FIELDS = tuple(
 def start_renewal(agreement, user):
     """A new request prefilled from the one it renews and linked to it; it goes through the same
     workflow. The attestations are given again, and the earlier access is now prior access."""
-    locked = _lock_agreement(agreement, user, "start_renewal")
+    locked = lock(agreement, user, "renew")
     old = locked.request
     renewal = AccessRequest.objects.create(
         organization=old.organization,

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-from .factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

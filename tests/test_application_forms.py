@@ -8,11 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from requests_app.application_forms import (
-    DOCX,
-    JPEG,
-    PDF,
-    PNG,
+from requests_app.application.forms import (
     AttachmentForm,
     EligibilityStepForm,
     OrganizationStepForm,
@@ -23,8 +19,8 @@ from requests_app.application_forms import (
     ResubmitForm,
     ScopeStepForm,
     WithdrawForm,
-    sniff,
 )
+from requests_app.application.uploads import DOCX, JPEG, PDF, PNG, sniff
 from requests_app.models import CAN, AccessRequest, Attachment, NamedPerson, Organization
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

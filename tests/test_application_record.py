@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from requests_app import workflow
 from requests_app.models import Agreement, ApplicationVersion, Organization
-
-from .pages import parsed
+from tests.support.pages import parsed
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +48,7 @@ def test_submitting_freezes_version_1_with_the_hash_of_its_canonical_text(journe
     assert content["cans"] == ["Greater Hartford"]
 
 
+@pytest.mark.pdf
 def test_a_later_draft_editing_the_organization_changes_nothing_a_decision_rested_on(
     client, journey, personas, django_capture_on_commit_callbacks
 ):

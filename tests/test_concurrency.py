@@ -7,10 +7,10 @@ from django.db.models.signals import post_save
 from django_fsm import ConcurrentTransition
 
 from requests_app import workflow
-from requests_app.choices import Status
+from requests_app.core import actions
+from requests_app.core.states import Status
 from requests_app.models import AccessRequest, Criterion, Decision, Event, Vote
-
-from .races import RACES, race
+from tests.support.races import RACES, race
 
 pytestmark = RACES
 
@@ -31,7 +31,7 @@ def test_approve_against_deny_applies_one_and_refuses_the_other_as_a_conflict(jo
     )
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.Conflict)
+    assert isinstance(loser.error, actions.Conflict)
     assert loser.error.problems == [
         "Someone else changed this request while you were looking at it: it is now approved. "
         "Reload the page to see what changed."
@@ -53,7 +53,7 @@ def test_deny_against_approve_applies_one_and_refuses_the_other_as_a_conflict(jo
     )
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.Conflict)
+    assert isinstance(loser.error, actions.Conflict)
     assert AccessRequest.objects.get(pk=request.pk).status == Status.DENIED
     assert Event.objects.filter(request=request, kind=Event.Kind.DENIED).count() == 1
     assert Event.objects.filter(request=request, kind=Event.Kind.APPROVED).count() == 0
@@ -83,7 +83,7 @@ def test_two_chairs_deciding_at_once_record_one_decision(journey, personas, djan
     )
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.Conflict)
+    assert isinstance(loser.error, actions.Conflict)
     assert AccessRequest.objects.get(pk=request.pk).status == Status.APPROVED
     assert Decision.objects.get(request=request).outcome == Status.APPROVED
     assert Event.objects.filter(request=request, kind=Event.Kind.COMMITTEE_DECIDED).count() == 1
@@ -101,7 +101,7 @@ def test_one_member_voting_twice_at_once_casts_one_vote(journey, personas):
     )
 
     assert first.error is None
-    assert isinstance(second.error, workflow.Conflict)
+    assert isinstance(second.error, actions.Conflict)
     assert second.error.problems == [
         "Your vote on this request changed in another window while you were looking at it. "
         "Reload the page to see it before voting again."

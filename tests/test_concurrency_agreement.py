@@ -9,10 +9,10 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, AgreementStatus
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Agreement, Event, MOUVersion, PersonAccess, Signature
-
-from .races import RACES, Actor, race
+from tests.support.races import RACES, Actor, race
 
 pytestmark = RACES
 
@@ -41,7 +41,7 @@ class Pages:
 
     def __init__(self, agreement):
         self.agreement = fresh(agreement)
-        self.seen = workflow.agreement_version(self.agreement)
+        self.seen = actions.version(self.agreement)
         self.given = self.agreement.current_mou().identity()
 
     def sign(self, personas):
@@ -88,7 +88,7 @@ def test_a_correction_first_refuses_the_signature_given_on_the_version_before(jo
     winner, loser = race(pages.correct(personas), pages.sign(personas), sender=Agreement)
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.ActionRefused)
+    assert isinstance(loser.error, actions.ActionRefused)
     assert Signature.objects.count() == 0
     assert fresh(agreement).status == AgreementStatus.ISSUED
     assert list(fresh(agreement).mous.values_list("version", "kind")) == [
@@ -104,7 +104,7 @@ def test_a_signature_first_refuses_the_correction_read_before_it(journey, person
     winner, loser = race(pages.sign(personas), pages.correct(personas), sender=Agreement)
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.Conflict)
+    assert isinstance(loser.error, actions.Conflict)
     assert fresh(agreement).status == AgreementStatus.SIGNED
     assert Event.objects.filter(kind=Event.Kind.MOU_AMENDED).count() == 0
     assert_never_signed_over_a_superseded_text(agreement)
@@ -159,7 +159,7 @@ def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
     )
 
     assert winner.error is None
-    assert isinstance(loser.error, workflow.ActionRefused)
+    assert isinstance(loser.error, actions.ActionRefused)
     assert PersonAccess.objects.get().provisioned_by == personas.sam
     provisioned = Event.objects.filter(kind=Event.Kind.ACCESS_PROVISIONED)
     assert list(provisioned.values_list("actor__name", flat=True)) == ["Sam Staff"]

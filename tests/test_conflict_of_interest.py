@@ -16,18 +16,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import Status
-from requests_app.models import Agreement, Comment, Notification, Vote
-from requests_app.visibility import (
+from requests_app.core import actions
+from requests_app.core.states import Status
+from requests_app.core.visibility import (
     comments_visible_to,
     events_visible_to,
     requests_seen_internally_by,
     requests_visible_to,
     votes_visible_to,
 )
-
-from .factories import MembershipFactory, UserFactory
-from .pages import parsed
+from requests_app.models import Agreement, Comment, Notification, Vote
+from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.pages import parsed
 
 CONFLICTED = ["ivy", "mo", "leo"]
 NOTE = (
@@ -170,7 +170,7 @@ def test_the_docket_and_the_can_list_leave_their_organizations_requests_out(
 def test_their_organizations_request_cannot_be_acted_on_from_inside(harbors, insiders, who):
     user, request = insiders[who], harbors["screening"]
 
-    assert workflow.refusals(request, user, "add_internal_comment") == [
+    assert actions.refusals(request, user, "comment") == [
         "Only CCEH staff, sub-committee members and the named CANs' leaders take part in the "
         "internal discussion, and none of them on a request of their own organization."
     ]

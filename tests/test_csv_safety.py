@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel
+from requests_app.core.states import AccessLevel
 from requests_app.models import Agreement, Organization
 
 DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]

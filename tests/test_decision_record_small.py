@@ -5,10 +5,9 @@ import pytest
 from django.urls import reverse
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import Assessment, Criterion, Event, Vote
-
-from .pages import parsed
+from tests.support.pages import parsed
 
 UNDECIDED = [Status.DRAFT, Status.SUBMITTED, Status.SCREENING, Status.RETURNED, Status.VETTING]
 CLOSED = [Status.APPROVED, Status.DENIED, Status.WITHDRAWN]

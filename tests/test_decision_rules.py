@@ -5,19 +5,19 @@ states (1.9); and good standing (1.10) weighs the record of earlier access and r
 not the answer alone."""
 
 import datetime
-import io
 
-import pypdf
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import policy, workflow
-from requests_app.choices import AccessLevel, Status
-from requests_app.models import AccessRequest, Agreement, Grant, Vote
-
-from .factories import AccessRequestFactory, NamedPersonFactory, RevocationFactory
-from .pages import parsed
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, Status
+from requests_app.models import AccessRequest, Grant, Vote
+from tests.support.factories import AccessRequestFactory, NamedPersonFactory, RevocationFactory
+from tests.support.journey import Stage, fresh
+from tests.support.pages import parsed
+from tests.support.pdf import stored_bytes, text_of
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 ONE_TIME = AccessRequest.NeedType.ONE_TIME
@@ -41,7 +41,7 @@ def private_files(settings, tmp_path):
 
 
 def refused(action, call):
-    with pytest.raises(workflow.ActionRefused) as caught:
+    with pytest.raises(actions.ActionRefused) as caught:
         call()
     assert caught.value.action == action
     return caught.value.problems
@@ -52,47 +52,21 @@ def day(value):
     return f"{value:%B} {value.day}, {value:%Y}"
 
 
-def text_of(pdf):
-    """The PDF's text, every page, with its line breaks and spacing folded."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    text = " ".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split())
-
-
 def mou_text(agreement, version=1):
-    with agreement.mous.get(version=version).file.open("rb") as stored:
-        return text_of(stored.read())
+    text, _pages = text_of(stored_bytes(agreement.mous.get(version=version)))
+    return text
 
 
 def screened(journey, people, **answers):
     """A request in screening naming `people` as (name, e-mail, requested level), every
     criterion assessed as passing and its CAN supporting it."""
-    draft = journey.draft(people=0, **answers)
-    for name, email, level in people:
-        NamedPersonFactory(request=draft, name=name, email=email, requested_level=level)
-    request = workflow.start_screening(workflow.submit(draft, journey.p.riley), journey.p.sam)
-    journey.assess_all(request)
-    for can in request.cans.all():
-        workflow.recommend_for_can(request, journey.p.lee, can, "support", "A known partner.")
-    return request
+    return journey.ready_to_approve(named=people, **answers)
 
 
 def issued(journey, capture, people, levels, conditions="", **answers):
-    """An approval by staff and its MOU's first version, rendered as after the commit."""
-    request = screened(journey, people, **answers)
-    by_name = {p.name: p.pk for p in request.people.all()}
-    with capture(execute=True):
-        workflow.approve(
-            request,
-            journey.p.sam,
-            {by_name[name]: level for name, level in levels.items()},
-            conditions=conditions,
-        )
-    return Agreement.objects.select_related("request").get(request=request)
-
-
-def fresh(agreement):
-    return Agreement.objects.select_related("request").get(pk=agreement.pk)
+    """An approval by staff granting `levels` ({name: level}) and its MOU's first version,
+    rendered as after the commit."""
+    return Stage(journey, capture).issued(people, levels, conditions, **answers)
 
 
 CY = ("Cy Clinician", "cy@harbor.example", FULL)
@@ -115,7 +89,7 @@ def test_a_correction_cannot_raise_a_level_above_the_decided_grant_but_can_lower
     cy = agreement.request.people.get()
 
     assert refused(
-        "amend_mou",
+        "amend",
         lambda: workflow.amend_mou(
             agreement, personas.sam, "Full after all.", levels={cy.pk: FULL}
         ),
@@ -130,7 +104,7 @@ def test_a_correction_cannot_raise_a_level_above_the_decided_grant_but_can_lower
         workflow.amend_mou(fresh(agreement), personas.sam, "As decided.", levels={cy.pk: VIEW})
     assert workflow.current_levels(agreement.request) == {cy.pk: VIEW}
     assert refused(
-        "amend_mou",
+        "amend",
         lambda: workflow.amend_mou(fresh(agreement), personas.sam, "Full.", levels={cy.pk: FULL}),
     ) == [ABOVE_DECIDED]
     assert list(Grant.objects.filter(person=cy).order_by("pk").values_list("level", flat=True)) == [
@@ -144,8 +118,8 @@ def test_a_correction_cannot_raise_a_level_above_the_decided_grant_but_can_lower
 
 def amend_page_post(client, agreement, data):
     fields = {f"amend-{key}": value for key, value in data.items()}
-    fields["seen"] = workflow.agreement_version(fresh(agreement))
-    return client.post(reverse("mou_amend", args=[agreement.request.reference]), fields)
+    fields["seen"] = actions.version(fresh(agreement))
+    return client.post(reverse("amend", args=[agreement.request.reference]), fields)
 
 
 def test_the_correction_form_offers_only_levels_up_to_the_decided_grant_and_refuses_a_crafted_one(
@@ -157,7 +131,7 @@ def test_the_correction_form_offers_only_levels_up_to_the_decided_grant_and_refu
     client.force_login(personas.sam)
 
     page = client.get(reverse("agreement", args=[agreement.request.reference]))
-    assert page.context["seen"] == workflow.agreement_version(agreement)
+    assert page.context["seen"] == actions.version(agreement)
     form = page.context["amend_form"]
     assert [value for value, _label in form.fields[f"level_{cy.pk}"].choices] == [VIEW, REPORTING]
     options = parsed(page).find("select", name=f"amend-level_{cy.pk}")
@@ -215,18 +189,18 @@ def test_staff_cannot_approve_a_one_time_need_whatever_2_1_says_until_the_answer
     # Every criterion, 2.1 included, is assessed as passing: the answer alone stops it.
     request = journey.ready_to_approve(need_type=ONE_TIME)
 
-    assert workflow.refusals(request, personas.sam, "approve") == [ONE_TIME_REFUSAL]
+    assert actions.refusals(request, personas.sam, "approve") == [ONE_TIME_REFUSAL]
     assert refused(
         "approve", lambda: workflow.approve(request, personas.sam, journey.levels(request))
     ) == [ONE_TIME_REFUSAL]
     client.force_login(personas.sam)
     page = client.get(reverse("request_detail", args=[request.reference]))
     assert page.context["outcomes"]["approve"] == [ONE_TIME_REFUSAL]
-    assert "return_for_information" in page.context["outcomes"]
+    assert "return" in page.context["outcomes"]
 
     request = change_need_after_a_return(request, personas, personas.sam)
     request = workflow.start_screening(request, personas.sam)
-    assert workflow.refusals(request, personas.sam, "approve") == []
+    assert actions.refusals(request, personas.sam, "approve") == []
     approved = workflow.approve(request, personas.sam, journey.levels(request))
     assert approved.status == Status.APPROVED
 
@@ -237,13 +211,13 @@ def test_the_chair_cannot_approve_a_one_time_need_but_can_deny_it_and_it_lifts_a
     request = journey.with_quorum(need_type=ONE_TIME)
 
     assert refused(
-        "record_committee_decision",
+        "decide",
         lambda: workflow.record_committee_decision(
             request, personas.casey, Status.APPROVED, "", levels=journey.levels(request)
         ),
     ) == [ONE_TIME_REFUSAL]
     # A denial stays open to the chair: only an approval is stopped.
-    assert workflow.refusals(request, personas.casey, "record_committee_decision") == []
+    assert actions.refusals(request, personas.casey, "decide") == []
     client.force_login(personas.casey)
     page = client.get(reverse("request_detail", args=[request.reference]))
     assert page.context["decision_state"] == []
@@ -334,7 +308,7 @@ def test_the_chair_cannot_grant_a_researcher_full_access_without_a_condition(jou
     levels = {person.pk: FULL}
 
     assert refused(
-        "record_committee_decision",
+        "decide",
         lambda: workflow.record_committee_decision(
             request, personas.casey, Status.APPROVED, "", levels=levels
         ),
@@ -348,6 +322,7 @@ def test_the_chair_cannot_grant_a_researcher_full_access_without_a_condition(jou
     assert (decided.status, decided.decision.conditions) == (Status.APPROVED, CONDITIONS)
 
 
+@pytest.mark.pdf
 def test_with_its_condition_a_researchers_full_access_is_granted_and_the_mou_prints_it(
     journey, django_capture_on_commit_callbacks
 ):
@@ -452,6 +427,7 @@ def test_an_mou_naming_a_persons_email_is_raised_when_the_answers_deny_earlier_a
     assert not flagged(says_some)
 
 
+@pytest.mark.pdf
 def test_the_mou_states_the_organizations_earlier_access_from_the_record(
     journey, personas, django_capture_on_commit_callbacks
 ):

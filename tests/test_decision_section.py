@@ -13,15 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, AgreementStatus, Status
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.models import Agreement, Assessment, Criterion, Decision, Vote
-
-from .factories import NamedPersonFactory
-from .pages import parsed
+from tests.support.journey import Stage
+from tests.support.pages import day, parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
-COURSE = "CT HMIS new user training"
-IP = "203.0.113.7"
 ADA = ("Ada Analyst", "ada@harbor.example", FULL)
 BO = ("Bo Builder", "bo@harbor.example", REPORTING)
 CONDITIONS = "Reports leave the organization only in aggregate."
@@ -36,10 +33,6 @@ def private_files(settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
 
 
-def day(value):
-    return f"{value:%B} {value.day}, {value:%Y}"
-
-
 def decided_on(request):
     return day(timezone.localtime(Decision.objects.get(request=request).decided_at))
 
@@ -48,44 +41,24 @@ def criterion(code):
     return Criterion.objects.get(code=code)
 
 
-def fresh(agreement):
-    return Agreement.objects.select_related("request").get(pk=agreement.pk)
+class DecisionStage(Stage):
+    """Brings requests naming Ada and Bo to a decision through the journey; an approval's
+    agreement goes on to each of its statuses as everywhere (Stage)."""
 
-
-class Stage:
-    """Brings requests to a decision, and an approval's agreement to each of its statuses,
-    through the workflow."""
-
-    def __init__(self, journey, capture):
-        self.journey, self.p, self.capture = journey, journey.p, capture
-
-    def named(self, people=(ADA, BO), **answers):
-        draft = self.journey.draft(people=0, **answers)
-        for name, email, level in people:
-            NamedPersonFactory(request=draft, name=name, email=email, requested_level=level)
-        return draft
+    people = (ADA, BO)
 
     def screened(self, **answers):
-        request = workflow.submit(self.named(**answers), self.p.riley)
-        request = workflow.start_screening(request, self.p.sam)
-        self.journey.assess_all(request)
-        for can in request.cans.all():
-            workflow.recommend_for_can(request, self.p.lee, can, "support", "A known partner.")
-        return request
-
-    def levels(self, request, **by_first_name):
-        """{person id: level}: each as requested unless named, e.g. Ada=VIEW."""
-        return {
-            p.pk: by_first_name.get(p.name.split()[0], p.requested_level)
-            for p in request.people.all()
-        }
+        return self.journey.ready_to_approve(named=self.people, **answers)
 
     def approved_by_staff(self):
         """Sam approves with a condition, granting Ada view only where she asked for full
         access; then corrects the MOU, lowering Ada to reporting only."""
-        request = self.screened()
-        with self.capture(execute=True):
-            workflow.approve(request, self.p.sam, self.levels(request, Ada=VIEW), CONDITIONS)
+        request = self.journey.approved(
+            named=self.people,
+            granted={"Ada Analyst": VIEW},
+            conditions=CONDITIONS,
+            committed=True,
+        )
         agreement = Agreement.objects.get(request=request)
         ada = request.people.get(name="Ada Analyst")
         with self.capture(execute=True):
@@ -112,58 +85,16 @@ class Stage:
                 self.p.casey,
                 Status.APPROVED,
                 WHY,
-                levels=self.levels(request, Ada=VIEW),
+                levels=self.journey.levels(request, {"Ada Analyst": VIEW}),
                 conditions=CONDITIONS,
                 cited=[criterion("1.9").pk],
                 departs_reason=DEPARTS,
             )
 
-    # The agreement, status by status.
-
-    def issued(self):
-        request = self.screened()
-        with self.capture(execute=True):
-            workflow.approve(request, self.p.sam, self.levels(request))
-        return Agreement.objects.select_related("request").get(request=request)
-
-    def signed(self):
-        agreement = self.issued()
-        with self.capture(execute=True):
-            workflow.sign_mou(agreement, self.p.riley, "Riley Requestor", "Director", True, IP)
-        return fresh(agreement)
-
-    def executed(self):
-        agreement = self.signed()
-        with self.capture(execute=True):
-            workflow.countersign_mou(agreement, self.p.sam, "Sam Staff", "Admin", True, IP)
-        return fresh(agreement)
-
-    def trained(self):
-        agreement = self.executed()
-        for person in agreement.request.people.all():
-            workflow.record_training(agreement, self.p.sam, person.pk, timezone.localdate(), COURSE)
-        return fresh(agreement)
-
-    def active(self):
-        agreement = self.trained()
-        with self.capture(execute=True):
-            workflow.activate_access(agreement, self.p.sam)
-        return fresh(agreement)
-
-    def expired(self):
-        agreement = self.active()
-        workflow.expire_agreements(today=agreement.ends_on + datetime.timedelta(days=1))
-        return fresh(agreement)
-
-    def revoked(self):
-        agreement = self.active()
-        workflow.revoke_access(agreement, self.p.sam, "Shared a login.")
-        return fresh(agreement)
-
 
 @pytest.fixture
 def stage(journey, django_capture_on_commit_callbacks):
-    return Stage(journey, django_capture_on_commit_callbacks)
+    return DecisionStage(journey, django_capture_on_commit_callbacks)
 
 
 def page_of(client, user, request):

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from requests_app.choices import Status
+from requests_app.core.states import Status
 from requests_app.management.commands.demo import PASSWORD, PEOPLE
 from requests_app.models import CAN, AccessRequest, Criterion, Event, Membership, User
 

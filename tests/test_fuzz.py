@@ -55,7 +55,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from requests_app import workflow
-from requests_app.application_forms import STEPS
+from requests_app.application.forms import STEPS
 from requests_app.models import (
     AccessRequest,
     Agreement,
@@ -64,10 +64,10 @@ from requests_app.models import (
     Membership,
     Notification,
 )
-from tests.conftest import PERSONA_NAMES, staged_journey
-
-from .factories import MembershipFactory, RevocationFactory
-from .pages import TreeBuilder
+from tests.support.factories import MembershipFactory, RevocationFactory
+from tests.support.journey import staged_journey
+from tests.support.pages import TreeBuilder
+from tests.support.personas import PERSONA_NAMES
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 # Repeatable by default; FUZZ_RANDOM=1 (make fuzz) explores new cases on every run.

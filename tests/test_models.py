@@ -5,7 +5,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import Status
+from requests_app.core.states import Status
 from requests_app.models import (
     Agreement,
     ApplicationVersion,

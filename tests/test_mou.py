@@ -2,34 +2,18 @@
 may download it; and that rendering it never reaches out to the network."""
 
 import http.server
-import io
 import threading
 
-import pypdf
 import pytest
 from django.urls import reverse
 from weasyprint import HTML
 
-from requests_app import mou
-from requests_app.choices import AccessLevel
+from requests_app.agreement import mou
+from requests_app.core.states import AccessLevel
+from tests.support.pdf import text_of
 
-from .factories import NamedPersonFactory
-
-
-def text_of(pdf):
-    """The PDF's text, every page, with its line breaks and spacing folded."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    # A line broken after a hyphen ("de-" / "identified") reads as one word.
-    text = text.replace("-\n", "-")
-    return " ".join(text.split()), len(reader.pages)
-
-
-def named(draft, *people):
-    for name, email, level in people:
-        NamedPersonFactory(request=draft, name=name, email=email, requested_level=level)
-    return draft
-
+# Every test here reads a rendered PDF.
+pytestmark = pytest.mark.pdf
 
 PEOPLE = [
     ("Ada Analyst", "ada@harbor.example", AccessLevel.VIEW),
@@ -40,16 +24,13 @@ PEOPLE = [
 
 @pytest.fixture
 def draft(journey, personas):
-    return named(
-        journey.draft(
-            people=0,
-            cans=[personas.hartford, personas.eastern],
-            purpose="Coordinate discharge planning for respite patients.",
-            contribution="Fewer discharges to the street.",
-            is_researcher=True,
-            aggregated_data_sufficient=True,
-        ),
-        *PEOPLE,
+    return journey.draft(
+        named=PEOPLE,
+        cans=[personas.hartford, personas.eastern],
+        purpose="Coordinate discharge planning for respite patients.",
+        contribution="Fewer discharges to the street.",
+        is_researcher=True,
+        aggregated_data_sufficient=True,
     )
 
 

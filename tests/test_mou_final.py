@@ -7,34 +7,21 @@ import pytest
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
-
-from .test_workflow_agreement import (
-    ADA,
-    BO,
-    CY,
-    RILEY_TITLE,
-    SAM_TITLE,
-    Stage,
-    day,
-    fresh,
-    stored_bytes,
-    text_of,
-)
+from requests_app.core.states import AccessLevel, Status
+from tests.support.journey import ADA, BO, CY, RILEY_TITLE, SAM_TITLE, fresh
+from tests.support.pages import day
+from tests.support.pdf import stored_bytes, text_of
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 COMMITTEE = "HMIS Steering Committee sub-committee"
 CONDITIONS = "Reports are shared only with the respite team; no client-level exports."
+# Every test here reads the stored PDFs back as text.
+pytestmark = pytest.mark.pdf
 
 
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
-
-
-@pytest.fixture
-def stage(journey, django_capture_on_commit_callbacks):
-    return Stage(journey, django_capture_on_commit_callbacks)
 
 
 def version_text(agreement, version):

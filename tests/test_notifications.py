@@ -12,8 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from requests_app import notifications, workflow
-from requests_app.choices import Status
+from requests_app import workflow
+from requests_app.core.states import Status
 from requests_app.models import (
     Agreement,
     Criterion,
@@ -23,9 +23,10 @@ from requests_app.models import (
     NotificationPreference,
     Vote,
 )
-from tests.conftest import Journey
-
-from .factories import UserFactory
+from requests_app.notifications import services as notifications
+from tests.support.factories import UserFactory
+from tests.support.journey import Journey
+from tests.support.personas import make_personas
 
 Kind = Notification.Kind
 ABSTAIN = Vote.Choice.ABSTAIN
@@ -430,8 +431,6 @@ def test_an_action_rolled_back_after_it_ran_sends_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_an_action_rolled_back_in_a_real_transaction_sends_nothing(catalogue):
-    from tests.conftest import make_personas
-
     personas = make_personas()
     draft = Journey(personas).draft()
 

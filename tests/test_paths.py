@@ -12,8 +12,7 @@ from django.urls import resolve, reverse
 
 from requests_app.admin import ControlCharacterGuard
 from requests_app.models import Revocation
-
-from .factories import RevocationFactory
+from tests.support.factories import RevocationFactory
 
 HOSTILE_REFERENCES = ["%00", "HMIS-2026-0001%00", "%01", "%1b", "%7f", "%E2%80%AE", "%C2%85"]
 

@@ -6,16 +6,16 @@ import datetime
 import pytest
 
 from requests_app import policy, workflow
-from requests_app.choices import Status
+from requests_app.core.states import Status
 from requests_app.models import CAN, AccessRequest, Criterion, Vote
 from requests_app.policy import Suggestion
-
-from .factories import (
+from tests.support.factories import (
     AccessRequestFactory,
     NamedPersonFactory,
     OrganizationFactory,
     RevocationFactory,
     UserFactory,
+    VotingRoundFactory,
 )
 
 APPROVE, DENY = Vote.Choice.APPROVE, Vote.Choice.DENY
@@ -384,7 +384,7 @@ TALLY_KEYS = ("approve", "deny", "abstain", "recuse", "members", "voted", "neede
 
 def committee_voting(choices):
     """A request and one current member per entry of `choices`: the member's vote, or None."""
-    request = AccessRequestFactory()
+    request = VotingRoundFactory().request
     for choice in choices:
         member = UserFactory(is_committee_member=True)
         if choice:

@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from requests_app import mou, workflow
-from requests_app.choices import AccessLevel, AgreementStatus
+from requests_app import workflow
+from requests_app.agreement import mou
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import (
     Agreement,
     Event,
@@ -20,8 +22,7 @@ from requests_app.models import (
     PersonAccess,
     Signature,
 )
-
-from .pages import parsed
+from tests.support.pages import parsed
 
 VIEW, REPORTING = AccessLevel.VIEW, AccessLevel.REPORTING
 TITLE = "Director of Community Programs"
@@ -39,18 +40,16 @@ def fresh(agreement):
 
 
 def refused(action, call):
-    with pytest.raises(workflow.ActionRefused) as caught:
+    with pytest.raises(actions.ActionRefused) as caught:
         call()
     assert caught.value.action == action
     return caught.value.problems
 
 
 @pytest.fixture
-def issued(journey, personas, django_capture_on_commit_callbacks):
+def issued(journey):
     """An approval whose version 1 is rendered and stored."""
-    request = journey.ready_to_approve()
-    with django_capture_on_commit_callbacks(execute=True):
-        workflow.approve(request, personas.sam, journey.levels(request, VIEW))
+    request = journey.approved(granted=VIEW, committed=True)
     return Agreement.objects.select_related("request").get(request=request)
 
 
@@ -71,7 +70,7 @@ def test_a_signature_is_refused_while_a_correction_waits_for_its_render(
     agreement = fresh(issued)
     assert (agreement.mou_version, agreement.mous.count()) == (2, 1)
 
-    assert refused("sign_mou", lambda: sign(agreement, personas.riley)) == [
+    assert refused("sign", lambda: sign(agreement, personas.riley)) == [
         "Version 2 of the MOU is still being prepared: reload in a minute."
     ]
     assert Signature.objects.count() == 0
@@ -89,7 +88,7 @@ def test_a_signature_names_the_version_and_hash_it_was_given_and_is_refused_on_a
     v2 = agreement.current_mou()
 
     # The signer's page showed version 1: the signature is refused, not moved to version 2.
-    assert refused("sign_mou", lambda: sign(agreement, personas.riley, given=v1.identity())) == [
+    assert refused("sign", lambda: sign(agreement, personas.riley, given=v1.identity())) == [
         "The MOU changed while you were reading it: version 2 is now the one to sign. Read it, "
         "then sign again."
     ]
@@ -121,15 +120,15 @@ def test_the_sign_page_gives_the_current_version_and_a_post_from_an_older_page_i
     with django_capture_on_commit_callbacks(execute=True):
         workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
 
-    response = client.post(reverse("mou_sign", args=[issued.request.reference]), posted)
+    response = client.post(reverse("sign", args=[issued.request.reference]), posted)
 
     assert response.status_code == 400
     assert Signature.objects.count() == 0
     assert [
         li.text for li in parsed(response).find("form", action=f"{url}sign").find_all("li")
     ] == [
-        "Someone else changed this MOU while you were looking at it. Reload the page to see "
-        "what changed."
+        "Someone else changed this MOU while you were looking at it: it is now issued: waiting "
+        "for the organization's signature. Reload the page to see what changed."
     ]
 
 
@@ -141,7 +140,7 @@ def test_a_sign_post_without_the_version_it_read_is_refused_with_the_typed_value
     seen = client.get(url).context["seen"]
 
     response = client.post(
-        reverse("mou_sign", args=[issued.request.reference]),
+        reverse("sign", args=[issued.request.reference]),
         {
             "seen": seen,
             "sign-full_name": "Riley Q. Requestor",
@@ -162,23 +161,21 @@ def test_a_sign_post_without_the_version_it_read_is_refused_with_the_typed_value
 def test_a_correction_bumps_the_revision_before_any_render(
     issued, personas, django_capture_on_commit_callbacks
 ):
-    before = workflow.agreement_version(issued)
+    before = actions.version(issued)
     ada = issued.request.people.get()
     with django_capture_on_commit_callbacks(execute=False):
         workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
 
-    assert workflow.agreement_version(fresh(issued)) != before
+    assert actions.version(fresh(issued)) != before
 
 
 # Renders lost with their process, or failed, are found and done once.
 
 
 @pytest.fixture
-def unrendered(journey, personas, django_capture_on_commit_callbacks):
+def unrendered(journey):
     """An approval committed whose render task never ran (its process was killed)."""
-    request = journey.ready_to_approve()
-    with django_capture_on_commit_callbacks(execute=False):
-        workflow.approve(request, personas.sam, journey.levels(request))
+    request = journey.approved(committed=False)
     return Agreement.objects.select_related("request").get(request=request)
 
 
@@ -250,9 +247,7 @@ def test_a_failed_render_is_shown_to_staff_with_a_retry_and_in_words_to_the_requ
         raise OSError("No space left on device")
 
     monkeypatch.setattr(mou, "render_pdf", broken)
-    request = journey.ready_to_approve()
-    with django_capture_on_commit_callbacks(execute=True):
-        workflow.approve(request, personas.sam, journey.levels(request))
+    request = journey.approved(committed=True)
     agreement = Agreement.objects.get(request=request)
     assert (agreement.mous.count(), agreement.mou_error) == (0, "OSError: No space left on device")
     url = reverse("agreement", args=[request.reference])
@@ -275,33 +270,29 @@ def test_a_failed_render_is_shown_to_staff_with_a_retry_and_in_words_to_the_requ
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("mou_prepare", args=[request.reference]), {"seen": page.context["seen"]}
+            reverse("prepare", args=[request.reference]), {"seen": page.context["seen"]}
         )
     assert response.status_code == 302
     agreement = fresh(agreement)
     assert (agreement.mous.count(), agreement.mou_failed_at, agreement.mou_error) == (1, None, "")
-    assert workflow.agreement_refusals(agreement, personas.sam, "prepare_mou") == [
+    assert actions.refusals(agreement, personas.sam, "prepare") == [
         "Every version of the MOU asked for is stored or being prepared."
     ]
 
 
-def test_only_staff_may_ask_again_for_a_failed_render(
-    client, journey, personas, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_only_staff_may_ask_again_for_a_failed_render(client, journey, personas, monkeypatch):
     monkeypatch.setattr(mou, "render_pdf", lambda *a, **k: 1 / 0)
-    request = journey.ready_to_approve()
-    with django_capture_on_commit_callbacks(execute=True):
-        workflow.approve(request, personas.sam, journey.levels(request))
+    request = journey.approved(committed=True)
     agreement = Agreement.objects.get(request=request)
 
-    assert workflow.agreement_refusals(agreement, personas.riley, "prepare_mou") == [
+    assert actions.refusals(agreement, personas.riley, "prepare") == [
         "Only CCEH staff can do this.",
         "You belong to the requesting organization, so you cannot act on its request "
         "(a conflict of interest).",
     ]
-    assert workflow.agreement_refusals(agreement, personas.sam, "prepare_mou") == []
+    assert actions.refusals(agreement, personas.sam, "prepare") == []
     client.force_login(personas.riley)
-    response = client.post(reverse("mou_prepare", args=[request.reference]), {})
+    response = client.post(reverse("prepare", args=[request.reference]), {})
     assert response.status_code == 400
     assert fresh(agreement).mou_failed_at is not None
 
@@ -368,9 +359,7 @@ def test_provisioning_from_a_second_tab_marks_nobody_twice(active, personas, dja
     access = active.people.get()
     workflow.provision_access(personas.sam, [access.pk])
 
-    problems = refused(
-        "provision_access", lambda: workflow.provision_access(colleague, [access.pk])
-    )
+    problems = refused("provision", lambda: workflow.provision_access(colleague, [access.pk]))
 
     when = timezone.localtime(PersonAccess.objects.get().provisioned_at)
     assert problems == [
@@ -400,14 +389,14 @@ def test_a_signature_whose_answer_was_lost_is_found_on_reload_and_not_given_twic
     cookies = client.cookies
     client.cookies = cookies.__class__(cookies)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("mou_sign", args=[issued.request.reference]), posted)
+        client.post(reverse("sign", args=[issued.request.reference]), posted)
     client.cookies = cookies
 
     reloaded = client.get(url)
     assert parsed(reloaded).find("div", role="status").text == (
         "You signed the MOU. CCEH staff countersign it next."
     )
-    again = client.post(reverse("mou_sign", args=[issued.request.reference]), posted)
+    again = client.post(reverse("sign", args=[issued.request.reference]), posted)
 
     signed_at = timezone.localtime(Signature.objects.get().signed_at)
     assert again.status_code == 400

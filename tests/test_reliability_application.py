@@ -7,11 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Decision, Event, NamedPerson
-
-from .factories import NamedPersonFactory
-from .pages import parsed
+from tests.support.factories import NamedPersonFactory
+from tests.support.pages import parsed
 
 VIEW, REPORTING = AccessLevel.VIEW, AccessLevel.REPORTING
 

@@ -10,10 +10,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from requests_app import notifications, workflow
-from requests_app.models import AccessRequest, Notification, User, Vote
-
-from .factories import UserFactory
+from requests_app import workflow
+from requests_app.models import AccessRequest, Notification, User, Vote, VotingRound
+from requests_app.notifications import services as notifications
+from tests.support.factories import UserFactory
 
 Kind = Notification.Kind
 
@@ -26,8 +26,8 @@ def days_ago(request, days):
 
 
 def deadline_in(request, days):
-    AccessRequest.objects.filter(pk=request.pk).update(
-        voting_deadline=timezone.now() + datetime.timedelta(days=days)
+    VotingRound.objects.filter(pk=request.voting_round_id).update(
+        deadline=timezone.now() + datetime.timedelta(days=days)
     )
 
 
@@ -156,7 +156,7 @@ def test_a_reminder_whose_email_failed_is_not_resent_the_same_day_but_retried(
 ):
     returned_long_ago(journey, personas)
     setup_notices_went_out()
-    settings.EMAIL_BACKEND = "tests.mail_backends.SMTPDown"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.SMTPDown"
     run()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from requests_app.models import Membership, Organization
-
-from .factories import MembershipFactory, UserFactory
+from tests.support.factories import MembershipFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-from requests_app.choices import Status
+from requests_app.core.states import Status
 
 
 def test_journey_reaches_every_status(journey):

@@ -12,9 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from requests_app import notifications, tasks, workflow
+from requests_app import tasks, workflow
 from requests_app.models import Agreement, Event, Notification
-from tests.conftest import Journey, make_personas
+from requests_app.notifications import services as notifications
+from tests.support.journey import Journey
+from tests.support.personas import make_personas
 
 Delivery = Notification.Delivery
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -66,7 +68,7 @@ def make_due():
 def test_smtp_down_is_retried_with_backoff_then_shown_to_staff_as_failed_and_resent(
     catalogue, database_queue, worker, settings, client
 ):
-    settings.EMAIL_BACKEND = "tests.mail_backends.SMTPDown"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.SMTPDown"
     personas = make_personas()
     request = workflow.submit(Journey(personas).draft(cans=[]), personas.riley)
     notice = Notification.objects.get(request=request)
@@ -146,7 +148,7 @@ def test_a_task_run_again_for_a_sent_notice_sends_nothing(notice):
 
 
 def test_a_send_interrupted_before_the_mail_server_took_it_is_delivered_once(notice, settings):
-    settings.EMAIL_BACKEND = "tests.mail_backends.DiesBeforeSending"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.DiesBeforeSending"
     assert send(notice) == Delivery.SENDING
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -171,7 +173,7 @@ def test_a_send_interrupted_after_the_mail_server_took_it_is_sent_again_with_its
     """The trade-off chosen (at-least-once): a worker that dies between the mail server taking
     the message and recording it sent leaves a duplicate, the only one the design allows, and
     it carries the first one's Message-ID."""
-    settings.EMAIL_BACKEND = "tests.mail_backends.DiesAfterSending"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.DiesAfterSending"
     assert send(notice) == Delivery.SENDING
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert len(mail.outbox) == 1
@@ -188,7 +190,7 @@ def test_a_send_interrupted_after_the_mail_server_took_it_is_sent_again_with_its
 
 def test_a_send_whose_worker_died_on_the_last_try_is_shown_as_failed(notice, settings):
     settings.NOTIFICATION_MAX_ATTEMPTS = 1
-    settings.EMAIL_BACKEND = "tests.mail_backends.DiesBeforeSending"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.DiesBeforeSending"
     assert send(notice) == Delivery.SENDING
 
     time_passes(notice, **past_the_timeout(settings))
@@ -201,7 +203,7 @@ def test_a_send_whose_worker_died_on_the_last_try_is_shown_as_failed(notice, set
 
 
 def test_without_a_worker_a_failed_send_waits_for_the_sweep(notice, settings):
-    settings.EMAIL_BACKEND = "tests.mail_backends.SMTPDown"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.SMTPDown"
     assert send(notice) == Delivery.PENDING
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -214,14 +216,14 @@ def test_without_a_worker_a_failed_send_waits_for_the_sweep(notice, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.pdf
 def test_with_a_worker_the_approval_only_queues_its_mou_and_the_worker_renders_it_once(
     catalogue, database_queue, worker, settings, tmp_path
 ):
     settings.PRIVATE_FILES_ROOT = tmp_path
     personas = make_personas()
     journey = Journey(personas)
-    request = journey.ready_to_approve()
-    workflow.approve(request, personas.sam, journey.levels(request))
+    request = journey.approved()
     agreement = request.agreement
     # Nobody waits for a render on the approval: it is a task for the worker.
     queued = DBTaskResult.objects.filter(task_path="requests_app.tasks.render_mou")
@@ -244,8 +246,7 @@ def test_a_render_whose_worker_died_is_rendered_once_by_the_next_worker_to_start
     settings.PRIVATE_FILES_ROOT = tmp_path
     personas = make_personas()
     journey = Journey(personas)
-    request = journey.ready_to_approve()
-    workflow.approve(request, personas.sam, journey.levels(request))
+    request = journey.approved()
     agreement = Agreement.objects.get(request=request)
     # A worker took the render and was killed: its task stays running and nothing is stored.
     renders = DBTaskResult.objects.filter(task_path="requests_app.tasks.render_mou")

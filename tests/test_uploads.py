@@ -17,11 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from requests_app import uploads
-from requests_app.application_forms import AttachmentForm, sniff
+from requests_app.application import uploads
+from requests_app.application.forms import AttachmentForm
+from requests_app.application.uploads import sniff
 from requests_app.models import AccessRequest, Attachment
-
-from .pages import parsed
+from tests.support.pages import parsed
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 KEEP = "Your answers are kept; "
@@ -547,7 +547,7 @@ def test_a_file_too_large_is_refused_before_its_content_is_read(monkeypatch):
     def unread(*args):
         raise AssertionError("the content was examined")
 
-    monkeypatch.setattr("requests_app.application_forms.examine", unread)
+    monkeypatch.setattr("requests_app.application.forms.examine", unread)
     content = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024)
     assert refusal("big.pdf", content) == (
         "big.pdf is 10.0\xa0MB; files can be at most 10.0\xa0MB. Your answers are kept; choose "
@@ -689,7 +689,7 @@ def test_a_body_declared_larger_than_the_limit_is_answered_413_before_any_view_r
     def never(*args, **kwargs):
         raise AssertionError("the view ran")
 
-    monkeypatch.setattr("requests_app.views_application._save_step", never)
+    monkeypatch.setattr("requests_app.application.views._save_step", never)
 
     response = riley_client.post(
         research_url(draft),

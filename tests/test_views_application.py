@@ -21,17 +21,16 @@ from django.utils import dateformat, timezone
 from PIL import Image
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Attachment, Comment, Event, Membership, NamedPerson
-
-from .factories import (
+from tests.support.factories import (
     AccessRequestFactory,
     MembershipFactory,
     NamedPersonFactory,
     OrganizationFactory,
     UserFactory,
 )
-from .pages import parsed
+from tests.support.pages import parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 COMMITTEE = "HMIS Steering Committee sub-committee"
@@ -1003,7 +1002,7 @@ APPLICATION_URLS = [
     ("submit", {}),
     ("resubmit", {}),
     ("withdraw", {}),
-    ("draft_delete", {}),
+    ("delete", {}),
     ("mou_draft", {}),
 ]
 
@@ -1407,7 +1406,7 @@ def test_deleting_a_draft_asks_first_then_deletes_it_with_its_people_and_files(
     stored_file = Path(attach(draft, personas.riley).file.path)
     people = list(draft.people.values_list("pk", flat=True))
 
-    page = riley_client.get(reverse("draft_delete", args=[draft.reference]))
+    page = riley_client.get(reverse("delete", args=[draft.reference]))
 
     assert page.status_code == 200
     assert parsed(page).find("h1").text == f"Delete the draft {draft.reference}?"
@@ -1415,7 +1414,7 @@ def test_deleting_a_draft_asks_first_then_deletes_it_with_its_people_and_files(
     assert AccessRequest.objects.filter(pk=draft.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = riley_client.post(reverse("draft_delete", args=[draft.reference]))
+        response = riley_client.post(reverse("delete", args=[draft.reference]))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("my_requests")
@@ -1433,7 +1432,7 @@ def test_deleting_a_draft_asks_first_then_deletes_it_with_its_people_and_files(
 @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.RETURNED, Status.APPROVED])
 def test_a_submitted_request_cannot_be_deleted_only_withdrawn(riley_client, journey, status):
     request = journey.at(status)
-    url = reverse("draft_delete", args=[request.reference])
+    url = reverse("delete", args=[request.reference])
 
     page = riley_client.get(url)
     response = riley_client.post(url)
@@ -1777,7 +1776,7 @@ def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
         "Answer and resubmit": step_url(request, "review"),
         MOU: reverse("mou_draft", args=[ref]),
         "Withdraw the request": reverse("withdraw", args=[ref]),
-        "Delete the draft": reverse("draft_delete", args=[ref]),
+        "Delete the draft": reverse("delete", args=[ref]),
         "Sign the MOU": reverse("agreement", args=[ref]) + "#sign-heading",
     }
     assert links == [(text, targets[text]) for text in offered]

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
     CAN,
     AccessRequest,
@@ -27,10 +27,10 @@ from requests_app.models import (
     Criterion,
     Decision,
     Vote,
+    VotingRound,
 )
-
-from .factories import MembershipFactory, NamedPersonFactory, UserFactory
-from .pages import parsed
+from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.pages import parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 APPROVE, DENY, ABSTAIN, RECUSE = (
@@ -196,7 +196,7 @@ def day(moment):
 
 
 def deadline(access_request):
-    return f"Deadline: {day(access_request.voting_deadline)}."
+    return f"Deadline: {day(access_request.voting_round.deadline)}."
 
 
 # Building requests and people. Status only ever changes through the workflow.
@@ -213,16 +213,13 @@ def leaves_the_committee(user):
 
 def vetting_naming(journey, people, cans=None, note="Is 1.9 met?"):
     """A request of Harbor in vetting naming `people`: [(name, level)], and `cans`."""
-    draft = journey.draft(people=0, cans=cans if cans is not None else [journey.p.hartford])
-    for name, level in people:
-        NamedPersonFactory(request=draft, name=name, requested_level=level)
-    screening = workflow.start_screening(workflow.submit(draft, journey.p.riley), journey.p.sam)
-    return workflow.escalate(screening, journey.p.sam, note)
+    cans = cans if cans is not None else [journey.p.hartford]
+    return journey.vetting(note=note, named=people, cans=cans)
 
 
 def with_deadline(request, moment):
     # Only the status is protected; the deadline may be set to stage an order.
-    AccessRequest.objects.filter(pk=request.pk).update(voting_deadline=moment)
+    VotingRound.objects.filter(pk=request.voting_round_id).update(deadline=moment)
     request.refresh_from_db()
     return request
 
@@ -296,7 +293,7 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
     second = vetting_naming(journey, [("Ana Lopez", REPORTING)], cans=[], note="One-time need?")
     workflow.cast_vote(second, personas.morgan, DENY, "A one-off study.")
     # The older request's deadline is the later one: the docket orders by deadline, not age.
-    first = with_deadline(first, second.voting_deadline + datetime.timedelta(days=7))
+    first = with_deadline(first, second.voting_round.deadline + datetime.timedelta(days=7))
     # Neither in screening nor decided: not the committee's business now.
     journey.screening()
     journey.approved()
@@ -309,7 +306,7 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Statewide",
             "Ana Lopez: Reporting only",
             "One-time need?",
-            day(second.voting_deadline),
+            day(second.voting_round.deadline),
             "Deny",
         ],
         [
@@ -318,7 +315,7 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Eastern, Greater Hartford",
             "Dana Reyes: Full access Kim Park: View only",
             "Is 1.9 met by the IRB approval?",
-            day(first.voting_deadline),
+            day(first.voting_round.deadline),
             "Not voted yet",
         ],
     ]
@@ -1212,8 +1209,8 @@ def test_an_internal_comment_by_the_cans_leader_reaches_staff_and_members_never_
     client.force_login(personas.lee)
 
     response = client.post(
-        reverse("comment", args=[request.reference, "internal"]),
-        {"internal-body": "Their last HMIS audit was clean."},
+        reverse("comment", args=[request.reference]),
+        {"comment-body": "Their last HMIS audit was clean."},
     )
 
     assert response.status_code == 302

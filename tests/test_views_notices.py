@@ -5,10 +5,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from requests_app import notifications, workflow
+from requests_app import workflow
 from requests_app.models import Notification, NotificationPreference
-
-from .pages import TreeBuilder, parsed
+from requests_app.notifications import services as notifications
+from tests.support.pages import TreeBuilder, parsed
 
 Kind = Notification.Kind
 Delivery = Notification.Delivery
@@ -178,7 +178,7 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
 @pytest.fixture
 def failed(journey, personas, settings, django_capture_on_commit_callbacks):
     settings.NOTIFICATION_MAX_ATTEMPTS = 1
-    settings.EMAIL_BACKEND = "tests.mail_backends.SMTPDown"
+    settings.EMAIL_BACKEND = "tests.support.mail_backends.SMTPDown"
     with django_capture_on_commit_callbacks(execute=True):
         request = workflow.submit(journey.draft(cans=[]), personas.riley)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from requests_app import policy, workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
     CAN,
     AccessRequest,
@@ -31,8 +31,7 @@ from requests_app.models import (
     Decision,
     Event,
 )
-
-from .factories import (
+from tests.support.factories import (
     AccessRequestFactory,
     MembershipFactory,
     NamedPersonFactory,
@@ -40,7 +39,7 @@ from .factories import (
     RevocationFactory,
     UserFactory,
 )
-from .pages import parsed
+from tests.support.pages import parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 MET, NOT_MET = Assessment.Outcome.MET, Assessment.Outcome.NOT_MET
@@ -936,7 +935,7 @@ def test_a_requestor_sees_no_checklist_no_internal_comments_and_no_outcomes(
 def test_taking_a_request_assigns_it_and_starts_screening(staff_client, journey, personas):
     request = journey.submitted()
 
-    response = staff_client.post(reverse("take_request", args=[request.reference]))
+    response = staff_client.post(reverse("take", args=[request.reference]))
 
     assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
     request.refresh_from_db()
@@ -951,7 +950,7 @@ def test_returning_a_request_shows_the_question_to_the_requestor(client, journey
     client.force_login(personas.sam)
 
     response = client.post(
-        reverse("return_request", args=[request.reference]),
+        reverse("return", args=[request.reference]),
         {"message": "Which programs will use the data?"},
     )
 
@@ -1171,7 +1170,7 @@ def test_escalating_sends_the_request_to_the_committee_with_the_note(staff_clien
 
     assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
     request.refresh_from_db()
-    assert (request.status, request.escalation_note) == (
+    assert (request.status, request.voting_round.note) == (
         Status.VETTING,
         "Is 1.9 met by the IRB approval?",
     )
@@ -1191,7 +1190,7 @@ def history(request):
 @pytest.mark.parametrize(
     ("action", "posted", "field"),
     [
-        ("return_request", {"message": "   "}, "message"),
+        ("return", {"message": "   "}, "message"),
         ("escalate", {"note": ""}, "note"),
     ],
 )
@@ -1259,7 +1258,7 @@ STALE = (
         (
             "submitted",
             lambda p, r: workflow.start_screening(r, other_staff()),
-            "take_request",
+            "take",
             {},
             "in screening",
         ),
@@ -1337,7 +1336,7 @@ def test_someone_who_is_not_staff_cannot_approve(
 
 def test_an_anonymous_post_is_sent_to_sign_in(client, journey):
     request = journey.submitted()
-    url = reverse("take_request", args=[request.reference])
+    url = reverse("take", args=[request.reference])
 
     response = client.post(url)
 
@@ -1349,14 +1348,14 @@ def test_an_anonymous_post_is_sent_to_sign_in(client, journey):
 @pytest.mark.parametrize(
     ("name", "extra"),
     [
-        ("take_request", []),
-        ("return_request", []),
+        ("take", []),
+        ("return", []),
         ("assess", [1]),
         ("approve", []),
         ("deny", []),
         ("escalate", []),
-        ("comment", ["internal"]),
-        ("comment", ["requestor"]),
+        ("comment", []),
+        ("message", []),
     ],
 )
 def test_a_get_on_an_action_changes_nothing_and_is_not_allowed(staff_client, journey, name, extra):
@@ -1374,7 +1373,7 @@ def test_an_action_posted_without_the_csrf_token_is_refused(journey, personas):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(personas.sam)
 
-    response = browser.post(reverse("take_request", args=[request.reference]))
+    response = browser.post(reverse("take", args=[request.reference]))
 
     assert response.status_code == 403
     request.refresh_from_db()
@@ -1385,10 +1384,8 @@ def test_an_action_posted_without_the_csrf_token_is_refused(journey, personas):
 
 
 def post_comment(client, request, visibility, body):
-    prefix = "internal" if visibility == "internal" else "message"
-    return client.post(
-        reverse("comment", args=[request.reference, visibility]), {f"{prefix}-body": body}
-    )
+    name = "comment" if visibility == "internal" else "message"
+    return client.post(reverse(name, args=[request.reference]), {f"{name}-body": body})
 
 
 def test_an_internal_comment_reaches_staff_and_the_cans_leaders_never_the_requestor(
@@ -1461,9 +1458,7 @@ def test_an_empty_comment_is_refused_with_the_error(staff_client, journey, visib
 def test_a_comment_of_an_unknown_kind_is_not_found(staff_client, journey):
     request = journey.screening()
 
-    response = staff_client.post(
-        reverse("comment", args=[request.reference, "secret"]), {"secret-body": "Hi"}
-    )
+    response = staff_client.post(f"/r/{request.reference}/comment/secret", {"secret-body": "Hi"})
 
     assert response.status_code == 404
     assert not Comment.objects.exists()

@@ -16,17 +16,17 @@ from django.db import transaction
 from django.urls import reverse
 
 from requests_app import workflow
-from requests_app.choices import Status
-from requests_app.models import AccessRequest, Comment, Event, Vote
-from requests_app.visibility import (
+from requests_app.core.states import Status
+from requests_app.core.visibility import (
     comments_visible_to,
     events_visible_to,
     requests_visible_to,
     votes_visible_to,
 )
-from tests.conftest import PERSONA_NAMES, Journey, Personas, staged_journey
-
-from .factories import AccessRequestFactory
+from requests_app.models import AccessRequest, Comment, Event, Vote
+from tests.support.factories import AccessRequestFactory
+from tests.support.journey import Journey, staged_journey
+from tests.support.personas import PERSONA_NAMES, Personas
 
 # The stage's requests. Unless the name says otherwise, each is Harbor's (riley's organization)
 # and names Greater Hartford (lee's CAN), and got to its status through the workflow.

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from requests_app import policy, workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
     AccessRequest,
     Assessment,
@@ -22,8 +23,12 @@ from requests_app.models import (
     Notification,
     Vote,
 )
-
-from .factories import AccessRequestFactory, MembershipFactory, NamedPersonFactory, UserFactory
+from tests.support.factories import (
+    AccessRequestFactory,
+    MembershipFactory,
+    NamedPersonFactory,
+    UserFactory,
+)
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 MET, NOT_MET = Assessment.Outcome.MET, Assessment.Outcome.NOT_MET
@@ -67,7 +72,7 @@ def traces():
     return {model.__name__: model.objects.count() for model in written} | {
         "requests": list(
             AccessRequest.objects.order_by("pk").values_list(
-                "pk", "status", "assignee_id", "escalation_note", "voting_deadline"
+                "pk", "status", "assignee_id", "voting_round__note", "voting_round__deadline"
             )
         )
     }
@@ -77,9 +82,9 @@ def refused(action, *args, conflict=False, **kwargs):
     """Run an action that must be refused, check it left nothing behind (its transaction rolled
     back), and return the sentences it gave."""
     before = traces()
-    with pytest.raises(workflow.ActionRefused) as caught:
+    with pytest.raises(actions.ActionRefused) as caught:
         action(*args, **kwargs)
-    assert type(caught.value) is (workflow.Conflict if conflict else workflow.ActionRefused)
+    assert type(caught.value) is (actions.Conflict if conflict else actions.ActionRefused)
     assert traces() == before
     return caught.value.problems
 
@@ -95,20 +100,9 @@ def assess(request, staff, outcomes):
     return request
 
 
-def in_screening_naming(journey, personas, people, **answers):
-    """A request in screening that names `people`: (name, requested level) pairs."""
-    draft = journey.draft(people=0, **answers)
-    for name, level in people:
-        NamedPersonFactory(request=draft, name=name, requested_level=level)
-    return workflow.start_screening(workflow.submit(draft, personas.riley), personas.sam)
-
-
 def ready_naming(journey, personas, people, **answers):
-    """As journey.ready_to_approve, naming `people`: every criterion passing, the CAN heard."""
-    request = journey.assess_all(in_screening_naming(journey, personas, people, **answers))
-    for can in request.cans.all():
-        workflow.recommend_for_can(request, personas.lee, can, "support", "A known partner.")
-    return request
+    """As journey.ready_to_approve, naming `people`: (name, requested level) pairs."""
+    return journey.ready_to_approve(named=people, **answers)
 
 
 def refused_chair_approval(journey, personas, request):
@@ -747,9 +741,9 @@ def test_escalate_opens_the_vote_and_tells_the_committee_and_the_named_cans_lead
     vetting = workflow.escalate(request, personas.sam, " Is 1.9 met? ")
 
     stored = AccessRequest.objects.get(pk=request.pk)
-    assert (stored.status, stored.escalation_note) == (Status.VETTING, "Is 1.9 met?")
+    assert (stored.status, stored.voting_round.note) == (Status.VETTING, "Is 1.9 met?")
     fortnight = datetime.timedelta(days=14)
-    assert before + fortnight <= stored.voting_deadline <= timezone.now() + fortnight
+    assert before + fortnight <= stored.voting_round.deadline <= timezone.now() + fortnight
     event = latest_event(vetting)
     assert described(event) == {
         "kind": Event.Kind.ESCALATED,
@@ -757,7 +751,7 @@ def test_escalate_opens_the_vote_and_tells_the_committee_and_the_named_cans_lead
         "from_status": Status.SCREENING,
         "to_status": Status.VETTING,
         "note": "Is 1.9 met?",
-        "data": {"deadline": stored.voting_deadline.isoformat()},
+        "data": {"deadline": stored.voting_round.deadline.isoformat()},
         "visible_to_requestor": False,
     }
     assert told(event) == [
@@ -774,7 +768,7 @@ def test_escalate_sets_the_deadline_from_the_voting_window_setting(journey, pers
     vetting = workflow.escalate(journey.screening(), personas.sam, "Is 1.9 met?")
 
     window = datetime.timedelta(days=3)
-    assert before + window <= vetting.voting_deadline <= timezone.now() + window
+    assert before + window <= vetting.voting_round.deadline <= timezone.now() + window
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,14 @@ versions rendered after commit exist as they would in production."""
 
 import datetime
 import hashlib
-import io
 
-import pypdf
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from requests_app import policy, workflow
-from requests_app.choices import AccessLevel, AgreementStatus, Status
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.models import (
     AccessRequest,
     Agreement,
@@ -30,15 +29,13 @@ from requests_app.models import (
     Signature,
     Training,
 )
-
-from .conftest import PERSONA_NAMES
-from .factories import NamedPersonFactory
+from tests.support.factories import NamedPersonFactory
+from tests.support.journey import ADA, BO, COURSE, CY, IP, RILEY_TITLE, SAM_TITLE, fresh
+from tests.support.pages import day
+from tests.support.pdf import stored_bytes, text_of
+from tests.support.personas import PERSONA_NAMES
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
-RILEY_TITLE = "Director of Community Programs"
-SAM_TITLE = "HMIS System Administrator"
-COURSE = "CT HMIS new user training"
-IP = "203.0.113.7"
 ONLY_STAFF = "Only CCEH staff can do this."
 CONFLICT_OF_INTEREST = (
     "You belong to the requesting organization, so you cannot act on its request "
@@ -48,29 +45,8 @@ ONLY_MEMBERS = "Only members of the requesting organization can do this."
 NO_ACCESS = "You do not have access to this request."
 
 
-def text_of(pdf):
-    """The PDF's text, every page, with its line breaks and spacing folded."""
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    text = " ".join(page.extract_text() for page in reader.pages).replace("-\n", "-")
-    return " ".join(text.split()), len(reader.pages)
-
-
-def stored_bytes(mou):
-    with mou.file.open("rb") as f:
-        return f.read()
-
-
-def fresh(agreement):
-    """The agreement as the database has it now (its status field is protected)."""
-    return Agreement.objects.select_related("request").get(pk=agreement.pk)
-
-
-def day(value):
-    return f"{value:%B} {value.day}, {value:%Y}"
-
-
 def refused(action, call):
-    with pytest.raises(workflow.ActionRefused) as caught:
+    with pytest.raises(actions.ActionRefused) as caught:
         call()
     assert caught.value.action == action
     return caught.value.problems
@@ -80,88 +56,6 @@ def refused(action, call):
 def private_files(settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     return tmp_path / "private"
-
-
-ADA = ("Ada Analyst", "ada@harbor.example", VIEW)
-BO = ("Bo Builder", "bo@harbor.example", REPORTING)
-CY = ("Cy Clinician", "cy@harbor.example", FULL)
-
-
-class Stage:
-    """Brings an approval's agreement to each of its statuses through the workflow. `people`
-    are (name, e-mail, requested level); `granted` the level each is given (default: as asked)."""
-
-    def __init__(self, journey, capture):
-        self.journey, self.p, self.capture = journey, journey.p, capture
-
-    def screened(self, people=(ADA,), **answers):
-        """A request in screening, every criterion met and its CANs supporting it."""
-        draft = self.journey.draft(people=0, **answers)
-        for name, email, level in people:
-            NamedPersonFactory(request=draft, name=name, email=email, requested_level=level)
-        request = workflow.submit(draft, self.p.riley)
-        request = workflow.start_screening(request, self.p.sam)
-        self.journey.assess_all(request)
-        for can in request.cans.all():
-            workflow.recommend_for_can(request, self.p.lee, can, "support", "A known partner.")
-        return request
-
-    def issued(self, people=(ADA,), granted=None, conditions="", **answers):
-        request = self.screened(people, **answers)
-        levels = {
-            p.pk: (granted or {}).get(p.name, p.requested_level) for p in request.people.all()
-        }
-        with self.capture(execute=True):
-            workflow.approve(request, self.p.sam, levels, conditions=conditions)
-        return Agreement.objects.select_related("request").get(request=request)
-
-    def sign(self, agreement, user=None, full_name="Riley Requestor", title=RILEY_TITLE):
-        with self.capture(execute=True):
-            workflow.sign_mou(agreement, user or self.p.riley, full_name, title, True, IP)
-        return fresh(agreement)
-
-    def countersign(self, agreement):
-        with self.capture(execute=True):
-            workflow.countersign_mou(agreement, self.p.sam, "Sam Staff", SAM_TITLE, True, IP)
-        return fresh(agreement)
-
-    def signed(self, **kwargs):
-        return self.sign(self.issued(**kwargs))
-
-    def executed(self, **kwargs):
-        return self.countersign(self.signed(**kwargs))
-
-    def train(self, agreement, *people, on=None):
-        for person in people:
-            workflow.record_training(
-                agreement, self.p.sam, person.pk, on or timezone.localdate(), COURSE
-            )
-        return fresh(agreement)
-
-    def activate(self, agreement, note=""):
-        with self.capture(execute=True):
-            workflow.activate_access(agreement, self.p.sam, note)
-        return fresh(agreement)
-
-    def active(self, **kwargs):
-        agreement = self.executed(**kwargs)
-        agreement = self.train(agreement, *agreement.request.people.all())
-        return self.activate(agreement)
-
-    def expired(self, **kwargs):
-        agreement = self.active(**kwargs)
-        workflow.expire_agreements(today=agreement.ends_on + datetime.timedelta(days=1))
-        return fresh(agreement)
-
-    def revoked(self, **kwargs):
-        agreement = self.active(**kwargs)
-        workflow.revoke_access(agreement, self.p.sam, "Shared a login.")
-        return fresh(agreement)
-
-
-@pytest.fixture
-def stage(journey, django_capture_on_commit_callbacks):
-    return Stage(journey, django_capture_on_commit_callbacks)
 
 
 def notices(request, kind):
@@ -219,6 +113,7 @@ def test_a_denial_issues_no_agreement(journey):
 # Versions: stored once, with their SHA-256.
 
 
+@pytest.mark.pdf
 def test_a_stored_version_carries_the_sha256_and_size_of_its_file(stage):
     mou = stage.issued().mous.get()
     content = stored_bytes(mou)
@@ -239,6 +134,7 @@ def test_rendering_the_same_version_twice_stores_one_row(stage, personas):
     assert agreement.request.events.filter(kind=Event.Kind.MOU_ISSUED).count() == 1
 
 
+@pytest.mark.pdf
 def test_a_correction_is_a_new_version_with_its_own_hash_and_the_old_one_is_kept(stage, personas):
     agreement = stage.issued()
     ada = agreement.request.people.get()
@@ -291,7 +187,7 @@ def test_correcting_a_signed_mou_sends_it_back_to_be_signed_again(stage, persona
         (2, MOUVersion.Kind.SIGNED),
         (3, MOUVersion.Kind.AMENDED),
     ]
-    assert workflow.agreement_refusals(agreement, personas.riley, "sign_mou") == []
+    assert actions.refusals(agreement, personas.riley, "sign") == []
 
 
 @pytest.mark.parametrize(
@@ -319,9 +215,7 @@ def test_a_correction_is_refused_in_words(stage, personas, reason, levels, probl
     }[levels]
 
     assert (
-        refused(
-            "amend_mou", lambda: workflow.amend_mou(agreement, personas.sam, reason, levels=given)
-        )
+        refused("amend", lambda: workflow.amend_mou(agreement, personas.sam, reason, levels=given))
         == problems
     )
     assert (fresh(agreement).status, agreement.mous.count()) == (AgreementStatus.ISSUED, 1)
@@ -397,7 +291,7 @@ def test_a_signature_needs_a_name_a_title_and_the_affirmation(
 
     assert (
         refused(
-            "sign_mou",
+            "sign",
             lambda: workflow.sign_mou(agreement, personas.riley, full_name, title, affirmed, IP),
         )
         == problems
@@ -411,7 +305,7 @@ def test_staff_cannot_sign_for_the_organization(stage, personas):
     agreement = stage.issued()
 
     assert refused(
-        "sign_mou",
+        "sign",
         lambda: workflow.sign_mou(agreement, personas.sam, "Sam Staff", SAM_TITLE, True, IP),
     ) == [ONLY_MEMBERS]
 
@@ -421,7 +315,7 @@ def test_the_organization_cannot_sign_twice(stage, personas):
 
     # The status's label names CCEH, an acronym the sentence keeps in capitals.
     assert refused(
-        "sign_mou",
+        "sign",
         lambda: workflow.sign_mou(agreement, personas.riley, "Riley", RILEY_TITLE, True, IP),
     ) == [
         "The MOU is signed by the organization: waiting for CCEH's countersignature, so it "
@@ -432,10 +326,10 @@ def test_the_organization_cannot_sign_twice(stage, personas):
 
 def test_a_page_read_before_someone_signed_is_told_the_mou_changed(stage, personas):
     agreement = stage.issued()
-    seen = workflow.agreement_version(agreement)
+    seen = actions.version(agreement)
     stage.sign(fresh(agreement))
 
-    with pytest.raises(workflow.Conflict) as caught:
+    with pytest.raises(actions.Conflict) as caught:
         workflow.sign_mou(agreement, personas.riley, "Riley", RILEY_TITLE, True, IP, seen=seen)
 
     assert caught.value.problems[0].startswith(
@@ -447,6 +341,7 @@ def test_a_page_read_before_someone_signed_is_told_the_mou_changed(stage, person
 # Countersigning for CCEH.
 
 
+@pytest.mark.pdf
 def test_staff_countersign_and_the_executed_version_carries_both_signatures(stage, personas):
     agreement = stage.countersign(stage.signed())
 
@@ -470,7 +365,7 @@ def test_only_staff_countersign(stage, personas):
     agreement = stage.signed()
 
     assert refused(
-        "countersign_mou",
+        "countersign",
         lambda: workflow.countersign_mou(agreement, personas.riley, "Riley", "Dir.", True, IP),
     ) == [ONLY_STAFF, CONFLICT_OF_INTEREST]
 
@@ -479,7 +374,7 @@ def test_nobody_countersigns_before_the_organization_signed(stage, personas):
     agreement = stage.issued()
 
     assert refused(
-        "countersign_mou",
+        "countersign",
         lambda: workflow.countersign_mou(agreement, personas.sam, "Sam Staff", SAM_TITLE, True),
     ) == [
         "The MOU is issued: waiting for the organization's signature, so it cannot be "
@@ -519,11 +414,11 @@ def test_training_is_refused_for_a_future_date_or_a_person_of_another_request(st
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
     assert refused(
-        "record_training",
+        "training",
         lambda: workflow.record_training(agreement, personas.sam, ada.pk, tomorrow, COURSE),
     ) == ["The training date cannot be in the future."]
     assert refused(
-        "record_training",
+        "training",
         lambda: workflow.record_training(agreement, personas.sam, other.pk, tomorrow, ""),
     ) == [
         "Choose a person this MOU names.",
@@ -531,7 +426,7 @@ def test_training_is_refused_for_a_future_date_or_a_person_of_another_request(st
         "The training date cannot be in the future.",
     ]
     assert refused(
-        "record_training",
+        "training",
         lambda: workflow.record_training(agreement, personas.sam, ada.pk, None, COURSE),
     ) == ["Give the date the training was completed."]
     assert Training.objects.count() == 0
@@ -542,7 +437,7 @@ def test_the_requestor_cannot_record_training(stage, personas):
     ada = agreement.request.people.get()
 
     assert refused(
-        "record_training",
+        "training",
         lambda: workflow.record_training(
             agreement, personas.riley, ada.pk, timezone.localdate(), COURSE
         ),
@@ -557,7 +452,7 @@ def test_activation_is_refused_when_nobody_is_ready(stage, personas):
     agreement = stage.executed(people=(ADA, BO))
 
     assert refused(
-        "activate_access", lambda: workflow.activate_access(agreement, personas.sam, "Go.")
+        "activate", lambda: workflow.activate_access(agreement, personas.sam, "Go.")
     ) == ["Nobody is ready to activate: record each person's training first."]
     assert fresh(agreement).status == AgreementStatus.EXECUTED
 
@@ -567,9 +462,7 @@ def test_activating_some_before_the_others_needs_a_note_naming_who_waits(stage, 
     ada, bo = agreement.request.people.all()
     agreement = stage.train(agreement, ada)
 
-    assert refused(
-        "activate_access", lambda: workflow.activate_access(agreement, personas.sam)
-    ) == [
+    assert refused("activate", lambda: workflow.activate_access(agreement, personas.sam)) == [
         "Not everyone is ready (Bo Builder has no training recorded): write a note to "
         "activate those who are."
     ]
@@ -651,7 +544,7 @@ def test_active_people_are_listed_for_provisioning_until_marked(stage, personas)
 def test_provisioning_nobody_is_refused_in_words(stage, personas, ids):
     stage.active()
 
-    problems = refused("provision_access", lambda: workflow.provision_access(personas.sam, ids))
+    problems = refused("provision", lambda: workflow.provision_access(personas.sam, ids))
 
     assert problems == (
         ["Choose at least one person from the list."]
@@ -669,7 +562,7 @@ def test_a_renewal_cannot_start_before_the_window(stage, personas, settings):
     opens = agreement.ends_on - datetime.timedelta(days=60)
 
     assert workflow.renewal_opens_on(agreement) == opens
-    assert refused("start_renewal", lambda: workflow.start_renewal(agreement, personas.riley)) == [
+    assert refused("renew", lambda: workflow.start_renewal(agreement, personas.riley)) == [
         f"A renewal can be started from {day(opens)}."
     ]
     assert AccessRequest.objects.filter(renews=agreement.request).count() == 0
@@ -713,7 +606,7 @@ def test_in_the_window_a_renewal_is_a_linked_draft_prefilled_with_people_and_lev
     assert started.headline() == f"Renewal started: {renewal.reference}"
 
     # One renewal at a time.
-    assert refused("start_renewal", lambda: workflow.start_renewal(agreement, personas.riley)) == [
+    assert refused("renew", lambda: workflow.start_renewal(agreement, personas.riley)) == [
         f"A renewal is already under way: {renewal.reference}."
     ]
     assert AccessRequest.objects.filter(renews=old).count() == 1
@@ -825,7 +718,7 @@ def test_revoking_one_person(stage, personas):
         Revocation.objects.values_list("organization", "person_email", "request", "reason")
     ) == [(None, "bo@harbor.example", agreement.request.pk, "Left the organization.")]
     assert refused(
-        "revoke_access",
+        "revoke",
         lambda: workflow.revoke_access(agreement, personas.sam, "Again.", bo.pk),
     ) == ["That person has no access to revoke."]
 
@@ -843,9 +736,9 @@ def test_revoking_the_last_person_with_access_revokes_the_agreement(stage, perso
 def test_a_revocation_needs_a_reason(stage, personas, reason):
     agreement = stage.active()
 
-    assert refused(
-        "revoke_access", lambda: workflow.revoke_access(agreement, personas.sam, reason)
-    ) == ["Write the reason; the organization reads it."]
+    assert refused("revoke", lambda: workflow.revoke_access(agreement, personas.sam, reason)) == [
+        "Write the reason; the organization reads it."
+    ]
     assert (fresh(agreement).status, Revocation.objects.count()) == (AgreementStatus.ACTIVE, 0)
 
 
@@ -934,17 +827,17 @@ STAGED = {
     "expired": (lambda stage, settings: stage.expired(), AgreementStatus.EXPIRED),
     "revoked": (lambda stage, settings: stage.revoked(), AgreementStatus.REVOKED),
 }
-STAFF_WHILE_ACTIVE = {"record_training", "activate_access", "provision_access", "revoke_access"}
+STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke"}
 # DESIGN: sign, the requestor while issued; countersign, staff while signed; amend, staff while
 # issued or signed; record_training, staff until it ends; activate, staff while executed or
 # active; provision, staff while active; revoke, staff until it ends; start_renewal, the
 # requestor while active and in the renewal window. Nobody else, ever.
 PERMITTED = {
-    "issued": {"riley": {"sign_mou"}, "sam": {"amend_mou", "record_training", "revoke_access"}},
-    "signed": {"sam": {"countersign_mou", "amend_mou", "record_training", "revoke_access"}},
-    "executed": {"sam": {"record_training", "activate_access", "revoke_access"}},
+    "issued": {"riley": {"sign"}, "sam": {"amend", "training", "revoke"}},
+    "signed": {"sam": {"countersign", "amend", "training", "revoke"}},
+    "executed": {"sam": {"training", "activate", "revoke"}},
     "active-before-renewal-window": {"sam": STAFF_WHILE_ACTIVE},
-    "active-in-renewal-window": {"riley": {"start_renewal"}, "sam": STAFF_WHILE_ACTIVE},
+    "active-in-renewal-window": {"riley": {"renew"}, "sam": STAFF_WHILE_ACTIVE},
     "expired": {},
     "revoked": {},
 }
@@ -959,8 +852,8 @@ def test_who_may_do_what_in_each_status_of_the_agreement(stage, personas, settin
     table = {
         name: {
             action
-            for action in workflow.AGREEMENT_ACTIONS
-            if workflow.agreement_refusals(agreement, personas.by_name(name), action) == []
+            for action in actions.names(actions.AGREEMENT)
+            if actions.refusals(agreement, personas.by_name(name), action) == []
         }
         for name in PERSONA_NAMES
     }
@@ -968,10 +861,7 @@ def test_who_may_do_what_in_each_status_of_the_agreement(stage, personas, settin
 
     assert table == expected
     for name in PERSONA_NAMES:
-        assert (
-            set(workflow.available_agreement_actions(agreement, personas.by_name(name)))
-            == expected[name]
-        )
+        assert set(actions.available(agreement, personas.by_name(name))) == expected[name]
 
 
 def test_activation_is_not_offered_while_nobody_is_ready_to_activate(stage, personas):
@@ -979,22 +869,22 @@ def test_activation_is_not_offered_while_nobody_is_ready_to_activate(stage, pers
     active = stage.active()
 
     for agreement in (executed, active):
-        assert workflow.agreement_refusals(agreement, personas.sam, "activate_access") == [
+        assert actions.refusals(agreement, personas.sam, "activate") == [
             "Nobody is ready to activate: record each person's training first."
         ]
 
 
 def test_the_actions_of_the_table_are_every_agreement_action():
-    assert set(workflow.AGREEMENT_ACTIONS) == {
-        "sign_mou",
-        "countersign_mou",
-        "amend_mou",
-        "record_training",
-        "activate_access",
-        "provision_access",
-        "revoke_access",
-        "start_renewal",
-        "prepare_mou",
+    assert set(actions.names(actions.AGREEMENT)) == {
+        "sign",
+        "countersign",
+        "amend",
+        "training",
+        "activate",
+        "provision",
+        "revoke",
+        "renew",
+        "prepare",
     }
 
 
@@ -1013,4 +903,4 @@ def test_the_actions_of_the_table_are_every_agreement_action():
 def test_a_refused_signature_says_why(stage, personas, persona, problems):
     agreement = stage.issued()
 
-    assert workflow.agreement_refusals(agreement, personas.by_name(persona), "sign_mou") == problems
+    assert actions.refusals(agreement, personas.by_name(persona), "sign") == problems

@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from requests_app import policy, workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core import actions
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
     AccessRequest,
     Attachment,
@@ -21,8 +22,7 @@ from requests_app.models import (
     NamedPerson,
     Organization,
 )
-
-from .factories import MembershipFactory, NamedPersonFactory
+from tests.support.factories import MembershipFactory, NamedPersonFactory
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 CONTENT = b"%PDF-1.7 IRB approval letter"
@@ -169,11 +169,11 @@ def test_only_an_active_member_starts_a_request_of_the_organization(personas, wh
     user = someone(personas, who)
     before = snapshot()
 
-    with pytest.raises(workflow.ActionRefused) as refused:
+    with pytest.raises(actions.ActionRefused) as refused:
         workflow.start_request(personas.harbor, user)
 
     assert (type(refused.value), refused.value.action, refused.value.problems) == (
-        workflow.ActionRefused,
+        actions.ActionRefused,
         "start_request",
         [START_REFUSED],
     )
@@ -479,7 +479,7 @@ def test_a_colleagues_save_since_the_page_was_read_is_not_overwritten_unseen(
     workflow.save_answers(request, colleague, "scope", {"purpose": "Rowan's purpose."})
     before = snapshot()
 
-    with pytest.raises(workflow.Conflict) as conflict:
+    with pytest.raises(actions.Conflict) as conflict:
         workflow.save_answers(
             request, personas.riley, "scope", {"purpose": "Riley's purpose."}, seen=seen
         )
@@ -495,7 +495,7 @@ def test_a_colleagues_attached_file_is_a_change_too(journey, personas, colleague
     seen = workflow.edit_version(request)
     workflow.attach_file(request, colleague, upload(), "application/pdf")
 
-    with pytest.raises(workflow.Conflict) as conflict:
+    with pytest.raises(actions.Conflict) as conflict:
         workflow.save_answers(request, personas.riley, "scope", {"purpose": "Mine."}, seen=seen)
 
     assert conflict.value.problems == [_conflict_sentence("Rowan Colleague", request)]
@@ -526,7 +526,7 @@ def test_ones_own_save_in_between_does_not_hide_a_colleagues_save(journey, perso
         request, personas.riley, "eligibility", {"usage_frequency": "Weekly"}, seen=fresh
     )
 
-    with pytest.raises(workflow.Conflict) as conflict:
+    with pytest.raises(actions.Conflict) as conflict:
         workflow.save_answers(
             request, personas.riley, "scope", {"purpose": "Riley's."}, seen=seen_on_page_a
         )
@@ -585,12 +585,12 @@ def test_only_the_organization_changes_its_answers_and_files_while_editable(
     user = someone(personas, who)
     before, on_disk = snapshot(), files_in(private_root)
 
-    with pytest.raises(workflow.ActionRefused) as refused:
+    with pytest.raises(actions.ActionRefused) as refused:
         _edit(action, request, user)
 
-    assert type(refused.value) is workflow.ActionRefused
+    assert type(refused.value) is actions.ActionRefused
     assert refused.value.problems == [sentence]
-    assert workflow.refusals(request, user, "edit_application") == [sentence]
+    assert actions.refusals(request, user, "edit") == [sentence]
     assert (snapshot(), files_in(private_root)) == (before, on_disk)
 
 
@@ -601,7 +601,7 @@ def test_any_active_member_changes_the_answers_while_editable(
 ):
     request = request_in(journey, status)
     user = colleague if who == "colleague" else personas.riley
-    assert workflow.refusals(request, user, "edit_application") == []
+    assert actions.refusals(request, user, "edit") == []
 
     workflow.save_answers(request, user, "scope", {"purpose": "Changed."})
 
@@ -656,7 +656,7 @@ def test_a_request_holds_at_most_twenty_files(journey, personas, private_root):
         workflow.attach_file(request, personas.riley, upload(f"file {n}.pdf"), "application/pdf")
     before, on_disk = snapshot(), files_in(private_root)
 
-    with pytest.raises(workflow.ActionRefused) as refused:
+    with pytest.raises(actions.ActionRefused) as refused:
         workflow.attach_file(request, personas.riley, upload("one more.pdf"), "application/pdf")
 
     assert refused.value.problems == [TOO_MANY_FILES]
@@ -722,7 +722,7 @@ def test_only_a_file_of_this_request_is_removed(journey, personas, private_root)
     other = stored_file(journey.draft(), personas.riley)
     before, on_disk = snapshot(), files_in(private_root)
 
-    with pytest.raises(workflow.ActionRefused) as refused:
+    with pytest.raises(actions.ActionRefused) as refused:
         workflow.remove_attachment(request, personas.riley, other.pk)
 
     assert refused.value.problems == ["That file is not attached to this request."]
@@ -777,11 +777,11 @@ def test_only_the_organization_deletes_only_its_drafts(
     user = someone(personas, who)
     before, on_disk = snapshot(), files_in(private_root)
 
-    with pytest.raises(workflow.ActionRefused) as refused:
+    with pytest.raises(actions.ActionRefused) as refused:
         workflow.delete_draft(request, user)
 
     assert refused.value.problems == [sentence]
-    assert workflow.refusals(request, user, "delete_draft") == [sentence]
+    assert actions.refusals(request, user, "delete") == [sentence]
     assert (snapshot(), files_in(private_root)) == (before, on_disk)
 
 

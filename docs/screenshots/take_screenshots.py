@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 # The browser the tests use, from the repository beside this script.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.browser import launch
+from tests.support.browser import launch
 
 HERE = Path(__file__).parent
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"

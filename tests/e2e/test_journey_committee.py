@@ -13,11 +13,10 @@ from django.conf import settings
 from django.core import mail
 from playwright.sync_api import expect
 
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import CANRecommendation, Comment, Decision, Grant, Vote
-from tests.factories import UserFactory
-
-from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.journey_committee
 

@@ -10,11 +10,10 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import Criterion, Vote
-from tests.factories import NamedPersonFactory
-
-from .conftest import login, new_page, visit
+from tests.support.e2e import login, new_page, visit
+from tests.support.factories import NamedPersonFactory
 
 pytestmark = pytest.mark.journey_decision
 

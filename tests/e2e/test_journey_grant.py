@@ -19,10 +19,9 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from requests_app.choices import AgreementStatus
+from requests_app.core.states import AgreementStatus
 from requests_app.models import Agreement, MOUVersion, Signature
-
-from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
 
 pytestmark = pytest.mark.journey_grant
 
@@ -319,6 +318,7 @@ def riley_downloads_the_executed_mou(page, live_server, personas, request):
     assert SAM_TITLE in text
 
 
+@pytest.mark.pdf
 def test_the_mou_is_signed_countersigned_and_the_access_activated_and_provisioned(
     browser, live_server, personas, approved, mailoutbox
 ):

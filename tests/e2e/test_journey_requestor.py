@@ -12,11 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel, Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Organization, User
-from tests.factories import PASSWORD
-
-from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.journey_requestor
 

@@ -9,10 +9,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from requests_app.choices import AccessLevel
+from requests_app.core.states import AccessLevel
 from requests_app.models import AccessRequest, Criterion, Grant
-
-from .conftest import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
 
 pytestmark = pytest.mark.journey_staff
 

@@ -8,9 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from requests_app.models import AccessRequest
-from tests.factories import PASSWORD, UserFactory
-
-from .conftest import assert_accessible, assert_no_csp_violations, login, visit
+from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, visit
+from tests.support.factories import PASSWORD, UserFactory
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from requests_app.models import Notification
-
-from .conftest import login, visit
+from tests.support.e2e import login, visit
 
 
 def test_a_person_reads_a_notice_from_the_header_and_chooses_their_emails(

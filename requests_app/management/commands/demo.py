@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.choices import AccessLevel
+from requests_app.core.states import AccessLevel
 from requests_app.models import (
     CAN,
     AccessRequest,

@@ -3,7 +3,8 @@ of MOU versions no render is sure to store."""
 
 from django.core.management.base import BaseCommand
 
-from requests_app import notifications, workflow
+from requests_app import workflow
+from requests_app.notifications import services as notifications
 
 
 class Command(BaseCommand):

@@ -1,0 +1,133 @@
+"""Where each person starts, the health check, and the organization page: set one up, join one,
+accept or decline who asks to join."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection, transaction
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app.accounts.forms import JoinOrganizationForm, OrganizationForm
+from requests_app.core import permissions
+from requests_app.core.permissions import leads_a_can
+from requests_app.core.visibility import (
+    active_organization_ids,
+)
+from requests_app.models import (
+    Membership,
+)
+
+# Where each role starts, most demanding first: the first role a person holds wins.
+HOME_PAGES = [
+    (permissions.is_cceh_staff, "queue"),
+    (permissions.is_committee_member, "docket"),
+    (leads_a_can, "can_requests"),
+    (lambda user: user.is_staff, "admin:index"),
+]
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def home(request):
+    for predicate, page in HOME_PAGES:
+        if predicate(request.user):
+            return redirect(page)
+    return redirect("my_requests")
+
+
+def _organization_page(request, create_form=None, join_form=None, status=200):
+    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    pending = Membership.objects.filter(
+        organization_id__in=active_organization_ids(request.user),
+        state=Membership.State.PENDING,
+    ).select_related("user", "organization")
+    return render(
+        request,
+        "requests_app/organization/organization.html",
+        {
+            "memberships": memberships,
+            "pending": pending,
+            "create_form": create_form or OrganizationForm(),
+            "join_form": join_form or JoinOrganizationForm(user=request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+def organization(request):
+    return _organization_page(request)
+
+
+@login_required
+@require_POST
+def organization_create(request):
+    form = OrganizationForm(request.POST)
+    if not form.is_valid():
+        return _organization_page(request, create_form=form, status=400)
+    with transaction.atomic():
+        organization = form.save()
+        Membership.objects.create(
+            user=request.user, organization=organization, state=Membership.State.ACTIVE
+        )
+    messages.success(request, f"{organization.name} is set up. You can now start a request.")
+    return redirect("my_requests")
+
+
+@login_required
+@require_POST
+def organization_join(request):
+    form = JoinOrganizationForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _organization_page(request, join_form=form, status=400)
+    organization = form.organization
+    Membership.objects.create(user=request.user, organization=organization)
+    messages.success(
+        request,
+        f"You asked to join {organization.name}. One of its members will "
+        "accept you; until then you will not see its requests.",
+    )
+    return redirect("organization")
+
+
+def _pending_for(user, pk):
+    """A pending membership of one of `user`'s own organizations, or 404."""
+    return get_object_or_404(
+        Membership,
+        pk=pk,
+        state=Membership.State.PENDING,
+        organization_id__in=active_organization_ids(user),
+    )
+
+
+@login_required
+@require_POST
+def membership_accept(request, pk):
+    membership = _pending_for(request.user, pk)
+    membership.state = Membership.State.ACTIVE
+    membership.accepted_by = request.user
+    membership.save(update_fields=["state", "accepted_by"])
+    messages.success(request, f"{membership.user} is now a member of {membership.organization}.")
+    return redirect("organization")
+
+
+@login_required
+@require_POST
+def membership_decline(request, pk):
+    membership = _pending_for(request.user, pk)
+    membership.delete()
+    messages.success(request, f"You declined {membership.user}'s request to join.")
+    return redirect("organization")

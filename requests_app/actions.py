@@ -1,0 +1,437 @@
+"""Every action of a request and of its MOU, one row each: what it is called (its URL, its form's
+prefix and the page's key share the word), where it runs from, who may take it, the words for it
+done, its form and the service it runs. core/actions.py derives the refusals, the buttons, the
+locking and the stale-page check from these rows, and core/views.py the view; who is told of
+each event is notifications.AUDIENCES. Adding an action: docs/architecture.md."""
+
+from django import forms
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+
+from requests_app.agreement.forms import (
+    ActivateForm,
+    AmendForm,
+    PrepareForm,
+    RevokeForm,
+    SignForm,
+    TrainingForm,
+)
+from requests_app.core.states import AgreementStatus, Status
+
+from . import policy, workflow
+from .committee.forms import CommitteeDecisionForm, EscalateForm, VoteForm
+from .core.actions import AGREEMENT, REQUEST, Action, register
+from .core.permissions import (
+    CAN_LEADER,
+    CHAIR,
+    INDEPENDENT,
+    INTERNAL_PARTY,
+    MEMBER,
+    ORG_MEMBER,
+    REQUESTOR_OR_STAFF,
+    STAFF,
+    belongs_to_requesting_org,
+    during,
+)
+from .decision.forms import ApproveForm, DenyForm
+from .models import Comment
+from .screening.forms import (
+    AssessmentForm,
+    CommentForm,
+    MessageForm,
+    RecommendationForm,
+    ReturnForm,
+)
+
+STAFF_ALONE = (STAFF, INDEPENDENT)
+
+
+def _client_ip(http_request):
+    # Behind the proxy the deployment section describes, REMOTE_ADDR is the proxy's; the
+    # proxy's own header is trusted only when the settings say a proxy is there.
+    return http_request.META.get("REMOTE_ADDR")
+
+
+def _decide(request, user, form):
+    approving = form.cleaned_data["outcome"] == Status.APPROVED
+    return workflow.record_committee_decision(
+        request,
+        user,
+        form.cleaned_data["outcome"],
+        form.cleaned_data["reason"],
+        levels=form.levels() if approving else None,
+        conditions=form.cleaned_data["conditions"],
+        cited=[c.pk for c in form.cleaned_data["cited"]],
+        departs_reason=form.cleaned_data["departs_reason"],
+    )
+
+
+def _signing(name, service, statement):
+    """The form and the run of signing (the organization) or countersigning (CCEH)."""
+
+    def form(agreement, user, data=None, current=None):
+        return SignForm(
+            data,
+            statement=statement(agreement),
+            prefix=name,
+            initial={"full_name": user.name},
+            mou=current,
+        )
+
+    def run(agreement, user, form, http_request):
+        return service(
+            agreement,
+            user,
+            form.cleaned_data["full_name"],
+            form.cleaned_data["title"],
+            form.cleaned_data["affirmed"],
+            _client_ip(http_request),
+            given=form.given(),
+        )
+
+    return {"form": form, "run": run}
+
+
+def _unrevoked(agreement):
+    return [a.person for a in agreement.people.select_related("person") if not a.revoked_at]
+
+
+register(
+    # The request. Its own organization writes and submits it (application/views.py).
+    Action(
+        "submit",
+        REQUEST,
+        "submitted",
+        who=(ORG_MEMBER,),
+        transition="submit",
+    ),
+    Action(
+        "resubmit",
+        REQUEST,
+        "resubmitted",
+        who=(ORG_MEMBER,),
+        transition="resubmit",
+    ),
+    Action(
+        "withdraw",
+        REQUEST,
+        "withdrawn",
+        who=(ORG_MEMBER,),
+        transition="withdraw",
+        instead={
+            Status.DRAFT: "This request is a draft that nobody outside the organization has "
+            "seen: delete it instead."
+        },
+    ),
+    # The answers and files: while writing, and again when staff return it with a question.
+    Action(
+        "edit",
+        REQUEST,
+        "changed",
+        who=(during(Status.EDITABLE, "open for changes"), ORG_MEMBER),
+    ),
+    # A submitted request is withdrawn instead, so staff keep its history.
+    Action("delete", REQUEST, "deleted", who=(during({Status.DRAFT}, "a draft"), ORG_MEMBER)),
+    # CCEH staff screen it (4.3).
+    Action(
+        "take",
+        REQUEST,
+        "taken for screening",
+        who=STAFF_ALONE,
+        transition="start_screening",
+        form=lambda request, user, data=None: forms.Form(data),
+        run=lambda request, user, form, http: workflow.start_screening(request, user),
+        done=lambda request, form: f"You took {request.reference} for screening.",
+        path="take",
+    ),
+    Action(
+        "return",
+        REQUEST,
+        "returned for information",
+        who=STAFF_ALONE,
+        transition="return_for_information",
+        form=lambda request, user, data=None: ReturnForm(data),
+        run=lambda request, user, form, http: workflow.return_for_information(
+            request, user, form.cleaned_data["message"]
+        ),
+        done=lambda request, form: (
+            f"{request.reference} went back to the requestor with your question."
+        ),
+        path="return",
+    ),
+    Action(
+        "assess",
+        REQUEST,
+        "assessed",
+        who=(during({Status.SCREENING}, "in screening"), *STAFF_ALONE),
+        form=lambda request, user, data=None, criterion_id=None: AssessmentForm(
+            data, criterion=get_object_or_404(policy.catalogue(), pk=criterion_id)
+        ),
+        run=lambda request, user, form, http: workflow.assess_criterion(
+            request,
+            user,
+            form.criterion,
+            form.cleaned_data["outcome"],
+            form.cleaned_data["note"],
+        ),
+        done=lambda request, form: f"Your assessment of {form.criterion.code} is saved.",
+        path="assess/<int:criterion_id>",
+    ),
+    Action(
+        "approve",
+        REQUEST,
+        "approved",
+        who=STAFF_ALONE,
+        transition="approve",
+        form=lambda request, user, data=None: ApproveForm(
+            data, access_request=request, unheard_cans=policy.unheard_cans(request)
+        ),
+        run=lambda request, user, form, http: workflow.approve(
+            request, user, form.levels(), form.cleaned_data["conditions"], form.waivers()
+        ),
+        done=lambda request, form: f"{request.reference} is approved.",
+        path="approve",
+    ),
+    Action(
+        "deny",
+        REQUEST,
+        "denied",
+        who=STAFF_ALONE,
+        transition="deny",
+        form=lambda request, user, data=None: DenyForm(
+            data, failing=policy.failing_criteria(request)
+        ),
+        run=lambda request, user, form, http: workflow.deny(
+            request, user, [c.pk for c in form.cleaned_data["cited"]], form.cleaned_data["reason"]
+        ),
+        done=lambda request, form: f"{request.reference} is denied.",
+        path="deny",
+    ),
+    Action(
+        "escalate",
+        REQUEST,
+        "escalated",
+        who=STAFF_ALONE,
+        transition="escalate",
+        form=lambda request, user, data=None: EscalateForm(data),
+        run=lambda request, user, form, http: workflow.escalate(
+            request, user, form.cleaned_data["note"]
+        ),
+        done=lambda request, form: f"{request.reference} went to the {settings.COMMITTEE_NAME}.",
+        path="escalate",
+    ),
+    # The sub-committee vets what staff escalate (4.3), with the named CANs (1.5, 4.2).
+    Action(
+        # A member of the requesting organization may still record a recusal; the service
+        # refuses them any other choice.
+        "vote",
+        REQUEST,
+        "voted on",
+        who=(during({Status.VETTING}, "open for votes"), MEMBER),
+        form=lambda request, user, data=None: VoteForm(
+            data,
+            access_request=request,
+            recuse_only=belongs_to_requesting_org(user, request),
+        ),
+        run=lambda request, user, form, http: workflow.cast_vote(
+            request,
+            user,
+            form.cleaned_data["choice"],
+            form.cleaned_data["reason"],
+            form.levels(),
+            form.cleaned_data["replaces"],
+        ),
+        done="Your vote is recorded. You can change it until the chair records the decision.",
+        path="vote",
+    ),
+    Action(
+        "decide",
+        REQUEST,
+        "decided by the committee",
+        who=(CHAIR, INDEPENDENT),
+        transition="record_committee_decision",
+        form=lambda request, user, data=None: CommitteeDecisionForm(
+            data, access_request=request, suggested_levels={}, catalogue=policy.catalogue()
+        ),
+        run=lambda request, user, form, http: _decide(request, user, form),
+        done=lambda request, form: f"The committee's decision on {request.reference} is recorded.",
+        path="decide",
+    ),
+    Action(
+        "recommend",
+        REQUEST,
+        "recommended on",
+        who=(
+            during(Status.OPEN, "open for the CAN's recommendation"),
+            CAN_LEADER,
+            INDEPENDENT,
+        ),
+        form=lambda request, user, data=None: RecommendationForm(
+            data, cans=request.cans.filter(leaders=user)
+        ),
+        run=lambda request, user, form, http: workflow.recommend_for_can(
+            request,
+            user,
+            form.cleaned_data["can"],
+            form.cleaned_data["position"],
+            form.cleaned_data["reason"],
+        ),
+        done="The CAN's recommendation is recorded. It can be changed until the decision.",
+        path="recommend",
+    ),
+    Action(
+        "comment",
+        REQUEST,
+        "commented on",
+        who=(during(Status.AFTER_SUBMISSION, "submitted"), INTERNAL_PARTY),
+        form=lambda request, user, data=None: CommentForm(data, prefix="comment"),
+        run=lambda request, user, form, http: workflow.add_comment(
+            request, user, form.cleaned_data["body"], Comment.Visibility.INTERNAL
+        ),
+        done="Your comment is posted.",
+        path="comment/internal",
+    ),
+    Action(
+        "message",
+        REQUEST,
+        "written to",
+        who=(during(Status.AFTER_SUBMISSION, "submitted"), REQUESTOR_OR_STAFF),
+        form=lambda request, user, data=None: MessageForm(data, prefix="message"),
+        run=lambda request, user, form, http: workflow.add_comment(
+            request, user, form.cleaned_data["body"], Comment.Visibility.REQUESTOR
+        ),
+        done="Your message is sent.",
+        path="comment/requestor",
+    ),
+    # After an approval: the MOU and the access it grants (1.6, 1.7, 1.10, 4.1).
+    Action(
+        # Whoever signs states that they may sign for the organization; the statement is kept.
+        "sign",
+        AGREEMENT,
+        "signed",
+        who=(ORG_MEMBER,),
+        transition="sign",
+        checks=(workflow.version_problems,),
+        **_signing(
+            "sign",
+            workflow.sign_mou,
+            lambda agreement: workflow.SIGNING_STATEMENT.format(
+                organization=agreement.request.organization.name
+            ),
+        ),
+        done="You signed the MOU. CCEH staff countersign it next.",
+        path="mou/sign",
+    ),
+    Action(
+        "countersign",
+        AGREEMENT,
+        "countersigned",
+        who=STAFF_ALONE,
+        transition="countersign",
+        checks=(workflow.version_problems,),
+        **_signing(
+            "countersign",
+            workflow.countersign_mou,
+            lambda agreement: workflow.COUNTERSIGNING_STATEMENT,
+        ),
+        done="You countersigned the MOU. Record each person's training to activate their access.",
+        path="mou/countersign",
+    ),
+    Action(
+        "amend",
+        AGREEMENT,
+        "corrected",
+        who=STAFF_ALONE,
+        transition="amend",
+        checks=(workflow.version_problems,),
+        form=lambda agreement, user, data=None, current=None: AmendForm(
+            data,
+            people=list(agreement.request.people.all()),
+            granted=workflow.current_levels(agreement.request),
+            decided=workflow.decided_levels(agreement.request),
+            prefix="amend",
+        ),
+        run=lambda agreement, user, form, http: workflow.amend_mou(
+            agreement, user, form.cleaned_data["reason"], form.names(), form.levels()
+        ),
+        done="The MOU is corrected; a new version is on its way and the organization signs again.",
+        path="mou/amend",
+    ),
+    Action(
+        "training",
+        AGREEMENT,
+        "trained",
+        who=STAFF_ALONE,
+        statuses=AgreementStatus.LIVE,
+        form=lambda agreement, user, data=None, current=None: TrainingForm(
+            data, people=list(agreement.request.people.all()), prefix="training"
+        ),
+        run=lambda agreement, user, form, http: workflow.record_training(
+            agreement,
+            user,
+            form.cleaned_data["person"],
+            form.cleaned_data["completed_on"],
+            form.cleaned_data["course"],
+        ),
+        done="The training is recorded.",
+        path="mou/training",
+    ),
+    Action(
+        "activate",
+        AGREEMENT,
+        "activated",
+        who=STAFF_ALONE,
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        checks=(workflow.nobody_to_activate,),
+        form=lambda agreement, user, data=None, current=None: ActivateForm(data, prefix="activate"),
+        run=lambda agreement, user, form, http: workflow.activate_access(
+            agreement, user, form.cleaned_data["note"]
+        ),
+        done="Access is active for everyone ready. They appear on the provisioning list.",
+        path="mou/activate",
+    ),
+    # Staff tick people off the provisioning list (agreement/views.py).
+    Action(
+        "provision",
+        AGREEMENT,
+        "provisioned",
+        who=STAFF_ALONE,
+        statuses=frozenset({AgreementStatus.ACTIVE}),
+    ),
+    Action(
+        "revoke",
+        AGREEMENT,
+        "revoked",
+        who=STAFF_ALONE,
+        transition="revoke",
+        form=lambda agreement, user, data=None, current=None: RevokeForm(
+            data, people=_unrevoked(agreement), prefix="revoke"
+        ),
+        run=lambda agreement, user, form, http: workflow.revoke_access(
+            agreement, user, form.cleaned_data["reason"], form.person_id()
+        ),
+        done="Access is revoked. The organization is told, and later requests show it (1.10).",
+        path="mou/revoke",
+    ),
+    # The organization starts a renewal from an active MOU (agreement/views.py).
+    Action(
+        "renew",
+        AGREEMENT,
+        "renewed",
+        who=(ORG_MEMBER,),
+        statuses=frozenset({AgreementStatus.ACTIVE}),
+        checks=(workflow.renewal_problems,),
+    ),
+    Action(
+        # A render that failed can be asked for again whatever the status.
+        "prepare",
+        AGREEMENT,
+        "prepared again",
+        who=STAFF_ALONE,
+        checks=(workflow.nothing_to_prepare,),
+        form=lambda agreement, user, data=None, current=None: PrepareForm(data, prefix="prepare"),
+        run=lambda agreement, user, form, http: workflow.prepare_mou(agreement, user),
+        done="The MOU is being prepared again.",
+        path="mou/prepare",
+    ),
+)

@@ -1,0 +1,86 @@
+"""The MOU as a PDF (policy 4.1, 1.6). Before a decision it is the application itself, marked
+DRAFT; after an approval, the same template states the access granted to each person, how it
+was decided, and the signatures given so far."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
+
+from requests_app import policy
+from requests_app.core.states import AccessLevel, Status
+
+# Everything the PDF needs is in the HTML and the system's fonts; it never fetches a URL.
+_OFFLINE = URLFetcher(allowed_protocols={"data"})
+
+
+def _final(access_request):
+    """What the final MOU adds: each person's granted level beside the one asked, the decision
+    and the signatures."""
+    from requests_app.models import Event, Signature
+    from requests_app.workflow import current_levels
+
+    decision = access_request.decision
+    granted = current_levels(access_request)
+    agreement = getattr(access_request, "agreement", None)
+    signatures = {}
+    if agreement:
+        # A correction is signed again: signatures given before it do not carry over.
+        amended = (
+            Event.objects.filter(request=access_request, kind=Event.Kind.MOU_AMENDED)
+            .order_by("-pk")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        given = Signature.objects.filter(agreement=agreement).order_by("pk")
+        if amended:
+            given = given.filter(signed_at__gt=amended)
+        signatures = {s.party: s for s in given}
+    return {
+        "decision": decision,
+        "granted": {pk: AccessLevel(level) for pk, level in granted.items()},
+        "organization_signature": signatures.get(Signature.Party.ORGANIZATION),
+        "cceh_signature": signatures.get(Signature.Party.CCEH),
+        "agreement": agreement,
+    }
+
+
+def context(access_request, *, draft, version=None):
+    from requests_app.application.record import application_of, as_it_stands
+
+    # The draft is the application as it stands; the final MOU states what was submitted and
+    # decided, never the organization's row or answers as they are today.
+    application = as_it_stands(access_request) if draft else application_of(access_request)
+    # The named people as the decision and any correction name them (their levels follow).
+    people = list(access_request.people.all())
+    ctx = {
+        "r": application.request,
+        "org": application.organization,
+        "people": people,
+        "cans": application.cans,
+        "draft": draft,
+        "version": version,
+        "generated_at": timezone.localtime(),
+        "committee_name": settings.COMMITTEE_NAME,
+        "term_months": settings.GRANT_TERM_MONTHS,
+        "levels": AccessLevel,
+        # 1.10 from CCEH's record, beside the organization's own answer.
+        "record": policy.access_record(access_request),
+    }
+    if not draft:
+        ctx.update(_final(access_request))
+        for person in people:
+            person.granted = ctx["granted"].get(person.pk)
+    return ctx
+
+
+def render_pdf(access_request, *, draft=True, version=None):
+    if not draft and access_request.status != Status.APPROVED:
+        raise ValueError("Only an approved request has a final MOU.")
+    ctx = context(access_request, draft=draft, version=version)
+    html = render_to_string("requests_app/pdf/mou.html", ctx)
+    css = render_to_string("requests_app/pdf/mou.css", ctx)
+    return HTML(string=html, url_fetcher=_OFFLINE).write_pdf(
+        stylesheets=[CSS(string=css, url_fetcher=_OFFLINE)]
+    )

@@ -1,0 +1,225 @@
+"""The MOU's page and the life of the access it grants: sign, countersign, correct, record
+training, activate, revoke, renew; and staff's provisioning list. Thin function views, as in
+views.py: parse a form, call one workflow action, redirect."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app import workflow
+from requests_app.application.queries import visible_request
+from requests_app.core import permissions
+from requests_app.core.actions import ACTIONS, AGREEMENT, ActionRefused, available, version
+from requests_app.core.files import csv_download
+from requests_app.core.states import AccessLevel
+from requests_app.core.web import PAGES, Page, role_required
+from requests_app.decision import grants
+from requests_app.models import Agreement, StoredFileAltered, Training
+
+logger = logging.getLogger(__name__)
+
+
+def _agreement(request, reference):
+    """The MOU of a request the person sees, or 404."""
+    access_request = visible_request(request, reference)
+    agreement = Agreement.objects.filter(request=access_request).first()
+    if agreement is None:
+        raise Http404("This request has no MOU: it has not been approved.")
+    agreement.request = access_request
+    return agreement
+
+
+def _url(agreement):
+    return reverse("agreement", args=[agreement.request.reference])
+
+
+def _forms(agreement, user, actions, bound, current):
+    """A form for each action this person may take on the MOU now: the one that failed, with
+    its errors and what was typed, or a new one."""
+    return {
+        f"{name}_form": bound.get(name) or ACTIONS[name].form(agreement, user, current=current)
+        for name in actions
+        if ACTIONS[name].form
+    }
+
+
+def _page(request, agreement, bound=None, status=200):
+    bound = bound or {}
+    user = request.user
+    actions = set(available(agreement, user))
+    trainings = {}
+    for row in Training.objects.filter(person__request=agreement.request).order_by("pk"):
+        trainings.setdefault(row.person_id, []).append(row)
+    granted = workflow.current_levels(agreement.request)
+    people = [
+        {
+            "access": access,
+            "ready": ready,
+            "granted_label": AccessLevel(granted[access.person_id]).label
+            if access.person_id in granted
+            else "None",
+            "trainings": trainings.get(access.person_id, []),
+        }
+        for access, ready in workflow.readiness(agreement)
+    ]
+    mous = list(agreement.mous.select_related("created_by"))
+    current = mous[-1] if mous else None
+    viewer = grants.viewer_of(user, agreement.request)
+    context = {
+        "agreement": agreement,
+        "access_request": agreement.request,
+        # Where the access stands, in words, with the reader's next step.
+        "grant": grants.grant_state(agreement.request, viewer, agreement=agreement),
+        "revocations": list(agreement.request.revocations.order_by("revoked_at", "pk")),
+        "mous": mous,
+        "pending_version": agreement.pending_version(current.version if current else 0),
+        # Staff see a stored file that no longer matches its SHA-256 (it is never served).
+        "altered": [m.version for m in mous if not m.matches_its_hash()]
+        if permissions.is_cceh_staff(user)
+        and not permissions.belongs_to_requesting_org(user, agreement.request)
+        else [],
+        "signatures": list(agreement.signatures.select_related("mou")),
+        "people": people,
+        "actions": actions,
+        "seen": version(agreement),
+        "renewal_opens_on": workflow.renewal_opens_on(agreement),
+        "renewals": list(agreement.request.renewals.all()),
+        "refusals": [e for form in bound.values() for e in form.non_field_errors()],
+        "has_errors": any(form.errors for form in bound.values()),
+        **_forms(agreement, user, actions, bound, current),
+    }
+    return render(request, "requests_app/agreement/agreement.html", context, status=status)
+
+
+@login_required
+@require_GET
+def agreement(request, reference):
+    return _page(request, _agreement(request, reference))
+
+
+@login_required
+@require_GET
+def mou_download(request, reference, version):
+    """A stored MOU version, streamed as it was stored, to whoever sees the request."""
+    agreement = _agreement(request, reference)
+    mou = get_object_or_404(agreement.mous, version=version)
+    try:
+        stored = mou.open_verified()
+    except StoredFileAltered:
+        logger.error("Refused to serve %s: its file does not match its SHA-256.", mou)
+        return render(
+            request,
+            "requests_app/agreement/altered.html",
+            {"access_request": agreement.request, "mou": mou},
+            status=409,
+        )
+    return FileResponse(
+        stored,
+        as_attachment=True,
+        filename=f"{agreement.request.reference}-MOU-v{mou.version}.pdf",
+        content_type="application/pdf",
+    )
+
+
+PAGES[AGREEMENT] = Page(
+    find=_agreement,
+    show=lambda request, agreement, bound, status: _page(
+        request, agreement, bound=bound, status=status
+    ),
+    back=_url,
+)
+
+
+@login_required
+@require_POST
+def renewal_start(request, reference):
+    agreement = _agreement(request, reference)
+    try:
+        renewal = workflow.start_renewal(agreement, request.user)
+    except ActionRefused as refused:
+        for problem in refused.problems:
+            messages.error(request, problem)
+        return redirect(_url(agreement))
+    messages.success(
+        request,
+        f"The renewal {renewal.reference} is started from {agreement.request.reference}'s "
+        "answers. Check each step and submit it.",
+    )
+    return redirect(reverse("application_step", args=[renewal.reference, "organization"]))
+
+
+PROVISIONING_COLUMNS = [
+    "Name",
+    "E-mail",
+    "Title",
+    "Organization",
+    "Access level",
+    "CAN scope",
+    "MOU",
+    "Active since",
+    "Access ends",
+]
+
+
+def _provisioning_rows(user):
+    rows = []
+    for access in workflow.provisioning_list(user):
+        r = access.agreement.request
+        rows.append(
+            {
+                "access": access,
+                "level": AccessLevel(access.level).label,
+                "scope": "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
+                "mou": f"{r.reference} v{access.mou_version}",
+            }
+        )
+    return rows
+
+
+@role_required(permissions.is_cceh_staff)
+def provisioning(request):
+    if request.method == "POST":
+        try:
+            done = workflow.provision_access(request.user, request.POST.getlist("access"))
+        except ActionRefused as refused:
+            for problem in refused.problems:
+                messages.error(request, problem)
+        else:
+            messages.success(
+                request,
+                f"Marked {len(done)} {'person' if len(done) == 1 else 'people'} as given an "
+                "HMIS account.",
+            )
+        return redirect("provisioning")
+    return render(
+        request, "requests_app/staff/provisioning.html", {"rows": _provisioning_rows(request.user)}
+    )
+
+
+@role_required(permissions.is_cceh_staff)
+def provisioning_export(request):
+    today = timezone.localdate()
+
+    def rows():
+        yield PROVISIONING_COLUMNS
+        for row in _provisioning_rows(request.user):
+            a = row["access"]
+            yield [
+                a.person.name,
+                a.person.email,
+                a.person.title,
+                a.agreement.request.organization.name,
+                row["level"],
+                row["scope"],
+                row["mou"],
+                f"{timezone.localtime(a.activated_at):%Y-%m-%d}",
+                f"{a.agreement.ends_on:%Y-%m-%d}",
+            ]
+
+    return csv_download(rows(), f"hmis-provisioning-{today}.csv")

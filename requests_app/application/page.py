@@ -1,0 +1,139 @@
+"""The request's page: one page for every role, each panel shown to whoever may see it, with a form
+for each action the person may take (requests_app/actions.py). A form that failed comes back in
+`bound`, with its errors and what was typed."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from requests_app.application import record as application_record
+from requests_app.application.forms import STEP_BY_SLUG, STEPS
+from requests_app.application.queries import visible_request
+from requests_app.committee.views import committee_panel, recusal_panel
+from requests_app.core import permissions
+from requests_app.core.actions import REQUEST, available, version
+from requests_app.core.states import Status
+from requests_app.core.visibility import (
+    comments_visible_to,
+    events_visible_to,
+    requests_seen_internally_by,
+)
+from requests_app.core.web import PAGES, Page
+from requests_app.decision.views import decision_panel
+from requests_app.models import (
+    Agreement,
+    Comment,
+    Event,
+)
+from requests_app.screening.forms import CommentForm, MessageForm
+from requests_app.screening.views import can_panel, screening_panel
+
+
+@login_required
+@require_GET
+def attachment(request, reference, pk):
+    """A file of a request, to whoever may see the request, always as a download."""
+    access_request = visible_request(request, reference)
+    attached = get_object_or_404(access_request.attachments, pk=pk)
+    return FileResponse(
+        attached.file.open("rb"),
+        as_attachment=True,
+        filename=attached.original_name,
+        content_type=attached.content_type,
+    )
+
+
+@login_required
+def request_detail(request, reference):
+    return request_page(request, visible_request(request, reference))
+
+
+def request_page(request, access_request, bound=None, status=200):
+    """The request page, with forms for what the person may do. `bound` holds a form that
+    failed, by name, so the page shows it again with its errors and everything typed."""
+    user, bound = request.user, bound or {}
+    internal = requests_seen_internally_by(user).filter(pk=access_request.pk).exists()
+    comments = list(
+        comments_visible_to(user).filter(request=access_request).select_related("author")
+    )
+    own = permissions.belongs_to_requesting_org(user, access_request)
+    versions = list(access_request.versions.select_related("submitted_by"))
+    context = {
+        "access_request": access_request,
+        # What the organization stated, as submitted: never the live draft or organization.
+        "application": application_record.application_of(access_request, versions),
+        "versions": versions,
+        "seen": version(access_request),
+        "internal": internal,
+        "own": own,
+        # Someone who would see inside the request but for belonging to its organization.
+        "conflict": own
+        and (
+            permissions.is_cceh_staff(user)
+            or permissions.is_committee_member(user)
+            or permissions.leads_a_named_can(user, access_request)
+        ),
+        "agreement": Agreement.objects.filter(request=access_request).first()
+        if access_request.status == Status.APPROVED
+        else None,
+        "actions": set(available(access_request, user)),
+        "events": list(
+            events_visible_to(user).filter(request=access_request).select_related("actor")
+        ),
+        "internal_comments": [c for c in comments if c.visibility == Comment.Visibility.INTERNAL],
+        "messages_with_requestor": [
+            c for c in comments if c.visibility == Comment.Visibility.REQUESTOR
+        ],
+        "internal_comment_form": bound.get("comment", CommentForm(prefix="comment")),
+        "message_form": bound.get("message", MessageForm(prefix="message")),
+        # Why the posted action was refused, at the top: its form's panel may be gone by now.
+        "refusals": [error for form in bound.values() for error in form.non_field_errors()],
+    }
+    if internal:
+        # Staff read a resubmission against what they returned, field by field.
+        context["version_changes"] = application_record.changes_in(versions)
+    if own:
+        context.update(_requestor_context(access_request, context["events"]))
+    context.update(decision_panel(access_request, user, internal, context))
+    if context["conflict"] and "vote" in context["actions"]:
+        context.update(recusal_panel(access_request, user, bound))
+    if internal:
+        context.update(screening_panel(access_request, user, bound))
+        context.update(committee_panel(access_request, user, context["actions"], bound))
+        context.update(can_panel(access_request, user, context["actions"], bound))
+    return render(request, "requests_app/requests/detail.html", context, status=status)
+
+
+def _requestor_context(access_request, events):
+    """What the requesting organization is told: what comes next and, when the request is back
+    with them, staff's question."""
+    returned = [e for e in events if e.kind == Event.Kind.RETURNED]
+    return {
+        "next_step": Status.NEXT_FOR_REQUESTOR[access_request.status].format(
+            committee=settings.COMMITTEE_NAME
+        ),
+        "question": returned[-1] if access_request.status == Status.RETURNED and returned else None,
+        "resume_url": resume_url(access_request),
+    }
+
+
+def step_url(access_request, slug):
+    return reverse("application_step", args=[access_request.reference, slug])
+
+
+def resume_url(access_request):
+    """Where a person coming back to a draft or a returned request picks it up."""
+    step = access_request.last_step if access_request.last_step in STEP_BY_SLUG else STEPS[0].slug
+    return step_url(access_request, step)
+
+
+PAGES[REQUEST] = Page(
+    find=visible_request,
+    show=lambda request, access_request, bound, status: request_page(
+        request, access_request, bound=bound, status=status
+    ),
+    back=lambda access_request: access_request.get_absolute_url(),
+)

@@ -1,0 +1,84 @@
+"""Sending a request to the committee, a member's vote, and the chair's decision."""
+
+from django import forms
+
+from requests_app.core.forms import RequestPageForm, level_fields, long_text
+from requests_app.core.states import Status
+from requests_app.models import (
+    Criterion,
+    Vote,
+)
+
+
+class EscalateForm(RequestPageForm):
+    id_prefix = "escalate"
+
+    note = long_text(
+        "What is unclear", "The committee and the named CANs' leaders read this (policy 4.3)."
+    )
+
+
+class VoteForm(RequestPageForm):
+    """A member's vote. `current` is their vote in this round, if any: the form starts from it,
+    and `replaces` carries it, so a vote changed in another window meanwhile is noticed rather
+    than overwritten."""
+
+    id_prefix = "vote"
+
+    choice = forms.ChoiceField(label="Your vote", widget=forms.RadioSelect)
+    reason = long_text("Reason", "Needed to deny or to recuse.", required=False)
+    replaces = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, access_request, recuse_only=False, current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(access_request.people.all())
+        if current is not None:
+            # Changing a vote starts from the vote as it stands, levels included.
+            self.initial.update(
+                choice=current.choice,
+                reason=current.reason,
+                replaces=current.pk,
+                **{f"level_{pk}": level for pk, level in current.recommended_levels.items()},
+            )
+        choices = Vote.Choice.choices
+        if recuse_only:
+            choices = [(Vote.Choice.RECUSE, Vote.Choice.RECUSE.label)]
+        self.fields["choice"].choices = choices
+        if not recuse_only:
+            level_fields(self, self.people, "Level you recommend for {name}, if you approve")
+
+    def levels(self):
+        return {p.pk: self.cleaned_data.get(f"level_{p.pk}") for p in self.people}
+
+
+class CommitteeDecisionForm(RequestPageForm):
+    id_prefix = "decide"
+
+    outcome = forms.ChoiceField(
+        label="The committee's decision",
+        widget=forms.RadioSelect,
+        choices=[(Status.APPROVED, "Approve"), (Status.DENIED, "Deny")],
+    )
+    reason = long_text("Reason the requestor will read", "Needed to deny.", required=False)
+    cited = forms.ModelMultipleChoiceField(
+        label="Criteria a denial rests on",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        queryset=Criterion.objects.none(),
+    )
+    conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
+    departs_reason = long_text(
+        "Why the decision differs from the tally",
+        "Needed when the decision is not the votes' majority, or the vote is tied.",
+        required=False,
+    )
+
+    def __init__(self, *args, access_request, suggested_levels, catalogue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = list(access_request.people.all())
+        self.fields["cited"].queryset = catalogue
+        level_fields(self, self.people, "Level granted to {name}", initial=suggested_levels)
+        self.order_fields(["outcome", *(f"level_{p.pk}" for p in self.people), "conditions"])
+
+    def levels(self):
+        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}

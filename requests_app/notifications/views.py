@@ -1,0 +1,79 @@
+"""A person's notices, their e-mail preferences, and the e-mails that could not be sent."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app.core import permissions
+from requests_app.core.web import role_required
+from requests_app.models import Notification
+from requests_app.notifications import services as notifications
+from requests_app.notifications.forms import NotificationPreferencesForm
+
+NOTICES_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def notices(request):
+    mine = request.user.notifications.select_related("request", "event__actor")
+    page = Paginator(mine, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "requests_app/notices/notices.html", {"page": page})
+
+
+@login_required
+@require_GET
+def notice_open(request, pk):
+    """Opening a notice marks it read and leads to the page where the person acts on it."""
+    notice = get_object_or_404(request.user.notifications.select_related("request"), pk=pk)
+    if notice.read_at is None:
+        Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    return redirect(notifications.action_path(notice))
+
+
+@login_required
+@require_POST
+def notices_mark_all_read(request):
+    marked = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, f"{marked} notice{'' if marked == 1 else 's'} marked as read.")
+    return redirect("notices")
+
+
+@login_required
+def notification_preferences(request):
+    posted = request.POST if request.method == "POST" else None
+    form = NotificationPreferencesForm(posted, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        notifications.set_email_choices(request.user, form.choices())
+        messages.success(request, "Your e-mail choices are saved.")
+        return redirect("notification_preferences")
+    return render(
+        request,
+        "requests_app/notices/preferences.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@role_required(permissions.is_cceh_staff)
+@require_GET
+def failed_emails(request):
+    failed = notifications.failed_deliveries().order_by("-created_at", "-pk")
+    page = Paginator(failed, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "requests_app/notices/failed_emails.html", {"page": page})
+
+
+@role_required(permissions.is_cceh_staff)
+@require_POST
+def failed_email_retry(request, pk):
+    notice = get_object_or_404(notifications.failed_deliveries(), pk=pk)
+    notifications.retry(notice)
+    messages.success(
+        request, f"The e-mail to {notice.recipient} about {notice.request} is being sent again."
+    )
+    return redirect("failed_emails")

@@ -1,0 +1,111 @@
+"""The staff queue's filters, search and sorting (django-filter)."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+
+from requests_app import policy
+from requests_app.core.states import Status
+from requests_app.models import CAN, AccessRequest, NamedPerson
+
+MINE, UNASSIGNED = "mine", "unassigned"
+
+
+class QueueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="search",
+        help_text="A reference, an organization, or a named person's name or e-mail.",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[(s.value, s.label) for s in Status if s in Status.AFTER_SUBMISSION],
+        empty_label="Open (not decided or withdrawn)",
+        method="filter_status",
+    )
+    can = django_filters.ModelChoiceFilter(
+        label="CAN",
+        queryset=CAN.objects.all(),
+        method="filter_can",
+        empty_label="Any CAN",
+    )
+    assignee = django_filters.ChoiceFilter(
+        label="Assignee",
+        method="filter_assignee",
+        empty_label="Anyone",
+    )
+    researcher = django_filters.BooleanFilter(
+        label="Researcher",
+        field_name="is_researcher",
+        widget=django_filters.widgets.BooleanWidget,
+    )
+    flagged = django_filters.BooleanFilter(
+        label="Flagged by a suggestion",
+        method="filter_flagged",
+        widget=django_filters.widgets.BooleanWidget,
+    )
+    sort = django_filters.OrderingFilter(
+        fields=[
+            ("status_changed_at", "waiting"),
+            ("reference", "reference"),
+            ("organization__name", "organization"),
+            ("status", "status"),
+            ("assignee__name", "assignee"),
+        ],
+        field_labels={"status_changed_at": "Days in status"},
+        label="Sort by",
+    )
+
+    class Meta:
+        model = AccessRequest
+        fields = []
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        staff = get_user_model().objects.filter(is_cceh_staff=True, is_active=True)
+        self.filters["assignee"].extra["choices"] = [
+            (MINE, "Me"),
+            (UNASSIGNED, "Nobody"),
+            *[(str(person.pk), person.name) for person in staff],
+        ]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        chosen = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        if not chosen.get("status"):
+            queryset = queryset.filter(status__in=Status.OPEN)
+        if not chosen.get("sort"):
+            queryset = queryset.order_by("status_changed_at", "pk")  # the longest waiting first
+        return queryset
+
+    def search(self, queryset, name, value):
+        named = NamedPerson.objects.filter(request=OuterRef("pk")).filter(
+            Q(name__icontains=value) | Q(email__icontains=value)
+        )
+        return queryset.filter(
+            Q(reference__icontains=value) | Q(organization__name__icontains=value) | Exists(named)
+        )
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status=value)
+
+    def filter_can(self, queryset, name, value):
+        return queryset.filter(
+            Exists(
+                AccessRequest.cans.through.objects.filter(
+                    accessrequest_id=OuterRef("pk"), can=value
+                )
+            )
+        )
+
+    def filter_assignee(self, queryset, name, value):
+        if value == MINE:
+            return queryset.filter(assignee=self.user)
+        if value == UNASSIGNED:
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee_id=value)
+
+    def filter_flagged(self, queryset, name, value):
+        condition = policy.flagged_condition()
+        return queryset.filter(condition if value else ~condition)

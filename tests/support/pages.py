@@ -1,0 +1,89 @@
+"""Reading the site's pages in tests: the <main> of a response as a small tree, searched by
+tag, class and attributes, and read as a person reads it."""
+
+from html.parser import HTMLParser
+
+INLINE = {"a", "abbr", "b", "code", "em", "i", "label", "q", "small", "span", "strong", "time"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+def attribute(keyword):
+    """aria_label= for aria-label, for_= for for."""
+    return keyword.rstrip("_").replace("_", "-")
+
+
+class Element:
+    def __init__(self, tag, attrs):
+        self.tag, self.attrs, self.children = tag, attrs, []
+
+    def _pieces(self):
+        for child in self.children:
+            if isinstance(child, str):
+                yield child
+            else:
+                # Block elements read as separate words; inline ones run on.
+                gap = "" if child.tag in INLINE else " "
+                yield gap
+                yield from child._pieces()
+                yield gap
+
+    @property
+    def text(self):
+        return " ".join("".join(self._pieces()).split())
+
+    def has_class(self, name):
+        return name in (self.attrs.get("class") or "").split()
+
+    def find_all(self, tag=None, cls=None, **attrs):
+        found = []
+        for child in self.children:
+            if isinstance(child, str):
+                continue
+            if (
+                (tag is None or child.tag == tag)
+                and (cls is None or child.has_class(cls))
+                and all(child.attrs.get(attribute(k)) == v for k, v in attrs.items())
+            ):
+                found.append(child)
+            found += child.find_all(tag, cls, **attrs)
+        return found
+
+    def find(self, tag=None, cls=None, **attrs):
+        found = self.find_all(tag, cls, **attrs)
+        return found[0] if found else None
+
+
+class TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, {k: ("" if v is None else v) for k, v in attrs})
+        self.stack[-1].children.append(element)
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        if tag in (e.tag for e in self.stack[1:]):
+            while self.stack.pop().tag != tag:
+                pass
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parsed(response):
+    """The page's <main>: everything but the navigation and the footer."""
+    builder = TreeBuilder()
+    builder.feed(response.content.decode())
+    return builder.root.find("main")
+
+
+def day(value):
+    """A date as the site and the MOU write it: March 7, 2026."""
+    return f"{value:%B} {value.day}, {value:%Y}"

@@ -25,10 +25,14 @@ run: export DEBUG ?= 1
 run: demo collectstatic
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set.
+# The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set. In parallel,
+# one xdist worker per core (PYTEST_WORKERS=0: one process), each with a database of its own
+# (test_<name>_gw0, ...), its own live server and Chromium. A module's tests stay on one worker
+# (--dist loadscope), so what a module stages once is staged once and its tests keep their order.
+PYTEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-secret
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Thousands of hostile requests at every address, new ones on each run (tests/test_fuzz.py).
 # `make test` runs the same tests with a few hundred cases, the same ones every time.

@@ -1,4 +1,4 @@
-"""The final MOU (issue 7, policy 4.1, 1.6): what each stored version states, read back from
+"""The final MOU (policy 4.1, 1.6): what each stored version states, read back from
 its PDF as text. The granted level of each person beside the one asked, the CAN scope, the
 decision's conditions and the researcher clause, who decided and how, the signatures, and the
 footer that names the version and counts the pages."""

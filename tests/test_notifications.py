@@ -1,4 +1,4 @@
-"""Who hears what (issue 8): each event's notices and e-mails go to exactly the right people,
+"""Who hears what: each event's notices and e-mails go to exactly the right people,
 each e-mail with a link to the page where its reader acts; preferences; a rolled-back action
 sends nothing."""
 

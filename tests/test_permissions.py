@@ -1,6 +1,7 @@
-"""Who may do what, in which status: DESIGN section 4's action table crossed with the roles of
-section 2, one test per persona, status and action. The expected table below is written from the
-design, not from requests_app/actions.py, so a rule that drifts from the design fails here.
+"""Who may do what, in which status: docs/design.md section 4's action tables crossed with the
+roles of section 2, one test per persona, status and action. The expected table below is written
+from the design, not from requests_app/actions.py, so a rule that drifts from the design fails
+here.
 
 Speed: every cell needs a request in its status, built through the workflow (a screened request
 alone is a dozen assessments). Built per cell, the ~1000 cells take many minutes. So the
@@ -38,7 +39,7 @@ from tests.support.factories import MembershipFactory, UserFactory
 from tests.support.journey import Journey, staged_journey
 from tests.support.personas import PERSONA_NAMES, Personas
 
-# DESIGN section 4, read with section 2. Who may do each action, by status: a status that is
+# docs/design.md section 4, read with section 2. Who may do each action, by status: a status that is
 # not listed for an action allows it to nobody, and a persona not named is refused.
 # alex, the administrator, appears nowhere: the admin site is for managing data, and being a
 # superuser gives no say in a request.
@@ -130,7 +131,7 @@ EXPECTED = {
     },
 }
 
-# Where each transition leads (DESIGN section 4); the committee's decision here is approval.
+# Where each transition leads (docs/design.md section 4); the committee's decision here is approval.
 TARGET = {
     "submit": Status.SUBMITTED,
     "take": Status.SCREENING,
@@ -370,7 +371,7 @@ def test_persona_may_take_action_in_status_only_as_the_design_says(
             )
 
 
-# Conflicts of interest (DESIGN section 2): nobody decides on, or votes on, a request from
+# Conflicts of interest (docs/design.md section 2): nobody decides on, or votes on, a request from
 # their own organization.
 
 CONFLICT = (

@@ -30,7 +30,7 @@ def long_date(moment):
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
-# answers_complete: what submit requires (DESIGN section 3).
+# answers_complete: what submit requires (docs/design.md section 3).
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_a_named_can_is_a_scope(personas):
     assert policy.answers_complete.problems(request) == []
 
 
-# suggestions: what the system can tell staff before they assess (DESIGN section 4).
+# suggestions: what the system can tell staff before they assess (docs/design.md section 4).
 
 
 @pytest.mark.parametrize(
@@ -377,7 +377,7 @@ def test_suggestions_come_in_the_order_of_a_screening(personas):
     ]
 
 
-# tally and quorum: the committee's count (DESIGN section 4, "Voting").
+# tally and quorum: the committee's count (docs/design.md section 4, "Voting").
 
 TALLY_KEYS = ("approve", "deny", "abstain", "recuse", "members", "voted", "needed", "quorum")
 

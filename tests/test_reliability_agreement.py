@@ -213,7 +213,7 @@ def test_a_render_that_never_ran_is_rendered_once_by_the_sweep_run_twice(
     ) == ["Riley Requestor"]
 
 
-def test_the_daily_command_and_render_mous_sweep_renders(
+def test_the_daily_command_and_render_agreements_sweep_renders(
     unrendered, django_capture_on_commit_callbacks, capsys
 ):
     backdate(unrendered, 60)
@@ -223,7 +223,7 @@ def test_the_daily_command_and_render_mous_sweep_renders(
     assert "1 MOU version queued to render again." in capsys.readouterr().out
 
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("render_mous", "--now")
+        call_command("render_agreements", "--now")
     assert capsys.readouterr().out == "0 MOU versions queued to render.\n"
     assert fresh(unrendered).mous.count() == 1
 

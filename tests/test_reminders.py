@@ -1,4 +1,4 @@
-"""`manage.py send_reminders` (issue 8): members who have not voted near the deadline, requests
+"""`manage.py send_reminders`: members who have not voted near the deadline, requests
 waiting past the staff threshold, returns unanswered for 14 days; once a day, however often
 cron runs it."""
 

@@ -1,4 +1,4 @@
-"""Delivery through the task queue (issue 8): with the database backend and its worker, a
+"""Delivery through the task queue: with the database backend and its worker, a
 failed send is retried with backoff and then shown to staff as failed; a task that runs again
 sends nothing twice; a send whose worker died is taken back by the sweep."""
 

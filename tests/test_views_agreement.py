@@ -1,4 +1,4 @@
-"""The MOU page and its forms (issue 7), read as a person reads them: downloads of each stored
+"""The MOU page and its forms, read as a person reads them: downloads of each stored
 version to exactly those who see the request; each form's refusals with what was typed kept; a
 page read before someone else changed the MOU; the forms each persona is offered in each
 status; staff's provisioning list and its CSV; and the page's query count, which does not grow

@@ -1,4 +1,4 @@
-"""The requestor's application (issue 6), through the pages a person uses: starting a request,
+"""The requestor's application, through the pages a person uses: starting a request,
 each step saved and read back, every validation rule with its error beside the field and in the
 summary, resuming, colleagues, review and submit, answering a return, withdrawing, deleting a
 draft, attaching files, My requests, the actions the request page offers, and the number of SQL

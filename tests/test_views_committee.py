@@ -1,4 +1,4 @@
-"""The committee's and the CAN leaders' pages (issue 6): the docket, votes through the views with
+"""The committee's and the CAN leaders' pages: the docket, votes through the views with
 their refusals, quorum as the page states it at its edges, the chair's decision with and against
 the tally, the CAN's recommendation and who may give it, who reads votes and internal comments,
 and the number of SQL queries the docket and the case page run, which must not grow with the
@@ -1303,7 +1303,7 @@ def busy_vetting(journey, personas, voters, comments):
     return request
 
 
-# The header's unread-notice count (issue 8) is one query on every page; whether a person
+# The header's unread-notice count is one query on every page; whether a person
 # belongs to the requesting organization is asked once per page.
 DOCKET_QUERIES = 9
 # The case page reads the application's submitted versions in one query, whatever their number.

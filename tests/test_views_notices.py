@@ -1,4 +1,4 @@
-"""The notices pages (issue 8): the count in the header, the list, opening a notice, marking
+"""The notices pages: the count in the header, the list, opening a notice, marking
 all read, e-mail preferences, and the failed e-mails staff see."""
 
 import pytest

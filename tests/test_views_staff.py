@@ -1,4 +1,4 @@
-"""The staff's pages (issue 5): the queue with its filters, search, sorting, pagination and CSV
+"""The staff's pages: the queue with its filters, search, sorting, pagination and CSV
 export; the request page as staff, CAN leaders and requestors see it; each outcome and comment
 posted through the views with its refusals; and the number of SQL queries each page runs, which
 must not grow with the number of rows, CANs, people, assessments, comments or events.
@@ -1501,7 +1501,7 @@ def busy(request, authors, comments=1):
     )
 
 
-# The header's unread-notice count (issue 8) is one query on every page; 50 until the rules
+# The header's unread-notice count is one query on every page; 50 until the rules
 # remembered, per page, whether the person belongs to the organization.
 QUEUE_QUERIES = 11
 # The request page reads the application's submitted versions in one query, whatever their number.

@@ -1,4 +1,4 @@
-"""Who sees which request, vote, comment and event (DESIGN section 2), through the scoping
+"""Who sees which request, vote, comment and event (docs/design.md section 2), through the scoping
 functions every page uses (requests_app/visibility.py), and the request page itself.
 
 Speed: fifteen requests moved through the workflow cost seconds, and there are 164 tests, so the
@@ -46,7 +46,7 @@ STATEWIDE = "submitted, statewide"
 ELSEWHERE_DRAFT = "Elsewhere's draft (quinn's organization)"
 ELSEWHERE_SUBMITTED = "Elsewhere's submitted request, names Greater Hartford"
 
-# What each persona sees of each request (DESIGN section 2):
+# What each persona sees of each request (docs/design.md section 2):
 #   ALL: the request, every comment on it, every event and (for those who may) its votes;
 #   SHARE: the requestor's share: the request, messages with the requestor (comments with
 #          visibility REQUESTOR) and the events marked visible to the requestor.

@@ -1,6 +1,6 @@
 """The workflow's actions (requests_app/workflow.py), one section per function, in the order of
-DESIGN section 4: what each leads to, the event it appends, who is told, the records it keeps
-beside the status, and every refusal in the exact words a person reads."""
+docs/design.md section 4: what each leads to, the event it appends, who is told, the records it
+keeps beside the status, and every refusal in the exact words a person reads."""
 
 import datetime
 
@@ -242,7 +242,7 @@ def test_start_screening_assigns_the_request_to_the_staff_member_who_takes_it(jo
         "data": {},
         "visible_to_requestor": True,
     }
-    # DESIGN names nobody to tell when screening starts.
+    # docs/design.md section 4 names nobody to tell when screening starts.
     assert told(event) == []
 
 
@@ -609,7 +609,7 @@ def test_approve_is_refused_with_a_level_for_someone_the_request_does_not_name(j
 
 
 def test_staff_of_the_requesting_organization_cannot_approve_its_request(journey, personas):
-    # DESIGN section 2: nobody decides on a request from their own organization.
+    # docs/design.md section 2: nobody decides on a request from their own organization.
     request = journey.ready_to_approve()
     MembershipFactory(organization=personas.harbor, user=personas.sam)
 
@@ -816,7 +816,7 @@ def test_cast_vote_records_each_choice_and_tells_the_chair(journey, personas, ch
         "to_status": "",
         "note": reason,
         "data": {"vote": vote.pk, "choice": choice, "changed": False},
-        # DESIGN section 2: requestors see no votes.
+        # docs/design.md section 2: requestors see no votes.
         "visible_to_requestor": False,
     }
     assert told(event) == [("Casey Chair", Notification.Kind.VOTE_CAST)]

@@ -1,6 +1,6 @@
-"""After an approval (issue 7): the agreement and its MOU versions, signing, countersigning,
+"""After an approval: the agreement and its MOU versions, signing, countersigning,
 correcting, training, activation, provisioning, renewal, expiry and revocation, each through
-workflow.py; and who may do what in each status of the agreement, as DESIGN states it.
+workflow.py; and who may do what in each status of the agreement, as docs/design.md states it.
 
 Agreements reach each status through the workflow itself, never by writing the status. Every
 approval and action runs inside `django_capture_on_commit_callbacks(execute=True)`, so the MOU
@@ -656,7 +656,7 @@ def test_access_expires_the_day_after_its_last_day_once(stage, personas):
 def test_the_daily_command_expires_nothing_still_in_its_term(stage, capsys):
     agreement = stage.active()
 
-    call_command("expire_grants")
+    call_command("expire_agreements")
 
     assert capsys.readouterr().out == "0 expired.\n"
     assert fresh(agreement).status == AgreementStatus.ACTIVE
@@ -667,8 +667,8 @@ def test_the_daily_command_expires_a_term_that_ended(stage, settings, capsys):
     settings.GRANT_TERM_MONTHS = -1
     agreement = stage.active()
 
-    call_command("expire_grants")
-    call_command("expire_grants")
+    call_command("expire_agreements")
+    call_command("expire_agreements")
 
     assert capsys.readouterr().out == (
         f"Expired {agreement.request.reference} (ended {agreement.ends_on}).\n1 expired.\n"
@@ -797,7 +797,7 @@ def test_a_later_request_naming_a_revoked_person_is_flagged_under_1_10(stage, pe
     assert policy.standing_concerns(unrelated) == []
 
 
-# Who may do what, in each status of the agreement (DESIGN section 4, after approval).
+# Who may do what, in each status of the agreement (docs/design.md section 4, after approval).
 
 
 def _executed_and_trained(stage, settings):
@@ -828,10 +828,10 @@ STAGED = {
     "revoked": (lambda stage, settings: stage.revoked(), AgreementStatus.REVOKED),
 }
 STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke"}
-# DESIGN: sign, the requestor while issued; countersign, staff while signed; amend, staff while
-# issued or signed; record_training, staff until it ends; activate, staff while executed or
-# active; provision, staff while active; revoke, staff until it ends; start_renewal, the
-# requestor while active and in the renewal window. Nobody else, ever.
+# docs/design.md section 4: sign, the requestor while issued; countersign, staff while signed;
+# amend, staff while issued or signed; record_training, staff until it ends; activate, staff
+# while executed or active; provision, staff while active; revoke, staff until it ends;
+# start_renewal, the requestor while active and in the renewal window. Nobody else, ever.
 PERMITTED = {
     "issued": {"riley": {"sign"}, "sam": {"amend", "training", "revoke"}},
     "signed": {"sam": {"countersign", "amend", "training", "revoke"}},

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from requests_app import policy, workflow
+from requests_app.application import services as application_services
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
@@ -672,7 +673,7 @@ def test_a_file_whose_row_fails_is_not_left_on_disk(journey, personas, private_r
     def fail(*args, **kwargs):
         raise RuntimeError("The event could not be written.")
 
-    monkeypatch.setattr(workflow, "_event", fail)
+    monkeypatch.setattr(application_services, "record_event", fail)
     with pytest.raises(RuntimeError):
         workflow.attach_file(request, personas.riley, upload(), "application/pdf")
 

@@ -1,10 +1,10 @@
-"""Forms of the MOU page: they only parse; workflow.py decides."""
+"""Forms of the MOU page: they only parse; the services decide."""
 
 from django import forms
 from django.utils import timezone
 
 from requests_app.core.states import AccessLevel
-from requests_app.workflow import above_decided_grant
+from requests_app.decision.levels import above_decided_grant
 
 
 class SignForm(forms.Form):

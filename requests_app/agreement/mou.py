@@ -18,8 +18,8 @@ _OFFLINE = URLFetcher(allowed_protocols={"data"})
 def _final(access_request):
     """What the final MOU adds: each person's granted level beside the one asked, the decision
     and the signatures."""
+    from requests_app.decision.levels import current_levels
     from requests_app.models import Event, Signature
-    from requests_app.workflow import current_levels
 
     decision = access_request.decision
     granted = current_levels(access_request)

@@ -1,6 +1,5 @@
-"""The MOU's page and the life of the access it grants: sign, countersign, correct, record
-training, activate, revoke, renew; and staff's provisioning list. Thin function views, as in
-views.py: parse a form, call one workflow action, redirect."""
+"""The MOU's page, its stored versions, the renewal's start and staff's provisioning list. The
+page's forms post to the one action view (core/web.py); each is a row of requests_app/actions.py."""
 
 import logging
 

@@ -1,5 +1,7 @@
-"""The application's steps (DESIGN section 3): one form per step, each question in plain words
-with the policy clause it serves. The forms only parse; workflow.save_answers saves."""
+"""The application's steps (docs/design.md section 3): one form per step, each question in plain
+words with the policy clause it serves. The forms only parse; application.services.save_answers
+saves. Over 450 lines on purpose: the steps in the order a requestor meets them, in one place
+to check against the policy's questions."""
 
 from dataclasses import dataclass
 

@@ -1,4 +1,5 @@
-"""What an attached file is, told by its content, and whether we accept it.
+"""What an attached file is, told by its content, and whether we accept it. Over 450 lines on
+purpose: the four formats' checks are one decision (accept or refuse), read together.
 
 A file is accepted only as one of four formats (PDF, PNG, JPEG, Word .docx), and only when it
 is plainly that format and nothing more. The rules, one function per format, each returning

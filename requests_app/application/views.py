@@ -1,6 +1,6 @@
 """The requestor's pages: start an application, fill it in step by step, review and submit,
-answer a return, withdraw, delete a draft, download the draft MOU. Thin function views, as in
-views.py: parse a form, call one workflow action, redirect."""
+answer a return, withdraw, delete a draft, download the draft MOU, and the list of an organization's
+requests. Thin function views: parse a form, call one service, redirect."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +23,8 @@ from requests_app.application.forms import (
     people_formset,
     step_form,
 )
+from requests_app.application.page import resume_url, step_url
+from requests_app.application.queries import visible_request
 from requests_app.core.actions import ActionRefused, available, refusals, version
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
@@ -32,8 +34,6 @@ from requests_app.core.visibility import (
 from requests_app.core.web import page_out_of_date, perform_if_current
 from requests_app.decision import grants
 from requests_app.models import Event, Membership, Organization
-from requests_app.application.page import resume_url, step_url
-from requests_app.application.queries import visible_request
 
 
 @login_required

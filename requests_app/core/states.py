@@ -57,7 +57,8 @@ AccessLevel.RANK = {AccessLevel.REPORTING: 1, AccessLevel.VIEW: 2, AccessLevel.F
 
 
 class AgreementStatus(models.TextChoices):
-    """The life of an approval's MOU and the access it grants (DESIGN section 4, after approval)."""
+    """The life of an approval's MOU and the access it grants (docs/design.md section 4, after
+    approval)."""
 
     ISSUED = "issued", "Issued: waiting for the organization's signature"
     SIGNED = "signed", "Signed by the organization: waiting for CCEH's countersignature"

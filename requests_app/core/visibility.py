@@ -1,5 +1,5 @@
 """Who sees what. Every list and lookup of requests, votes, comments and events goes through
-these functions, so no view can forget a rule (DESIGN section 6)."""
+these functions, so no view can forget a rule (docs/design.md section 6)."""
 
 from django.db.models import Q
 

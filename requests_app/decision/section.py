@@ -37,7 +37,7 @@ def decision_context(access_request, internal):
     if decision is None:
         return {}
     # The decision's first grant of each person is the level decided; a correction of the MOU
-    # adds a lower one, and the newest is the level granted now (as workflow.current_levels).
+    # adds a lower one, and the newest is the level granted now (as decision.levels.current_levels).
     grants = list(decision.grants.all())
     decided = workflow.decided_levels(access_request, grants)
     now = {grant.person_id: grant.level for grant in grants}

@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 Kind = Notification.Kind
 Delivery = Notification.Delivery
 
-# What CCEH staff must act on: they cannot turn off these e-mails (DESIGN section 4: a request
-# nobody hears about waits forever).
+# What CCEH staff must act on: they cannot turn off these e-mails (docs/design.md section 4: a
+# request nobody hears about waits forever).
 MANDATORY_FOR_STAFF = frozenset(
     {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN, Kind.WAITING_REMINDER, Kind.SIGNED}
 )

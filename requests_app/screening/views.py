@@ -1,4 +1,5 @@
-"""Staff's queue and its CSV, the CAN leaders' list, and the screening panels of a request's page."""
+"""Staff's queue and its CSV, the CAN leaders' list, and the screening panels of a request's
+page."""
 
 from django.conf import settings
 from django.core.paginator import Paginator

@@ -1,4 +1,4 @@
-"""The committee and CAN journey of issue 6, in Chromium: Sam escalates a request naming
+"""The committee and CAN journey, in Chromium: Sam escalates a request naming
 Greater Hartford; Lee, its CAN's leader, comments and recommends; three members vote and one
 recuses; Casey, the chair, records the decision; Riley, the requestor, sees the outcome and never
 the internal comments or the votes. Each person signs in through the real form in a browser

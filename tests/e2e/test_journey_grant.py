@@ -1,4 +1,4 @@
-"""The MOU and grant journey of issue 7, in Chromium: after an approval, Riley follows the
+"""The MOU and grant journey, in Chromium: after an approval, Riley follows the
 e-mail to the MOU, downloads version 1 and signs it for Harbor Health Partners, after a first
 try refused for the unticked statement; Sam follows the "signed" e-mail, countersigns, records
 each person's training and activates them, then gives them their HMIS accounts from the

@@ -57,7 +57,7 @@ ROLE_HOMES = {
         ["Submitted", "With the committee"],
         "No submitted request names your CAN.",
     ),
-    # The administrator's work is all in the Django admin (DESIGN section 2).
+    # The administrator's work is all in the Django admin (docs/design.md section 2).
     "alex": Home(
         "/admin/", "Site administration", sign_out="Log out", signed_out_path="/admin/logout/"
     ),

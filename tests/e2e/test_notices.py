@@ -1,4 +1,4 @@
-"""Notices in the browser (issue 8): the header's count, the notices page, opening a notice,
+"""Notices in the browser: the header's count, the notices page, opening a notice,
 e-mail preferences and staff's failed e-mails, each page checked with axe-core and for
 Content-Security-Policy breaches."""
 

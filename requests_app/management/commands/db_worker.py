@@ -1,6 +1,6 @@
 """django-tasks-db's worker, which first queues again the MOU versions whose render was lost
-(workflow.sweep_renders): a worker killed mid-render leaves its task running for ever, and the
-worker that replaces it is the first to notice."""
+(agreement.renders.sweep_renders): a worker killed mid-render leaves its task running for ever,
+and the worker that replaces it is the first to notice."""
 
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 

@@ -1,0 +1,168 @@
+"""People, their roles, the CANs and the organizations people belong to."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserQuerySet(models.QuerySet):
+    """People by role, active only: who is told of what (notifications.AUDIENCES), who votes,
+    who leads a CAN. Each role is asked one way."""
+
+    def active(self):
+        return self.filter(is_active=True)
+
+    def staff(self):
+        return self.active().filter(is_cceh_staff=True)
+
+    def committee(self):
+        return self.active().filter(is_committee_member=True)
+
+    def chairs(self):
+        return self.active().filter(is_committee_chair=True)
+
+    def leaders_of(self, cans):
+        return self.active().filter(led_cans__in=cans).distinct()
+
+    def members_of(self, organization):
+        return self.active().filter(
+            memberships__organization=organization,
+            memberships__state=Membership.State.ACTIVE,
+        )
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Roles are set by an administrator; requestors get theirs by joining an
+    organization. One person can hold several roles."""
+
+    email = models.EmailField("e-mail address", unique=True)
+    name = models.CharField("full name", max_length=150, db_index=True)
+    is_active = models.BooleanField(default=True)
+    # Django's own flag: may use the admin site. Not the same as CCEH staff.
+    is_staff = models.BooleanField("administrator (admin site)", default=False)
+    is_cceh_staff = models.BooleanField(
+        "CCEH staff", default=False, help_text="Screens and decides requests."
+    )
+    is_committee_member = models.BooleanField(
+        "sub-committee member", default=False, help_text="Votes on escalated requests."
+    )
+    is_committee_chair = models.BooleanField(
+        "sub-committee chair",
+        default=False,
+        help_text="Records the committee's decision. A chair is always also a member.",
+    )
+    led_cans = models.ManyToManyField(
+        "CAN", blank=True, related_name="leaders", verbose_name="leads CANs"
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name or self.email
+
+    def save(self, *args, **kwargs):
+        if self.is_committee_chair:
+            self.is_committee_member = True
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.name
+
+    def get_short_name(self):
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class CAN(models.Model):
+    """A Coordinated Access Network: Connecticut's regions for homeless services."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "CAN"
+        verbose_name_plural = "CANs"
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        NONPROFIT = "nonprofit", "Nonprofit"
+        GOVERNMENT = "government", "Government"
+        HEALTH_CARE = "health_care", "Health care"
+        RESEARCH = "research", "Research institution"
+        FUNDER = "funder", "Funder"
+        OTHER = "other", "Other"
+
+    name = models.CharField("legal name", max_length=200, unique=True)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    address = models.TextField(max_length=500, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    funded_for_homeless_services = models.BooleanField(
+        "funded to provide homeless services", default=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A person in an organization. Joining an existing organization waits for one of its
+    active members to accept, so nobody reads an organization's requests by claiming it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        ACTIVE = "active", "Active"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        "requests_app.Organization", on_delete=models.CASCADE, related_name="memberships"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    is_authorized_signatory = models.BooleanField(default=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organization} ({self.get_state_display()})"

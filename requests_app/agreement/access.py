@@ -1,0 +1,341 @@
+"""The access an executed MOU grants (1.6, 1.7, 1.10): training, activation, the provisioning list,
+revocation, expiry and renewal."""
+
+import calendar
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from requests_app import policy
+from requests_app.agreement.services import move_agreement
+from requests_app.application import record as application_record
+from requests_app.core.actions import (
+    ActionRefused,
+    lock,
+    require,
+)
+from requests_app.core.events import record_event
+from requests_app.core.inputs import ids, text
+from requests_app.core.states import AgreementStatus, Status
+from requests_app.core.visibility import requests_seen_internally_by
+from requests_app.decision.levels import current_levels
+from requests_app.models import (
+    AccessRequest,
+    Agreement,
+    Event,
+    Grant,
+    MOUVersion,
+    NamedPerson,
+    PersonAccess,
+    Revocation,
+    Training,
+)
+
+
+def nobody_to_activate(agreement):
+    if any(ready and not a.activated_at for a, ready in readiness(agreement)):
+        return []
+    return ["Nobody is ready to activate: record each person's training first."]
+
+
+def renewal_opens_on(agreement):
+    if agreement.ends_on is None:
+        return None
+    return agreement.ends_on - datetime.timedelta(days=settings.GRANT_RENEWAL_WINDOW_DAYS)
+
+
+def renewal_problems(agreement):
+    opens = renewal_opens_on(agreement)
+    if opens and timezone.localdate() < opens:
+        return [f"A renewal can be started from {policy.long_date(opens)}."]
+    under_way = agreement.request.renewals.exclude(status__in=Status.CLOSED).first()
+    if under_way is not None:
+        return [f"A renewal is already under way: {under_way.reference}."]
+    return []
+
+
+def add_months(day, months):
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+@transaction.atomic
+def record_training(agreement, user, person_id, completed_on, course):
+    locked = lock(agreement, user, "training")
+    course = text(course)
+    person = locked.request.people.filter(pk=person_id).first()
+    require(
+        "training",
+        (person is None, "Choose a person this MOU names."),
+        (not course, "Name the training course."),
+        (completed_on is None, "Give the date the training was completed."),
+        (
+            completed_on is not None and completed_on > timezone.localdate(),
+            "The training date cannot be in the future.",
+        ),
+    )
+    training = Training.objects.create(
+        person=person, completed_on=completed_on, course=course, recorded_by=user
+    )
+    record_event(
+        locked.request,
+        user,
+        Event.Kind.TRAINING_RECORDED,
+        note=f"{course}, {policy.long_date(completed_on)}",
+        data={"people": [person.name]},
+        public=True,
+    )
+    return training
+
+
+def readiness(agreement):
+    """Each named person's access, and whether they are ready for it: the MOU executed and
+    their training recorded (1.7)."""
+    executed = agreement.status in AgreementStatus.EXECUTED_OR_ACTIVE
+    trained = set(
+        Training.objects.filter(person__request=agreement.request_id).values_list(
+            "person_id", flat=True
+        )
+    )
+    return [
+        (access, executed and access.person_id in trained and not access.revoked_at)
+        for access in agreement.people.select_related("person")
+    ]
+
+
+@transaction.atomic
+def activate_access(agreement, user, note=""):
+    """Access starts for everyone ready. When some are not ready yet, a note says why the
+    others start without them; they are activated later the same way."""
+    locked = lock(agreement, user, "activate")
+    note = text(note)
+    states = readiness(locked)
+    ready = [a for a, is_ready in states if is_ready and not a.activated_at]
+    waiting = [a.person.name for a, is_ready in states if not is_ready and not a.revoked_at]
+    require(
+        "activate",
+        (
+            bool(waiting) and not note,
+            f"Not everyone is ready ({', '.join(waiting)} has no training recorded): write a "
+            "note to activate those who are.",
+        ),
+    )
+    now = timezone.now()
+    for access in ready:
+        access.activated_at = now
+        access.save(update_fields=["activated_at"])
+    if locked.status == AgreementStatus.EXECUTED:
+        ends_on = add_months(timezone.localdate(), settings.GRANT_TERM_MONTHS)
+        move_agreement(locked, "activate", ends_on)
+    record_event(
+        locked.request,
+        user,
+        Event.Kind.ACCESS_ACTIVATED,
+        note=note,
+        data={"people": [a.person.name for a in ready]},
+        public=True,
+    )
+    return ready
+
+
+def provisioning_list(user):
+    """People whose access is active and who have no HMIS account yet, across every request
+    `user` sees as staff (never their own organization's): what staff export to create the
+    accounts."""
+    return (
+        PersonAccess.objects.filter(
+            agreement__request__in=requests_seen_internally_by(user),
+            agreement__status=AgreementStatus.ACTIVE,
+            activated_at__isnull=False,
+            provisioned_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        .select_related("person", "agreement__request__organization")
+        .prefetch_related("agreement__request__cans")
+        # The level granted now (a correction adds a newer grant) and the MOU's newest
+        # version, in the one query rather than two more per person.
+        .annotate(
+            level=Subquery(
+                Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
+            ),
+            mou_version=Subquery(
+                MOUVersion.objects.filter(agreement=OuterRef("agreement"))
+                .order_by("-version")
+                .values("version")[:1]
+            ),
+        )
+        .order_by("activated_at", "pk")
+    )
+
+
+@transaction.atomic
+def provision_access(user, access_ids):
+    """Mark people as given their HMIS accounts. Each agreement's rows are read again under its
+    lock, so people a colleague marked meanwhile (or this person, in another tab) are marked
+    once, by whoever was first."""
+    chosen = ids("provision", access_ids, "people")
+    rows = list(provisioning_list(user).filter(pk__in=chosen))
+    if not rows:
+        raise ActionRefused("provision", [_none_left_to_provision(user, chosen)])
+    done = []
+    for agreement_id in sorted({r.agreement_id for r in rows}):
+        agreement = Agreement.objects.get(pk=agreement_id)
+        locked = lock(agreement, user, "provision")
+        mine = list(
+            locked.people.select_for_update()
+            .filter(pk__in=chosen, provisioned_at__isnull=True, revoked_at__isnull=True)
+            .select_related("person")
+        )
+        if not mine:
+            continue
+        now = timezone.now()
+        for access in mine:
+            access.provisioned_at, access.provisioned_by = now, user
+            access.save(update_fields=["provisioned_at", "provisioned_by"])
+        record_event(
+            locked.request,
+            user,
+            Event.Kind.ACCESS_PROVISIONED,
+            data={"people": [a.person.name for a in mine]},
+            public=True,
+        )
+        done += mine
+    if not done:
+        raise ActionRefused("provision", [_none_left_to_provision(user, chosen)])
+    return done
+
+
+def _none_left_to_provision(user, ids):
+    given = PersonAccess.objects.filter(
+        pk__in=ids,
+        provisioned_at__isnull=False,
+        agreement__request__in=requests_seen_internally_by(user),
+    )
+    first = given.select_related("provisioned_by").order_by("provisioned_at").first()
+    if first is None:
+        return "Choose at least one person from the list."
+    return (
+        f"Already marked as given an HMIS account by {first.provisioned_by.name} at "
+        f"{timezone.localtime(first.provisioned_at):%-I:%M %p}: nothing was marked twice."
+    )
+
+
+@transaction.atomic
+def revoke_access(agreement, user, reason, person_id=None):
+    """Take access away from one person or from the whole organization. It counts against
+    their good standing in any later request (1.10)."""
+    action = "revoke"
+    locked = lock(agreement, user, action)
+    request = locked.request
+    reason = text(reason)
+    require(action, (not reason, "Write the reason; the organization reads it."))
+    now = timezone.now()
+    if person_id is None:
+        revoked = list(locked.people.filter(revoked_at__isnull=True).select_related("person"))
+        Revocation.objects.create(
+            organization=request.organization, request=request, reason=reason, recorded_by=user
+        )
+    else:
+        access = locked.people.filter(person_id=person_id, revoked_at__isnull=True).first()
+        require(action, (access is None, "That person has no access to revoke."))
+        revoked = [access]
+        Revocation.objects.create(
+            person_email=access.person.email, request=request, reason=reason, recorded_by=user
+        )
+    for access in revoked:
+        access.revoked_at = now
+        access.save(update_fields=["revoked_at"])
+    if not locked.people.filter(revoked_at__isnull=True).exists():
+        move_agreement(locked, "revoke")
+    record_event(
+        request,
+        user,
+        Event.Kind.ACCESS_REVOKED,
+        note=reason,
+        data={"people": [a.person.name for a in revoked], "whole": person_id is None},
+        public=True,
+    )
+    return revoked
+
+
+def expire_agreements(today=None):
+    """End every active agreement whose term is over. Safe to run again: an expired agreement
+    is no longer active, so a second run the same day finds nothing."""
+    today = today or timezone.localdate()
+    expired = []
+    due = Agreement.objects.filter(status=AgreementStatus.ACTIVE, ends_on__lt=today)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = (
+                Agreement.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=AgreementStatus.ACTIVE, ends_on__lt=today)
+                .select_related("request")
+                .first()
+            )
+            if locked is None:
+                continue
+            move_agreement(locked, "expire")
+            renewal = locked.request.renewals.filter(status=Status.APPROVED).first()
+            record_event(
+                locked.request,
+                None,
+                Event.Kind.ACCESS_EXPIRED,
+                note=f"Renewed by {renewal.reference}." if renewal else "",
+                data={"ended_on": locked.ends_on.isoformat()},
+                public=True,
+            )
+            expired.append(locked)
+    return expired
+
+
+# A renewal carries the answers over; earlier access and the attestations are given again.
+RENEWED_FIELDS = tuple(
+    name
+    for name in application_record.ANSWERS
+    if name not in ("had_prior_access", "prior_access_details", "prior_access_revoked")
+    and not name.startswith("attests_")
+)
+
+
+@transaction.atomic
+def start_renewal(agreement, user):
+    """A new request prefilled from the one it renews and linked to it; it goes through the same
+    workflow. The attestations are given again, and the earlier access is now prior access."""
+    locked = lock(agreement, user, "renew")
+    old = locked.request
+    renewal = AccessRequest.objects.create(
+        organization=old.organization,
+        created_by=user,
+        renews=old,
+        had_prior_access=True,
+        prior_access_details=f"{old.reference}, active until {locked.ends_on:%B} "
+        f"{locked.ends_on.day}, {locked.ends_on:%Y}.",
+        prior_access_revoked=False,
+        last_step=policy.SECTIONS[0],
+        last_edited_by=user,
+        **{name: getattr(old, name) for name in RENEWED_FIELDS},
+    )
+    renewal.cans.set(old.cans.all())
+    granted = current_levels(old)
+    NamedPerson.objects.bulk_create(
+        [
+            NamedPerson(
+                request=renewal,
+                name=p.name,
+                title=p.title,
+                email=p.email,
+                requested_level=granted.get(p.pk, p.requested_level),
+            )
+            for p in old.people.filter(access__revoked_at__isnull=True)
+        ]
+    )
+    record_event(
+        old, user, Event.Kind.RENEWAL_STARTED, data={"renewal": renewal.reference}, public=True
+    )
+    return renewal

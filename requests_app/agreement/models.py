@@ -1,0 +1,301 @@
+"""An approval's agreement (its MOU and the access it grants): the stored MOU versions, signatures,
+training, each person's access, and revocations."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from requests_app.core.records import (
+    AppendOnlyModel,
+    StoredFileAltered,
+    private_storage,
+    stored_sha256,
+)
+from requests_app.core.states import AgreementStatus
+
+
+class Revocation(AppendOnlyModel):
+    """Access that was taken away, from this system or recorded from before it. Feeds the
+    good-standing check (1.10) of every later request by the organization or the person, so it
+    is append-only like the other records a decision rests on: a correction is a new row."""
+
+    organization = models.ForeignKey(
+        "requests_app.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revocations",
+    )
+    person_email = models.EmailField(
+        blank=True, help_text="Set when one person's access was revoked."
+    )
+    request = models.ForeignKey(
+        "requests_app.AccessRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revocations",
+    )
+    reason = models.TextField(max_length=4000)
+    revoked_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=False) | ~Q(person_email=""),
+                name="revocation_names_someone",
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"Revocation of {self.person_email or self.organization} on {self.revoked_at:%Y-%m-%d}"
+        )
+
+    def save(self, *args, **kwargs):
+        self.person_email = self.person_email.lower()
+        super().save(*args, **kwargs)
+
+
+class Agreement(ConcurrentTransitionMixin, models.Model):
+    """An approval's MOU and the access it grants, from issue to expiry or revocation. The
+    status changes only through its transitions; agreement/services.py and agreement/access.py do
+    what follows each."""
+
+    request = models.OneToOneField(
+        "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="agreement"
+    )
+    status = FSMField(
+        default=AgreementStatus.ISSUED,
+        choices=AgreementStatus.choices,
+        protected=True,
+        db_index=True,
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # The last day of access; set when access starts (GRANT_TERM_MONTHS).
+    ends_on = models.DateField(null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change, inside its transaction (a correction before any render): a page
+    # records the number it showed, and an action from an older page is refused.
+    revision = models.PositiveIntegerField(default=0, editable=False)
+    # The MOU version the latest action asked for, and how to render it, recorded with the
+    # action so a render lost with its process is found and done again
+    # (agreement.renders.sweep_renders).
+    mou_version = models.PositiveIntegerField(default=0, editable=False)
+    mou_kind = models.CharField(max_length=10, blank=True, editable=False)
+    mou_reason = models.TextField(max_length=4000, blank=True, editable=False)
+    mou_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    # When the render was last queued; a sweep queues it again once this is long past.
+    mou_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the render of mou_version failed, with what went wrong, for staff to retry.
+    mou_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    mou_error = models.TextField(blank=True, editable=False)
+
+    def __str__(self):
+        return f"MOU {self.request.reference}: {self.get_status_display()}"
+
+    def current_mou(self):
+        return self.mous.order_by("-version").first()
+
+    def pending_version(self, stored=None):
+        """The version an action asked for that is not stored yet, or None. `stored` is the
+        newest stored version's number (0 for none), when the caller has it already."""
+        if stored is None:
+            stored = self.mous.aggregate(newest=models.Max("version"))["newest"] or 0
+        return self.mou_version if self.mou_version > stored else None
+
+    @transition(
+        status,
+        source=AgreementStatus.ISSUED,
+        target=AgreementStatus.SIGNED,
+    )
+    def sign(self):
+        pass
+
+    @transition(
+        status,
+        source=AgreementStatus.SIGNED,
+        target=AgreementStatus.EXECUTED,
+    )
+    def countersign(self):
+        self.executed_at = timezone.now()
+
+    @transition(
+        status,
+        source=list(AgreementStatus.AMENDABLE),
+        target=AgreementStatus.ISSUED,
+    )
+    def amend(self):
+        pass
+
+    @transition(
+        status,
+        source=AgreementStatus.EXECUTED,
+        target=AgreementStatus.ACTIVE,
+    )
+    def activate(self, ends_on):
+        self.activated_at = timezone.now()
+        self.ends_on = ends_on
+
+    @transition(status, source=AgreementStatus.ACTIVE, target=AgreementStatus.EXPIRED)
+    def expire(self):
+        self.ended_at = timezone.now()
+
+    @transition(
+        status,
+        source=list(AgreementStatus.LIVE),
+        target=AgreementStatus.REVOKED,
+    )
+    def revoke(self):
+        self.ended_at = timezone.now()
+
+
+def mou_path(instance, filename):
+    # The version and hash in the name: a stored MOU is never overwritten.
+    return (
+        f"mou/{instance.agreement.request.reference}/v{instance.version}-{instance.sha256[:12]}.pdf"
+    )
+
+
+class MOUVersion(AppendOnlyModel):
+    """One rendered MOU, stored once with its SHA-256. A change makes a new version."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued after the decision"
+        AMENDED = "amended", "Corrected by CCEH staff"
+        SIGNED = "signed", "Signed by the organization"
+        EXECUTED = "executed", "Executed: signed by both parties"
+
+    agreement = models.ForeignKey(
+        "requests_app.Agreement", on_delete=models.PROTECT, related_name="mous"
+    )
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.TextField(max_length=4000, blank=True)
+    file = models.FileField(upload_to=mou_path, storage=private_storage, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "version"], name="one_mou_per_version")
+        ]
+
+    def __str__(self):
+        return f"{self.agreement.request.reference} v{self.version}"
+
+    def identity(self):
+        """What a signer is shown and signs: the version and its SHA-256."""
+        return (self.version, self.sha256)
+
+    def matches_its_hash(self):
+        """Whether the stored bytes are still those rendered: a missing file does not match."""
+        try:
+            return stored_sha256(self.file) == self.sha256
+        except OSError:
+            return False
+
+    def open_verified(self):
+        """The stored file, opened, once its bytes are checked against the SHA-256 recorded
+        when it was rendered; StoredFileAltered when they differ."""
+        if not self.matches_its_hash():
+            raise StoredFileAltered(self)
+        return self.file.open("rb")
+
+
+class Signature(AppendOnlyModel):
+    class Party(models.TextChoices):
+        ORGANIZATION = "organization", "For the organization"
+        CCEH = "cceh", "For CCEH"
+
+    agreement = models.ForeignKey(
+        "requests_app.Agreement", on_delete=models.PROTECT, related_name="signatures"
+    )
+    # The version the signer read and signed, and its SHA-256 as the signer's page gave it.
+    mou = models.ForeignKey("requests_app.MOUVersion", on_delete=models.PROTECT, related_name="+")
+    mou_sha256 = models.CharField(max_length=64, blank=True)
+    party = models.CharField(max_length=15, choices=Party.choices)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    full_name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150)
+    statement = models.TextField(max_length=1000)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.full_name}, {self.get_party_display().lower()}"
+
+
+class Training(AppendOnlyModel):
+    """A named person's completed HMIS training (1.7), as CCEH staff recorded it."""
+
+    person = models.ForeignKey(
+        "requests_app.NamedPerson", on_delete=models.PROTECT, related_name="trainings"
+    )
+    completed_on = models.DateField()
+    course = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.person.name}: {self.course} on {self.completed_on}"
+
+
+class PersonAccess(models.Model):
+    """Where one named person's access stands. The history is in the request's events."""
+
+    agreement = models.ForeignKey(
+        "requests_app.Agreement", on_delete=models.PROTECT, related_name="people"
+    )
+    person = models.OneToOneField(
+        "requests_app.NamedPerson", on_delete=models.PROTECT, related_name="access"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    provisioned_at = models.DateTimeField(null=True, blank=True)
+    provisioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["person_id"]
+        verbose_name_plural = "people's access"
+
+    def __str__(self):
+        return f"{self.person.name}: {self.state_label()}"
+
+    def state_label(self):
+        if self.revoked_at:
+            return "Revoked"
+        if self.provisioned_at:
+            return "Account given"
+        if self.activated_at:
+            return "Active: waiting for an HMIS account"
+        return "Not active yet"

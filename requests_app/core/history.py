@@ -1,0 +1,93 @@
+"""A request's history: one append-only event per thing that happened to it, what a person may read
+of it, and who is told."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from requests_app.core.records import AppendOnlyModel
+from requests_app.core.states import Status
+
+
+class Event(AppendOnlyModel):
+    """The request's history: who did what, when, from what to what, and why."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        SCREENING_STARTED = "screening_started", "Screening started"
+        RETURNED = "returned", "Returned for information"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        ESCALATED = "escalated", "Escalated to the committee"
+        COMMITTEE_DECIDED = "committee_decided", "Committee decision recorded"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        ASSESSED = "assessed", "Criterion assessed"
+        VOTED = "voted", "Vote cast"
+        CAN_RECOMMENDED = "can_recommended", "CAN recommendation recorded"
+        ANSWERS_CHANGED = "answers_changed", "Answers changed"
+        MOU_ISSUED = "mou_issued", "MOU issued"
+        MOU_AMENDED = "mou_amended", "MOU corrected"
+        MOU_SIGNED = "mou_signed", "MOU signed by the organization"
+        MOU_COUNTERSIGNED = "mou_countersigned", "MOU countersigned by CCEH"
+        TRAINING_RECORDED = "training_recorded", "HMIS training recorded"
+        ACCESS_ACTIVATED = "access_activated", "Access activated"
+        ACCESS_PROVISIONED = "access_provisioned", "HMIS accounts given"
+        ACCESS_EXPIRED = "access_expired", "Access expired"
+        ACCESS_REVOKED = "access_revoked", "Access revoked"
+        RENEWAL_STARTED = "renewal_started", "Renewal started"
+
+    request = models.ForeignKey(
+        "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Empty for what the system does on its own, such as an expiry at the end of the term.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    visible_to_requestor = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["request", "created_at"])]
+
+    def __str__(self):
+        return f"{self.request}: {self.get_kind_display()}"
+
+    def headline(self):
+        """What happened, in a line: the kind, with the details its data holds."""
+        # Imported here: the history is every domain's, and the screening's words are its own.
+        from requests_app.screening.models import Assessment, CANRecommendation, Criterion
+
+        data = self.data
+        if self.kind == self.Kind.ASSESSED:
+            disqualifier = data.get("disqualifier")
+            if disqualifier is None:
+                # Recorded before the event said which kind of criterion it was.
+                disqualifier = Criterion.objects.filter(
+                    code=data["criterion"], is_disqualifier=True
+                ).exists()
+            outcome = dict(Assessment.outcome_choices(disqualifier))[data["outcome"]].lower()
+            return f"Criterion {data['criterion']} assessed: {outcome}"
+        if self.kind == self.Kind.CAN_RECOMMENDED:
+            position = CANRecommendation.Position(data["position"]).label.lower()
+            return f"{data['can']}: {position}"
+        if self.kind == self.Kind.ANSWERS_CHANGED:
+            return f"Answers changed: {'; '.join(data['changed'])}"
+        if data.get("people") and self.kind in (
+            self.Kind.TRAINING_RECORDED,
+            self.Kind.ACCESS_ACTIVATED,
+            self.Kind.ACCESS_PROVISIONED,
+            self.Kind.ACCESS_REVOKED,
+        ):
+            return f"{self.get_kind_display()}: {', '.join(data['people'])}"
+        if self.kind == self.Kind.RENEWAL_STARTED:
+            return f"Renewal started: {data['renewal']}"
+        if self.kind in (self.Kind.DENIED, self.Kind.COMMITTEE_DECIDED) and data.get("cited"):
+            return f"{self.get_kind_display()}, citing {', '.join(data['cited'])}"
+        return self.get_kind_display()

@@ -1,0 +1,126 @@
+"""Notices to people, their e-mail delivery, and each person's choice of e-mails."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """Somebody is to hear of an event, or is reminded of a request. Recorded in the event's
+    transaction and shown in the person's notices; its e-mail is sent after commit by a task
+    (notifications.py), whose progress `delivery` records."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "A request was submitted"
+        RETURNED = "returned", "A request was returned for information"
+        RESUBMITTED = "resubmitted", "A request was resubmitted"
+        ESCALATED = "escalated", "A request was escalated to the committee"
+        VOTE_CAST = "vote_cast", "A vote was cast"
+        QUORUM_REACHED = "quorum_reached", "Quorum was reached"
+        DECIDED = "decided", "A request was decided"
+        WITHDRAWN = "withdrawn", "A request was withdrawn"
+        # The grant's life after an approval: recorded by the agreement's actions.
+        MOU_READY = "mou_ready", "An MOU is ready to sign"
+        COUNTERSIGNED = "countersigned", "An MOU was countersigned"
+        SIGNED = "signed", "An MOU was signed and waits for CCEH's countersignature"
+        ACCESS_ACTIVE = "access_active", "Access is active"
+        RENEWAL_DUE = "renewal_due", "A renewal is due"
+        EXPIRED = "expired", "Access expired"
+        REVOKED = "revoked", "Access was revoked"
+        # Reminders, from `manage.py send_reminders`.
+        VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
+        WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
+        RETURN_REMINDER = "return_reminder", "Reminder: a question is unanswered"
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not e-mailed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    request = models.ForeignKey(
+        "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="notifications"
+    )
+    # None for a reminder: it follows from the passing of time, not from an event.
+    event = models.ForeignKey(
+        "requests_app.Event",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The day a reminder is for: at most one of each kind per person, request and day.
+    reminder_day = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the next attempt may start (pending); a sweep queues those whose time has come.
+    next_try_at = models.DateTimeField(default=timezone.now)
+    # When the current attempt started (sending): how a dead worker's send is recognised.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event", "kind"], name="one_notice_per_event"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "request", "kind", "reminder_day"],
+                condition=Q(reminder_day__isnull=False),
+                name="one_reminder_per_day",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["delivery", "next_try_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.recipient}"
+
+
+# What the requesting organization hears. Its own people hear nothing else of its request,
+# whatever other role they hold: a conflict of interest hides as well as blocks.
+Notification.Kind.FOR_REQUESTORS = frozenset(
+    {
+        Notification.Kind.RETURNED,
+        Notification.Kind.DECIDED,
+        Notification.Kind.MOU_READY,
+        Notification.Kind.COUNTERSIGNED,
+        Notification.Kind.ACCESS_ACTIVE,
+        Notification.Kind.RENEWAL_DUE,
+        Notification.Kind.EXPIRED,
+        Notification.Kind.REVOKED,
+        Notification.Kind.RETURN_REMINDER,
+    }
+)
+
+
+class NotificationPreference(models.Model):
+    """Whether a person also wants e-mail for one kind of notice. No row means yes; the in-app
+    notice is always kept. Staff cannot turn off what they must act on (notifications.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()} by e-mail {'on' if self.email else 'off'}"

@@ -61,7 +61,7 @@ def _decide(request, user, form):
         form.cleaned_data["reason"],
         levels=form.levels() if approving else None,
         conditions=form.cleaned_data["conditions"],
-        cited=[c.pk for c in form.cleaned_data["cited"]],
+        cited=form.cleaned_data["cited"],
         departs_reason=form.cleaned_data["departs_reason"],
     )
 
@@ -139,10 +139,9 @@ register(
         "taken for screening",
         who=STAFF_ALONE,
         transition="start_screening",
-        form=lambda request, user, data=None: forms.Form(data),
+        form=lambda request, user, data=None: forms.Form(data, prefix="take"),
         run=lambda request, user, form, http: workflow.start_screening(request, user),
         done=lambda request, form: f"You took {request.reference} for screening.",
-        path="take",
     ),
     Action(
         "return",
@@ -157,7 +156,6 @@ register(
         done=lambda request, form: (
             f"{request.reference} went back to the requestor with your question."
         ),
-        path="return",
     ),
     Action(
         "assess",
@@ -190,7 +188,6 @@ register(
             request, user, form.levels(), form.cleaned_data["conditions"], form.waivers()
         ),
         done=lambda request, form: f"{request.reference} is approved.",
-        path="approve",
     ),
     Action(
         "deny",
@@ -202,10 +199,9 @@ register(
             data, failing=policy.failing_criteria(request)
         ),
         run=lambda request, user, form, http: workflow.deny(
-            request, user, [c.pk for c in form.cleaned_data["cited"]], form.cleaned_data["reason"]
+            request, user, form.cleaned_data["cited"], form.cleaned_data["reason"]
         ),
         done=lambda request, form: f"{request.reference} is denied.",
-        path="deny",
     ),
     Action(
         "escalate",
@@ -218,7 +214,6 @@ register(
             request, user, form.cleaned_data["note"]
         ),
         done=lambda request, form: f"{request.reference} went to the {settings.COMMITTEE_NAME}.",
-        path="escalate",
     ),
     # The sub-committee vets what staff escalate (4.3), with the named CANs (1.5, 4.2).
     Action(
@@ -242,7 +237,6 @@ register(
             form.cleaned_data["replaces"],
         ),
         done="Your vote is recorded. You can change it until the chair records the decision.",
-        path="vote",
     ),
     Action(
         "decide",
@@ -255,7 +249,6 @@ register(
         ),
         run=lambda request, user, form, http: _decide(request, user, form),
         done=lambda request, form: f"The committee's decision on {request.reference} is recorded.",
-        path="decide",
     ),
     Action(
         "recommend",
@@ -277,7 +270,6 @@ register(
             form.cleaned_data["reason"],
         ),
         done="The CAN's recommendation is recorded. It can be changed until the decision.",
-        path="recommend",
     ),
     Action(
         "comment",
@@ -289,7 +281,6 @@ register(
             request, user, form.cleaned_data["body"], Comment.Visibility.INTERNAL
         ),
         done="Your comment is posted.",
-        path="comment/internal",
     ),
     Action(
         "message",
@@ -301,7 +292,6 @@ register(
             request, user, form.cleaned_data["body"], Comment.Visibility.REQUESTOR
         ),
         done="Your message is sent.",
-        path="comment/requestor",
     ),
     # After an approval: the MOU and the access it grants (1.6, 1.7, 1.10, 4.1).
     Action(
@@ -320,7 +310,6 @@ register(
             ),
         ),
         done="You signed the MOU. CCEH staff countersign it next.",
-        path="mou/sign",
     ),
     Action(
         "countersign",
@@ -335,7 +324,6 @@ register(
             lambda agreement: workflow.COUNTERSIGNING_STATEMENT,
         ),
         done="You countersigned the MOU. Record each person's training to activate their access.",
-        path="mou/countersign",
     ),
     Action(
         "amend",
@@ -355,7 +343,6 @@ register(
             agreement, user, form.cleaned_data["reason"], form.names(), form.levels()
         ),
         done="The MOU is corrected; a new version is on its way and the organization signs again.",
-        path="mou/amend",
     ),
     Action(
         "training",
@@ -374,7 +361,6 @@ register(
             form.cleaned_data["course"],
         ),
         done="The training is recorded.",
-        path="mou/training",
     ),
     Action(
         "activate",
@@ -388,7 +374,6 @@ register(
             agreement, user, form.cleaned_data["note"]
         ),
         done="Access is active for everyone ready. They appear on the provisioning list.",
-        path="mou/activate",
     ),
     # Staff tick people off the provisioning list (agreement/views.py).
     Action(
@@ -408,10 +393,9 @@ register(
             data, people=_unrevoked(agreement), prefix="revoke"
         ),
         run=lambda agreement, user, form, http: workflow.revoke_access(
-            agreement, user, form.cleaned_data["reason"], form.person_id()
+            agreement, user, form.cleaned_data["reason"], form.person()
         ),
         done="Access is revoked. The organization is told, and later requests show it (1.10).",
-        path="mou/revoke",
     ),
     # The organization starts a renewal from an active MOU (agreement/views.py).
     Action(
@@ -432,6 +416,5 @@ register(
         form=lambda agreement, user, data=None, current=None: PrepareForm(data, prefix="prepare"),
         run=lambda agreement, user, form, http: workflow.prepare_mou(agreement, user),
         done="The MOU is being prepared again.",
-        path="mou/prepare",
     ),
 )

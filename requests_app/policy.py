@@ -285,10 +285,6 @@ def has_failing_criterion(request):
     ]
 
 
-def committee_members():
-    return get_user_model().objects.filter(is_committee_member=True, is_active=True)
-
-
 def current_votes(request):
     """Each member's newest vote in the request's current voting round: the votes that count
     (the rule is VoteQuerySet.current's)."""
@@ -297,7 +293,7 @@ def current_votes(request):
 
 def tally(request):
     """The committee's count from the current vote of each current member."""
-    members = list(committee_members().values_list("pk", flat=True))
+    members = list(get_user_model().objects.committee().values_list("pk", flat=True))
     counts = {"approve": 0, "deny": 0, "abstain": 0, "recuse": 0}
     for vote in current_votes(request).filter(voter_id__in=members):
         counts[vote.choice] += 1
@@ -319,7 +315,8 @@ def suggested_levels(request):
     """For the chair: each named person's level as the approving votes recommend it, the most
     often recommended; on a tie, the lower level."""
     counts = {}
-    for vote in current_votes(request).filter(choice="approve", voter__in=committee_members()):
+    committee = get_user_model().objects.committee()
+    for vote in current_votes(request).filter(choice="approve", voter__in=committee):
         for person_id, level in vote.recommended_levels.items():
             counts.setdefault(int(person_id), Counter())[level] += 1
     return {

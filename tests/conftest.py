@@ -8,13 +8,10 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from tests.support.journey import Journey, Stage
-from tests.support.pdf import cheap_write_pdf
+from tests.support.pdf import cheap_write_pdf, weasyprint_write_pdf
 from tests.support.personas import load_catalogue, make_personas
 
 pytest_plugins = ["tests.support.ci_plugin"]
-
-# WeasyPrint's own render, for the tests marked `pdf`.
-WEASYPRINT_WRITE_PDF = weasyprint.HTML.write_pdf
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,7 +52,8 @@ def _fresh_cache():
 
 @pytest.fixture(scope="session", autouse=True)
 def _blank_pdfs():
-    """Laying out an MOU with WeasyPrint takes a second or more, and most tests never read the
+    """Laying out an MOU with WeasyPrint takes a tenth of a second or more (the first one in a
+    process much longer), an agreement's journey renders several, and most tests never read the
     PDF. So WeasyPrint's render call gives a blank one-page PDF instead (tests/support/pdf.py);
     everything around it (the template and its context, storing, hashing, versions,
     signatures) runs for real. Session-wide, so data staged once per module renders cheaply
@@ -69,7 +67,7 @@ def _blank_pdfs():
 def _real_pdfs_where_read(request, monkeypatch):
     """A test marked `pdf` reads what a PDF says: WeasyPrint renders it for real."""
     if request.node.get_closest_marker("pdf") is not None:
-        monkeypatch.setattr(weasyprint.HTML, "write_pdf", WEASYPRINT_WRITE_PDF)
+        monkeypatch.setattr(weasyprint.HTML, "write_pdf", weasyprint_write_pdf)
 
 
 @pytest.fixture

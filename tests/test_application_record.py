@@ -80,7 +80,7 @@ def test_a_later_draft_editing_the_organization_changes_nothing_a_decision_reste
     # The MOU rendered again now (a correction) still states the organization as submitted.
     ada = decided.people.get()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.amend_mou(agreement, personas.sam, "Her full name.", names={ada.pk: "Ada B. Name"})
+        workflow.amend_mou(agreement, personas.sam, "Her full name.", names={ada: "Ada B. Name"})
     text = mou_text(Agreement.objects.get(pk=agreement.pk))
     assert "99 New Street" not in text
     assert json.loads(frozen_before.content)["organization"]["address"] in text

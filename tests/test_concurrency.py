@@ -27,7 +27,7 @@ def test_approve_against_deny_applies_one_and_refuses_the_other_as_a_conflict(jo
 
     winner, loser = race(
         lambda: workflow.approve(request, personas.sam, journey.levels(request)),
-        lambda: workflow.deny(colleague, personas.sam, [two_one.pk], "One-time access."),
+        lambda: workflow.deny(colleague, personas.sam, [two_one], "One-time access."),
     )
 
     assert winner.error is None
@@ -48,7 +48,7 @@ def test_deny_against_approve_applies_one_and_refuses_the_other_as_a_conflict(jo
     two_one = Criterion.objects.get(code="2.1")
 
     winner, loser = race(
-        lambda: workflow.deny(request, personas.sam, [two_one.pk], "One-time access."),
+        lambda: workflow.deny(request, personas.sam, [two_one], "One-time access."),
         lambda: workflow.approve(colleague, personas.sam, journey.levels(colleague)),
     )
 
@@ -77,7 +77,7 @@ def test_two_chairs_deciding_at_once_record_one_decision(journey, personas, djan
             co_chair,
             Status.DENIED,
             "Abuse risk.",
-            cited=[two_two.pk],
+            cited=[two_two],
             departs_reason="The chair weighs 2.2 more than the votes did.",
         ),
     )

@@ -62,7 +62,7 @@ class Pages:
             self.agreement,
             personas.sam,
             "Lower the level.",
-            levels={ada.pk: AccessLevel.REPORTING},
+            levels={ada: AccessLevel.REPORTING},
             seen=self.seen,
         )
 
@@ -144,7 +144,7 @@ def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
     workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
     agreement = fresh(agreement)
     person = agreement.request.people.get()
-    workflow.record_training(agreement, personas.sam, person.pk, timezone.localdate(), "Course")
+    workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "Course")
     workflow.activate_access(fresh(agreement), personas.sam)
     access = PersonAccess.objects.get()
     colleague = django_user_model.objects.create_user(
@@ -152,8 +152,8 @@ def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
     )
 
     winner, loser = race(
-        lambda: workflow.provision_access(personas.sam, [access.pk]),
-        lambda: workflow.provision_access(colleague, [access.pk]),
+        lambda: workflow.provision_access(personas.sam, [access]),
+        lambda: workflow.provision_access(colleague, [access]),
         pause_at=post_save,
         sender=PersonAccess,
     )

@@ -210,7 +210,7 @@ def test_the_provisioning_list_and_its_csv_leave_their_organizations_people_out(
         workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True)
     agreement = Agreement.objects.get(pk=agreement.pk)
     person = request.people.get()
-    workflow.record_training(agreement, personas.sam, person.pk, timezone.localdate(), "CT HMIS")
+    workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "CT HMIS")
     workflow.activate_access(Agreement.objects.get(pk=agreement.pk), personas.sam)
 
     client.force_login(insiders["ivy"])

@@ -52,7 +52,7 @@ def test_the_provisioning_export_quotes_a_persons_name_and_title_that_would_star
     person.name, person.title = f"{first}cmd|' /C calc'!A0", f"{first}1+1"
     person.save()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.approve(request, personas.sam, {person.pk: AccessLevel.VIEW})
+        workflow.approve(request, personas.sam, {person: AccessLevel.VIEW})
     agreement = Agreement.objects.get(request=request)
     with django_capture_on_commit_callbacks(execute=True):
         workflow.sign_mou(agreement, personas.riley, "Riley Requestor", "Director", True, IP)
@@ -60,7 +60,7 @@ def test_the_provisioning_export_quotes_a_persons_name_and_title_that_would_star
     with django_capture_on_commit_callbacks(execute=True):
         workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
     agreement = Agreement.objects.get(pk=agreement.pk)
-    workflow.record_training(agreement, personas.sam, person.pk, timezone.localdate(), "CT HMIS")
+    workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "CT HMIS")
     workflow.activate_access(Agreement.objects.get(pk=agreement.pk), personas.sam)
     client.force_login(personas.sam)
 

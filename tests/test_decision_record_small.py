@@ -7,7 +7,7 @@ from django.urls import reverse
 from requests_app import workflow
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import Assessment, Criterion, Event, Vote
-from tests.support.pages import parsed
+from tests.support.pages import field_name, parsed
 
 UNDECIDED = [Status.DRAFT, Status.SUBMITTED, Status.SCREENING, Status.RETURNED, Status.VETTING]
 CLOSED = [Status.APPROVED, Status.DENIED, Status.WITHDRAWN]
@@ -105,20 +105,20 @@ def shown(form, request):
     return {
         "choice": [
             box.attrs["value"]
-            for box in form.find_all("input", name="choice")
+            for box in form.find_all("input", name=field_name(form, "choice"))
             if "checked" in box.attrs
         ],
-        "reason": form.find("textarea", name="reason").text,
+        "reason": form.find("textarea", name=field_name(form, "reason")).text,
         "levels": {
             person.name: [
                 option.attrs["value"]
-                for option in form.find("select", name=f"level_{person.pk}").find_all(
-                    "option", selected=""
-                )
+                for option in form.find(
+                    "select", name=field_name(form, f"level_{person.pk}")
+                ).find_all("option", selected="")
             ]
             for person in request.people.order_by("pk")
         },
-        "replaces": form.find("input", name="replaces").attrs.get("value"),
+        "replaces": form.find("input", name=field_name(form, "replaces")).attrs.get("value"),
     }
 
 
@@ -140,7 +140,7 @@ def test_a_member_who_voted_sees_the_form_prefilled_with_the_vote_reason_and_lev
         personas.morgan,
         Vote.Choice.APPROVE,
         "Meets 1.9 with view access.",
-        {ana.pk: AccessLevel.VIEW, ben.pk: AccessLevel.REPORTING},
+        {ana: AccessLevel.VIEW, ben: AccessLevel.REPORTING},
     )
 
     response = page_as(client, personas.morgan, request.get_absolute_url())
@@ -198,7 +198,7 @@ def test_a_vote_from_before_a_new_escalation_does_not_prefill_the_form(client, j
         personas.morgan,
         Vote.Choice.APPROVE,
         "Fine as asked.",
-        {ana.pk: AccessLevel.VIEW, ben.pk: AccessLevel.VIEW},
+        {ana: AccessLevel.VIEW, ben: AccessLevel.VIEW},
     )
     returned = workflow.return_for_information(request, personas.sam, "Which programs?")
     resubmitted = workflow.resubmit(returned, personas.riley, "Only the respite program.")
@@ -226,7 +226,7 @@ def outcome_labels(response, request, code):
     form = next(f for f in parsed(response).find_all("form") if f.attrs["action"] == action)
     return [
         form.find("label", for_=box.attrs["id"]).text
-        for box in form.find_all("input", name=f"c{criterion.pk}-outcome")
+        for box in form.find_all("input", name=field_name(form, "outcome"))
     ]
 
 

@@ -90,22 +90,20 @@ def test_a_correction_cannot_raise_a_level_above_the_decided_grant_but_can_lower
 
     assert refused(
         "amend",
-        lambda: workflow.amend_mou(
-            agreement, personas.sam, "Full after all.", levels={cy.pk: FULL}
-        ),
+        lambda: workflow.amend_mou(agreement, personas.sam, "Full after all.", levels={cy: FULL}),
     ) == [ABOVE_DECIDED]
     assert workflow.current_levels(agreement.request) == {cy.pk: VIEW}
 
     with capture(execute=True):
-        workflow.amend_mou(agreement, personas.sam, "Reports only.", levels={cy.pk: REPORTING})
+        workflow.amend_mou(agreement, personas.sam, "Reports only.", levels={cy: REPORTING})
     assert workflow.current_levels(agreement.request) == {cy.pk: REPORTING}
     # Back up to the decided level is allowed; past it, never, whatever the corrections before.
     with capture(execute=True):
-        workflow.amend_mou(fresh(agreement), personas.sam, "As decided.", levels={cy.pk: VIEW})
+        workflow.amend_mou(fresh(agreement), personas.sam, "As decided.", levels={cy: VIEW})
     assert workflow.current_levels(agreement.request) == {cy.pk: VIEW}
     assert refused(
         "amend",
-        lambda: workflow.amend_mou(fresh(agreement), personas.sam, "Full.", levels={cy.pk: FULL}),
+        lambda: workflow.amend_mou(fresh(agreement), personas.sam, "Full.", levels={cy: FULL}),
     ) == [ABOVE_DECIDED]
     assert list(Grant.objects.filter(person=cy).order_by("pk").values_list("level", flat=True)) == [
         VIEW,
@@ -267,7 +265,7 @@ def test_staff_cannot_grant_a_researcher_client_level_access_without_a_condition
     journey, personas, answers, people, level, problem
 ):
     request = screened(journey, people, **answers)
-    levels = {p.pk: level for p in request.people.all()}
+    levels = {p: level for p in request.people.all()}
 
     assert refused("approve", lambda: workflow.approve(request, personas.sam, levels)) == [problem]
     assert refused(
@@ -281,7 +279,7 @@ def test_both_people_are_named_when_both_need_the_condition(journey, personas):
     cy, ada = request.people.order_by("pk")
 
     assert refused(
-        "approve", lambda: workflow.approve(request, personas.sam, {cy.pk: FULL, ada.pk: VIEW})
+        "approve", lambda: workflow.approve(request, personas.sam, {cy: FULL, ada: VIEW})
     ) == [
         "Write the conditions the MOU will state before granting full access to Cy Clinician "
         "and view only to Ada Analyst: the answers say aggregated, de-identified data would "
@@ -297,7 +295,7 @@ def test_both_people_are_named_when_both_need_the_condition(journey, personas):
 def test_other_grants_need_no_condition(journey, personas, answers, level):
     request = screened(journey, [CY], **answers)
 
-    approved = workflow.approve(request, personas.sam, {p.pk: level for p in request.people.all()})
+    approved = workflow.approve(request, personas.sam, {p: level for p in request.people.all()})
 
     assert approved.status == Status.APPROVED
 
@@ -305,7 +303,7 @@ def test_other_grants_need_no_condition(journey, personas, answers, level):
 def test_the_chair_cannot_grant_a_researcher_full_access_without_a_condition(journey, personas):
     request = journey.with_quorum(**IDENTIFIED)
     person = request.people.get()
-    levels = {person.pk: FULL}
+    levels = {person: FULL}
 
     assert refused(
         "decide",
@@ -379,7 +377,7 @@ def test_an_active_mou_of_the_organization_is_raised_when_the_answers_deny_earli
     with capture(execute=True):
         workflow.countersign_mou(fresh(agreement), personas.sam, "Sam Staff", "Admin", True)
     ada = agreement.request.people.get()
-    workflow.record_training(fresh(agreement), personas.sam, ada.pk, timezone.localdate(), "CT")
+    workflow.record_training(fresh(agreement), personas.sam, ada, timezone.localdate(), "CT")
     with capture(execute=True):
         workflow.activate_access(fresh(agreement), personas.sam)
     agreement = fresh(agreement)

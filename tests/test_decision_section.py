@@ -63,7 +63,7 @@ class DecisionStage(Stage):
         ada = request.people.get(name="Ada Analyst")
         with self.capture(execute=True):
             workflow.amend_mou(
-                agreement, self.p.sam, "Ada works on reports only.", levels={ada.pk: REPORTING}
+                agreement, self.p.sam, "Ada works on reports only.", levels={ada: REPORTING}
             )
         return request
 
@@ -72,7 +72,7 @@ class DecisionStage(Stage):
         workflow.assess_criterion(
             request, self.p.sam, criterion("2.1"), Assessment.Outcome.MET, "One-time only."
         )
-        return workflow.deny(request, self.p.sam, [criterion("2.1").pk], "One-time access (2.1).")
+        return workflow.deny(request, self.p.sam, [criterion("2.1")], "One-time access (2.1).")
 
     def approved_against_the_tally(self):
         """Both members vote deny; the chair approves, saying why the decision differs."""
@@ -87,7 +87,7 @@ class DecisionStage(Stage):
                 WHY,
                 levels=self.journey.levels(request, {"Ada Analyst": VIEW}),
                 conditions=CONDITIONS,
-                cited=[criterion("1.9").pk],
+                cited=[criterion("1.9")],
                 departs_reason=DEPARTS,
             )
 

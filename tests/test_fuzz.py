@@ -375,7 +375,7 @@ def _mou_active(journey):
         workflow.countersign_mou(agreement, p.sam, "Sam Staff", "Manager", True, "192.0.2.2")
     for person in request.people.all():
         agreement = Agreement.objects.get(request=request)
-        workflow.record_training(agreement, p.sam, person.pk, timezone.localdate(), "HMIS")
+        workflow.record_training(agreement, p.sam, person, timezone.localdate(), "HMIS")
     with TestCase.captureOnCommitCallbacks(execute=True):
         workflow.activate_access(Agreement.objects.get(request=request), p.sam)
     return request

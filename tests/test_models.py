@@ -53,7 +53,7 @@ def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     workflow.sign_mou(agreement, p.riley, "Riley Requestor", "Director", True)
     agreement = Agreement.objects.get(pk=agreement.pk)
     person = request.people.get()
-    workflow.record_training(agreement, p.sam, person.pk, timezone.localdate(), "CT HMIS")
+    workflow.record_training(agreement, p.sam, person, timezone.localdate(), "CT HMIS")
     journey.with_quorum()
     Revocation.objects.create(organization=p.elsewhere, reason="Shared a login.", recorded_by=p.sam)
 

@@ -164,7 +164,7 @@ def test_a_version_corrected_after_signing_does_not_carry_the_earlier_signature(
     agreement = stage.signed()
     ada = agreement.request.people.get()
     with stage.capture(execute=True):
-        workflow.amend_mou(agreement, personas.sam, "Lower level.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(agreement, personas.sam, "Lower level.", levels={ada: REPORTING})
 
     # Version 3 is unsigned: the organization signs it again.
     text, _pages = version_text(fresh(agreement), 3)

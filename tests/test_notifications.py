@@ -73,7 +73,7 @@ def do_approve(j, r):
 
 def do_deny(j, r):
     two_one = Criterion.objects.get(code="2.1")
-    return workflow.deny(r, j.p.sam, [two_one.pk], "One-time access (2.1).")
+    return workflow.deny(r, j.p.sam, [two_one], "One-time access (2.1).")
 
 
 def do_committee_decision(j, r):
@@ -233,7 +233,7 @@ def mou_executed(j):
     agreement = _render_next(request, MOUVersion.Kind.EXECUTED)
     for person in request.people.all():
         workflow.record_training(
-            agreement, j.p.sam, person.pk, timezone.localdate(), "CT HMIS new user training"
+            agreement, j.p.sam, person, timezone.localdate(), "CT HMIS new user training"
         )
     return request
 
@@ -260,7 +260,7 @@ MOU_EVENTS = {
             agreement_of(r),
             j.p.sam,
             "The name was misspelt.",
-            names={p.pk: p.name + " Jr." for p in r.people.all()},
+            names={p: p.name + " Jr." for p in r.people.all()},
         ),
         [("Riley Requestor", Kind.MOU_READY)],
     ),

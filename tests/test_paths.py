@@ -26,7 +26,7 @@ HOSTILE_REFERENCES = ["%00", "HMIS-2026-0001%00", "%01", "%1b", "%7f", "%E2%80%A
         ("get", "/r/{}/mou/"),
         ("post", "/r/{}/vote"),
         ("get", "/r/{}/apply/people"),
-        ("post", "/r/{}/comment/internal"),
+        ("post", "/r/{}/comment"),
     ],
 )
 def test_a_control_character_in_a_reference_is_not_found(

@@ -235,7 +235,7 @@ def _perform(stage, action, request, user):
         return workflow.approve(request, user, journey.levels(request))
     if action == "deny":
         one_time = Criterion.objects.get(code="2.1")
-        return workflow.deny(request, user, [one_time.pk], "The need is one-time only (2.1).")
+        return workflow.deny(request, user, [one_time], "The need is one-time only (2.1).")
     if action == "escalate":
         return workflow.escalate(request, user, "Is identified data needed (1.9)?")
     if action == "decide":

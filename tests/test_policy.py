@@ -261,7 +261,7 @@ def denied_by_staff(journey, personas, request, *codes):
     """Take `request` (submitted) through screening to a denial citing `codes`."""
     screening = workflow.start_screening(request, personas.sam)
     journey.assess_all(screening, failing=codes)
-    cited = [Criterion.objects.get(code=code).pk for code in codes]
+    cited = [Criterion.objects.get(code=code) for code in codes]
     return workflow.deny(screening, personas.sam, cited, "See the criteria cited.")
 
 
@@ -291,7 +291,7 @@ def test_an_earlier_committee_denial_for_possible_abuse_flags_1_10(journey, pers
         personas.casey,
         Status.DENIED,
         "Abuse risk.",
-        cited=[Criterion.objects.get(code="2.2").pk],
+        cited=[Criterion.objects.get(code="2.2")],
     )
 
     assert policy.suggestions(journey.draft(cans=[])) == [abuse_concern(denied)]

@@ -66,7 +66,7 @@ def test_a_signature_is_refused_while_a_correction_waits_for_its_render(
     ada = issued.request.people.get()
     # The correction commits; its render (a task after commit) has not run yet.
     with django_capture_on_commit_callbacks(execute=False):
-        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada: REPORTING})
     agreement = fresh(issued)
     assert (agreement.mou_version, agreement.mous.count()) == (2, 1)
 
@@ -83,7 +83,7 @@ def test_a_signature_names_the_version_and_hash_it_was_given_and_is_refused_on_a
     v1 = issued.current_mou()
     ada = issued.request.people.get()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada: REPORTING})
     agreement = fresh(issued)
     v2 = agreement.current_mou()
 
@@ -118,7 +118,7 @@ def test_the_sign_page_gives_the_current_version_and_a_post_from_an_older_page_i
     }
     ada = issued.request.people.get()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada: REPORTING})
 
     response = client.post(reverse("sign", args=[issued.request.reference]), posted)
 
@@ -164,7 +164,7 @@ def test_a_correction_bumps_the_revision_before_any_render(
     before = actions.version(issued)
     ada = issued.request.people.get()
     with django_capture_on_commit_callbacks(execute=False):
-        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(issued, personas.sam, "Lower.", levels={ada: REPORTING})
 
     assert actions.version(fresh(issued)) != before
 
@@ -347,7 +347,7 @@ def active(issued, personas, django_capture_on_commit_callbacks):
         workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
     agreement = fresh(agreement)
     person = agreement.request.people.get()
-    workflow.record_training(agreement, personas.sam, person.pk, timezone.localdate(), COURSE)
+    workflow.record_training(agreement, personas.sam, person, timezone.localdate(), COURSE)
     workflow.activate_access(fresh(agreement), personas.sam)
     return fresh(agreement)
 
@@ -357,9 +357,9 @@ def test_provisioning_from_a_second_tab_marks_nobody_twice(active, personas, dja
         "kim@cceh.example.org", "x", name="Kim Colleague", is_cceh_staff=True
     )
     access = active.people.get()
-    workflow.provision_access(personas.sam, [access.pk])
+    workflow.provision_access(personas.sam, [access])
 
-    problems = refused("provision", lambda: workflow.provision_access(colleague, [access.pk]))
+    problems = refused("provision", lambda: workflow.provision_access(colleague, [access]))
 
     when = timezone.localtime(PersonAccess.objects.get().provisioned_at)
     assert problems == [

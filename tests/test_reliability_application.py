@@ -10,7 +10,7 @@ from requests_app import workflow
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Decision, Event, NamedPerson
 from tests.support.factories import NamedPersonFactory
-from tests.support.pages import parsed
+from tests.support.pages import form_data, parsed
 
 VIEW, REPORTING = AccessLevel.VIEW, AccessLevel.REPORTING
 
@@ -223,7 +223,9 @@ def test_a_step_posted_without_its_page_time_is_refused(riley_client, draft):
 
 def approve_post(client, request, seen):
     people = {f"level_{p.pk}": REPORTING for p in request.people.all()}
-    return client.post(reverse("approve", args=[request.reference]), {"seen": seen, **people})
+    return client.post(
+        reverse("approve", args=[request.reference]), form_data("approve", {"seen": seen, **people})
+    )
 
 
 def test_an_approval_whose_answer_was_lost_is_found_on_reload_and_not_applied_twice(

@@ -19,6 +19,7 @@ from requests_app import workflow
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Membership, PersonAccess, Signature, Training
+from tests.support.factories import MembershipFactory
 from tests.support.journey import ADA, BO, COURSE, CY, IP, RILEY_TITLE, SAM_TITLE, fresh
 from tests.support.pages import parsed
 from tests.support.pdf import stored_bytes, text_of
@@ -140,7 +141,7 @@ def test_an_old_version_still_downloads_unchanged_after_a_correction(client, sta
     ada = agreement.request.people.get()
     v1 = stored_bytes(agreement.mous.get())
     with stage.capture(execute=True):
-        workflow.amend_mou(agreement, personas.sam, "Lower level.", levels={ada.pk: REPORTING})
+        workflow.amend_mou(agreement, personas.sam, "Lower level.", levels={ada: REPORTING})
     client.force_login(personas.riley)
 
     old = client.get(reverse("mou_download", args=[agreement.request.reference, 1]))
@@ -446,7 +447,7 @@ def test_a_page_read_before_someone_else_changed_the_mou_is_refused(
         # Staff corrected it meanwhile: a version 2 the requestor has not read.
         ada = agreement.request.people.get()
         with stage.capture(execute=True):
-            workflow.amend_mou(agreement, personas.sam, "Lower.", levels={ada.pk: REPORTING})
+            workflow.amend_mou(agreement, personas.sam, "Lower.", levels={ada: REPORTING})
     agreement = fresh(agreement)
     person = agreement.request.people.get()
     data = {
@@ -678,6 +679,22 @@ def test_marking_nobody_is_refused_in_words(client, stage, personas):
     assert parsed(response).find("div", role="status").text == (
         "Choose at least one person from the list."
     )
+
+
+@pytest.mark.parametrize("ticked", ["x", "another's"], ids=["not-a-number", "not-on-the-list"])
+def test_marking_someone_not_on_the_list_is_refused_in_words(client, stage, personas, ticked):
+    # A tampered page: the form reads the ids, and takes only rows of the requests staff see.
+    agreement = stage.active()
+    client.force_login(personas.sam)
+    if ticked != "x":
+        # A row of the staff member's own organization's request: never theirs to mark.
+        MembershipFactory(organization=personas.harbor, user=personas.sam)
+        ticked = agreement.people.get().pk
+
+    response = client.post(reverse("provisioning"), {"access": [ticked]}, follow=True)
+
+    assert parsed(response).find("div", role="status").text == "Choose people from the list."
+    assert PersonAccess.objects.filter(provisioned_at__isnull=False).count() == 0
 
 
 @pytest.mark.parametrize("page", ["provisioning", "provisioning_export"])

@@ -30,7 +30,7 @@ from requests_app.models import (
     VotingRound,
 )
 from tests.support.factories import MembershipFactory, UserFactory
-from tests.support.pages import parsed
+from tests.support.pages import field_name, form_data, parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 APPROVE, DENY, ABSTAIN, RECUSE = (
@@ -55,7 +55,7 @@ CONFLICT_NOTE = (
 ASKED = "Asked of you: record your CAN's recommendation"
 
 
-# Reading pages: tests/pages.py.
+# Reading pages: tests/support/pages.py.
 
 
 def section(response, heading_id):
@@ -118,26 +118,30 @@ def field_errors(form):
 
 def typed(form, name):
     """What a text box of `form` holds."""
-    return form.find("textarea", name=name).text
+    return form.find("textarea", name=field_name(form, name)).text
 
 
 def checked(form, name):
     """The values of the ticked radio buttons or boxes called `name`."""
     return [
-        box.attrs["value"] for box in form.find_all("input", name=name) if "checked" in box.attrs
+        box.attrs["value"]
+        for box in form.find_all("input", name=field_name(form, name))
+        if "checked" in box.attrs
     ]
 
 
 def offered_choices(form, name):
     """The labels of the radio buttons called `name`, in order."""
     return [
-        form.find("label", for_=box.attrs["id"]).text for box in form.find_all("input", name=name)
+        form.find("label", for_=box.attrs["id"]).text
+        for box in form.find_all("input", name=field_name(form, name))
     ]
 
 
 def selected(form, name):
     return [
-        o.attrs["value"] for o in form.find("select", name=name).find_all("option", selected="")
+        o.attrs["value"]
+        for o in form.find("select", name=field_name(form, name)).find_all("option", selected="")
     ]
 
 
@@ -230,36 +234,39 @@ def people_of(request):
 
 def as_browser_sends(request, levels=None):
     """The level selects a vote or decision form posts: the browser always sends each one,
-    its shown value unless the person picks another."""
+    its shown value unless the person picks another. `levels`: {named person: level}."""
     levels = levels or {}
-    return {f"level_{p.pk}": levels.get(p.pk, p.requested_level) for p in people_of(request)}
+    return {f"level_{p.pk}": levels.get(p, p.requested_level) for p in people_of(request)}
 
 
 def vote(client, request, choice, reason="", levels=None, replaces=None):
     posted = {"choice": choice, "reason": reason, **as_browser_sends(request, levels)}
     if replaces is not None:
         posted["replaces"] = replaces
-    return client.post(reverse("vote", args=[request.reference]), posted)
+    return client.post(reverse("vote", args=[request.reference]), form_data("vote", posted))
 
 
 def decide(client, request, outcome, levels=None, reason="", cited=(), departs=""):
     return client.post(
         reverse("decide", args=[request.reference]),
-        {
-            "outcome": outcome,
-            "reason": reason,
-            "cited": [c.pk for c in cited],
-            "conditions": "",
-            "departs_reason": departs,
-            **as_browser_sends(request, levels),
-        },
+        form_data(
+            "decide",
+            {
+                "outcome": outcome,
+                "reason": reason,
+                "cited": [c.pk for c in cited],
+                "conditions": "",
+                "departs_reason": departs,
+                **as_browser_sends(request, levels),
+            },
+        ),
     )
 
 
 def recommend(client, request, can, position, reason):
     return client.post(
         reverse("recommend", args=[request.reference]),
-        {"can": can.pk, "position": position, "reason": reason},
+        form_data("recommend", {"can": can.pk, "position": position, "reason": reason}),
     )
 
 
@@ -427,7 +434,7 @@ def test_each_choice_is_recorded_and_shown_as_the_members_vote(
     dana, kim = people_of(request)
     client.force_login(personas.morgan)
 
-    response = vote(client, request, choice, reason, levels={dana.pk: VIEW, kim.pk: REPORTING})
+    response = vote(client, request, choice, reason, levels={dana: VIEW, kim: REPORTING})
 
     assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
     stored = Vote.objects.get(request=request)
@@ -445,7 +452,7 @@ def test_each_choice_is_recorded_and_shown_as_the_members_vote(
     assert mine.find("h3").text == f"Change your vote (now: {label})"
     assert mine.find("button").text == "Change my vote"
     # The page remembers which vote it showed, so a change from it replaces that one.
-    assert mine.find("input", name="replaces").attrs["value"] == str(stored.pk)
+    assert mine.find("input", name=field_name(mine, "replaces")).attrs["value"] == str(stored.pk)
     assert [row[-1] for row in table_rows(client.get(reverse("docket")))] == [label]
 
 
@@ -477,7 +484,7 @@ def test_deny_or_recuse_without_a_reason_is_refused_and_keeps_what_was_chosen(
     dana = request.people.get()
     client.force_login(personas.morgan)
 
-    response = vote(client, request, choice, "   ", levels={dana.pk: VIEW})
+    response = vote(client, request, choice, "   ", levels={dana: VIEW})
 
     assert response.status_code == 400
     form = form_posting_to(response, request, "vote")
@@ -614,7 +621,7 @@ def test_a_vote_changed_in_another_window_is_not_overwritten(journey, personas):
         window.force_login(personas.morgan)
     # Both windows show no vote yet; the second votes first.
     shown = form_posting_to(first_window.get(request.get_absolute_url()), request, "vote")
-    assert shown.find("input", name="replaces").attrs.get("value") is None
+    assert shown.find("input", name=field_name(shown, "replaces")).attrs.get("value") is None
     assert vote(second_window, request, APPROVE).status_code == 302
 
     response = vote(first_window, request, DENY, "Typed in the first window.")
@@ -680,13 +687,16 @@ def test_a_vote_from_a_page_shown_before_the_decision_says_the_request_moved_on(
 
     response = client.post(
         reverse("vote", args=[request.reference]),
-        {
-            "choice": DENY,
-            "reason": "Changed my mind.",
-            "replaces": mine.pk,
-            "seen": page.context["seen"],
-            **as_browser_sends(request),
-        },
+        form_data(
+            "vote",
+            {
+                "choice": DENY,
+                "reason": "Changed my mind.",
+                "replaces": mine.pk,
+                "seen": page.context["seen"],
+                **as_browser_sends(request),
+            },
+        ),
     )
 
     assert response.status_code == 400
@@ -872,8 +882,8 @@ def test_with_quorum_the_decision_form_follows_the_majority_and_the_recommended_
     request = vetting_naming(journey, [("Dana Reyes", FULL), ("Kim Park", FULL)])
     dana, kim = people_of(request)
     # Dana: full twice. Kim: view once, reporting once; on a tie the lower level.
-    workflow.cast_vote(request, personas.morgan, APPROVE, levels={dana.pk: FULL, kim.pk: VIEW})
-    workflow.cast_vote(request, personas.casey, APPROVE, levels={dana.pk: FULL, kim.pk: REPORTING})
+    workflow.cast_vote(request, personas.morgan, APPROVE, levels={dana: FULL, kim: VIEW})
+    workflow.cast_vote(request, personas.casey, APPROVE, levels={dana: FULL, kim: REPORTING})
 
     page = page_as(client, personas.casey, request)
 
@@ -929,7 +939,7 @@ def test_a_decision_following_the_tally_needs_no_reason_and_keeps_the_tally(
     person = request.people.get()
     client.force_login(personas.casey)
 
-    response = decide(client, request, Status.APPROVED, levels={person.pk: VIEW})
+    response = decide(client, request, Status.APPROVED, levels={person: VIEW})
 
     assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
     request.refresh_from_db()
@@ -1052,9 +1062,9 @@ def test_the_chairs_suggested_levels_ignore_the_votes_of_former_members(client, 
     drew = member("Drew Member")
     request = vetting_naming(journey, [("Dana Reyes", FULL)])
     dana = request.people.get()
-    workflow.cast_vote(request, personas.morgan, APPROVE, levels={dana.pk: FULL})
-    workflow.cast_vote(request, personas.casey, APPROVE, levels={dana.pk: VIEW})
-    workflow.cast_vote(request, drew, APPROVE, levels={dana.pk: FULL})
+    workflow.cast_vote(request, personas.morgan, APPROVE, levels={dana: FULL})
+    workflow.cast_vote(request, personas.casey, APPROVE, levels={dana: VIEW})
+    workflow.cast_vote(request, drew, APPROVE, levels={dana: FULL})
     # Drew's vote no longer counts in the tally; it must not weigh in the levels either:
     # of the members' votes, full once and view once, a tie, so the lower level.
     leaves_the_committee(drew)
@@ -1085,9 +1095,9 @@ def test_the_named_cans_leader_records_its_recommendation(
 
     response = recommend(client, request, personas.hartford, position, "A known partner.")
 
-    assert [o.text for o in form.find("select", name="can").find_all("option")] == [
-        "Greater Hartford"
-    ]
+    assert [
+        o.text for o in form.find("select", name=field_name(form, "can")).find_all("option")
+    ] == ["Greater Hartford"]
     assert offered_choices(form, "position") == ["Support", "Do not support", "No position"]
     assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
     after = client.get(response["Location"])

@@ -353,7 +353,7 @@ def test_approve_decides_grants_each_level_and_tells_the_requestor_and_the_cans_
     dana, eli = request.people.get(name="Dana Reyes"), request.people.get(name="Eli Park")
 
     approved = workflow.approve(
-        request, personas.sam, {dana.pk: VIEW, eli.pk: REPORTING}, conditions=" Sign by May. "
+        request, personas.sam, {dana: VIEW, eli: REPORTING}, conditions=" Sign by May. "
     )
 
     assert AccessRequest.objects.get(pk=request.pk).status == Status.APPROVED
@@ -385,15 +385,6 @@ def test_approve_decides_grants_each_level_and_tells_the_requestor_and_the_cans_
         ("Lee Leader", Notification.Kind.DECIDED),
         ("Riley Requestor", Notification.Kind.DECIDED),
     ]
-
-
-def test_approve_takes_person_ids_as_a_form_posts_them(journey, personas):
-    request = journey.ready_to_approve()
-    person = request.people.get()
-
-    workflow.approve(request, personas.sam, {str(person.pk): VIEW})
-
-    assert list(Grant.objects.values_list("person", "level")) == [(person.pk, VIEW)]
 
 
 @pytest.mark.parametrize("code", ["1.9", "1.5", "2.1"])
@@ -467,7 +458,7 @@ def test_approve_with_a_waiver_records_it_as_the_cans_recommendation(journey, pe
         request,
         personas.sam,
         journey.levels(request),
-        can_waivers={hartford.pk: " The CAN lead is on leave until June. "},
+        can_waivers={hartford: " The CAN lead is on leave until June. "},
     )
 
     assert approved.status == Status.APPROVED
@@ -504,7 +495,7 @@ def test_approve_does_not_take_a_waiver_without_a_reason(journey, personas):
         request,
         personas.sam,
         journey.levels(request),
-        can_waivers={personas.hartford.pk: "   "},
+        can_waivers={personas.hartford: "   "},
     ) == ["The recommendation of Greater Hartford is neither recorded nor waived (1.5, 4.2)."]
 
 
@@ -516,7 +507,7 @@ def test_approve_refuses_to_waive_a_can_the_request_does_not_name(journey, perso
         request,
         personas.sam,
         journey.levels(request),
-        can_waivers={personas.eastern.pk: "Not theirs to say."},
+        can_waivers={personas.eastern: "Not theirs to say."},
     ) == ["Only a CAN this request names can be waived."]
 
 
@@ -530,7 +521,7 @@ def test_a_refused_approval_takes_back_the_waiver_it_had_recorded(journey, perso
         request,
         personas.sam,
         journey.levels(request),
-        can_waivers={personas.hartford.pk: "Lead on leave."},
+        can_waivers={personas.hartford: "Lead on leave."},
     ) == ["1.3 is not assessed yet."]
     assert not CANRecommendation.objects.filter(request=request).exists()
 
@@ -539,7 +530,7 @@ def test_approve_is_refused_without_a_level_for_each_named_person(journey, perso
     request = ready_naming(journey, personas, [("Dana Reyes", FULL), ("Eli Park", VIEW)])
     dana = request.people.get(name="Dana Reyes")
 
-    assert refused(workflow.approve, request, personas.sam, {dana.pk: VIEW}) == [
+    assert refused(workflow.approve, request, personas.sam, {dana: VIEW}) == [
         "Choose the granted level for Eli Park."
     ]
 
@@ -548,7 +539,7 @@ def test_approve_is_refused_with_a_level_that_does_not_exist(journey, personas):
     request = ready_naming(journey, personas, [("Dana Reyes", FULL)])
     dana = request.people.get()
 
-    assert refused(workflow.approve, request, personas.sam, {dana.pk: "admin"}) == [
+    assert refused(workflow.approve, request, personas.sam, {dana: "admin"}) == [
         "Choose the granted level for Dana Reyes."
     ]
 
@@ -567,7 +558,7 @@ def test_approve_is_refused_with_a_level_that_does_not_exist(journey, personas):
 def test_approve_grants_what_was_asked_or_less(journey, personas, requested, granted):
     request = ready_naming(journey, personas, [("Dana Reyes", requested)])
 
-    workflow.approve(request, personas.sam, {request.people.get().pk: granted})
+    workflow.approve(request, personas.sam, {request.people.get(): granted})
 
     assert list(Grant.objects.values_list("level", flat=True)) == [granted]
 
@@ -591,7 +582,7 @@ def test_approve_grants_what_was_asked_or_less(journey, personas, requested, gra
 def test_approve_never_grants_more_than_was_asked(journey, personas, requested, granted, problem):
     request = ready_naming(journey, personas, [("Dana Reyes", requested)])
 
-    assert refused(workflow.approve, request, personas.sam, {request.people.get().pk: granted}) == [
+    assert refused(workflow.approve, request, personas.sam, {request.people.get(): granted}) == [
         problem
     ]
 
@@ -604,7 +595,7 @@ def test_approve_is_refused_with_a_level_for_someone_the_request_does_not_name(j
         workflow.approve,
         request,
         personas.sam,
-        {**journey.levels(request), stranger.pk: REPORTING},
+        {**journey.levels(request), stranger: REPORTING},
     ) == ["A level was given for someone this request does not name."]
 
 
@@ -625,9 +616,7 @@ def test_staff_of_the_requesting_organization_cannot_approve_its_request(journey
 def test_deny_records_the_cited_criteria_and_the_reason_and_tells_the_requestor(journey, personas):
     request = journey.ready_to_deny()
 
-    denied = workflow.deny(
-        request, personas.sam, [str(criterion("2.1").pk)], " One-time access only. "
-    )
+    denied = workflow.deny(request, personas.sam, [criterion("2.1")], " One-time access only. ")
 
     assert AccessRequest.objects.get(pk=request.pk).status == Status.DENIED
     decision = Decision.objects.get(request=request)
@@ -656,31 +645,10 @@ def test_deny_records_the_cited_criteria_and_the_reason_and_tells_the_requestor(
     ]
 
 
-@pytest.mark.parametrize(
-    ("action", "message"),
-    [
-        ("approve", "Choose the people from the list."),
-        ("deny", "Choose the criteria from the list."),
-        ("waive", "Choose the CANs from the list."),
-    ],
-)
-def test_ids_that_are_not_numbers_are_refused_in_words(journey, personas, action, message):
-    # A tampered form must meet the same refusal as any other bad input, not a crash.
-    request = journey.ready_to_deny() if action == "deny" else journey.ready_to_approve()
-    attempt = {
-        "approve": lambda: workflow.approve(request, personas.sam, {"x": VIEW}),
-        "deny": lambda: workflow.deny(request, personas.sam, ["2.1"], "One-time."),
-        "waive": lambda: workflow.approve(
-            request, personas.sam, journey.levels(request), can_waivers={"hartford": "No."}
-        ),
-    }[action]
-    assert refused(attempt) == [message]
-
-
 def test_deny_may_cite_an_unmet_core_criterion(journey, personas):
     request = journey.assess_all(journey.screening(), failing=("1.3",))
 
-    workflow.deny(request, personas.sam, [criterion("1.3").pk], "No funding requirement.")
+    workflow.deny(request, personas.sam, [criterion("1.3")], "No funding requirement.")
 
     assert list(
         Decision.objects.get(request=request).cited_criteria.values_list("code", flat=True)
@@ -713,7 +681,7 @@ def test_deny_is_refused_without_a_failing_criterion_cited_and_a_reason(
 ):
     request = journey.ready_to_deny()
 
-    cited = [criterion(code).pk for code in cite]
+    cited = [criterion(code) for code in cite]
     assert refused(workflow.deny, request, personas.sam, cited, reason) == problems
 
 
@@ -798,7 +766,7 @@ def test_escalate_is_refused_without_a_note_naming_the_committee_by_its_setting(
 def test_cast_vote_records_each_choice_and_tells_the_chair(journey, personas, choice, reason):
     request = journey.vetting()
     person = request.people.get()
-    levels = {person.pk: VIEW} if choice == APPROVE else None
+    levels = {person: VIEW} if choice == APPROVE else None
 
     vote = workflow.cast_vote(request, personas.morgan, choice, f" {reason} ", levels=levels)
 
@@ -929,9 +897,9 @@ def test_an_approve_vote_is_refused_without_a_recommended_level_for_each_person(
     assert refused(workflow.cast_vote, request, personas.morgan, APPROVE) == [
         "Choose a recommended level for Dana Reyes."
     ]
-    assert refused(
-        workflow.cast_vote, request, personas.morgan, APPROVE, levels={dana.pk: VIEW}
-    ) == ["Dana Reyes asked for reporting only; a recommended level cannot be higher."]
+    assert refused(workflow.cast_vote, request, personas.morgan, APPROVE, levels={dana: VIEW}) == [
+        "Dana Reyes asked for reporting only; a recommended level cannot be higher."
+    ]
 
 
 def test_a_member_of_the_requesting_organization_may_only_recuse(journey, personas):
@@ -985,7 +953,7 @@ def test_the_chair_records_an_approval_that_follows_the_tally_without_a_reason(j
         personas.casey,
         Status.APPROVED,
         "",
-        levels={person.pk: VIEW},
+        levels={person: VIEW},
         conditions=" Aggregated data only. ",
     )
 
@@ -1026,7 +994,7 @@ def test_the_chair_records_a_denial_that_follows_the_tally_with_its_reason_and_c
         workflow.cast_vote(request, member, DENY, "Abuse risk.")
 
     workflow.record_committee_decision(
-        request, personas.casey, Status.DENIED, " Abuse risk (2.2). ", cited=[criterion("2.2").pk]
+        request, personas.casey, Status.DENIED, " Abuse risk (2.2). ", cited=[criterion("2.2")]
     )
 
     decision = Decision.objects.get(request=request)
@@ -1053,7 +1021,7 @@ def test_the_chair_may_decide_against_the_tally_with_a_written_reason(journey, p
         personas.casey,
         Status.DENIED,
         "Abuse risk (2.2).",
-        cited=[criterion("2.2").pk],
+        cited=[criterion("2.2")],
         departs_reason=" New information on 2.2 after the vote. ",
     )
 
@@ -1074,7 +1042,7 @@ def test_deciding_against_the_tally_is_refused_without_a_written_reason(journey,
         personas.casey,
         Status.DENIED,
         "Abuse risk (2.2).",
-        cited=[criterion("2.2").pk],
+        cited=[criterion("2.2")],
     ) == ["The decision differs from the tally (or the vote is tied): write why."]
 
 
@@ -1085,7 +1053,7 @@ def test_a_tied_vote_is_decided_only_with_a_written_reason(journey, personas, ou
     workflow.cast_vote(request, personas.casey, DENY, "Abuse risk.")
     decide = {
         "levels": journey.levels(request),
-        "cited": [criterion("2.2").pk],
+        "cited": [criterion("2.2")],
     }
 
     assert refused(
@@ -1341,7 +1309,7 @@ def test_a_committee_decision_is_recorded_once(journey, personas):
         personas.casey,
         Status.DENIED,
         "No.",
-        cited=[criterion("2.2").pk],
+        cited=[criterion("2.2")],
         departs_reason="Changed my mind.",
     ) == ["This request is approved, so it cannot be decided by the committee now."]
 
@@ -1369,7 +1337,7 @@ def test_approve_from_submitted_is_refused(journey, personas):
         (
             "ready_to_approve",
             lambda p, r: workflow.escalate(r, p.sam, "Unclear."),
-            lambda p, r: workflow.approve(r, p.sam, {x.pk: "reporting" for x in r.people.all()}),
+            lambda p, r: workflow.approve(r, p.sam, {x: "reporting" for x in r.people.all()}),
             "with the committee",
         ),
         (
@@ -1386,7 +1354,7 @@ def test_approve_from_submitted_is_refused(journey, personas):
         ),
         (
             "ready_to_deny",
-            lambda p, r: workflow.deny(r, p.sam, [criterion("2.1").pk], "One-time."),
+            lambda p, r: workflow.deny(r, p.sam, [criterion("2.1")], "One-time."),
             lambda p, r: workflow.assess_criterion(r, p.sam, criterion("2.1"), NOT_MET),
             "denied",
         ),

@@ -573,7 +573,7 @@ def _edit(action, request, user):
         )
     if action == "attach_file":
         return workflow.attach_file(request, user, upload(), "application/pdf")
-    return workflow.remove_attachment(request, user, request.attachments.get().pk)
+    return workflow.remove_attachment(request, user, request.attachments.get())
 
 
 @pytest.mark.parametrize("action", ["save_answers", "attach_file", "remove_attachment"])
@@ -689,7 +689,7 @@ def test_a_removed_file_leaves_the_disk_once_the_removal_is_committed(
     gone = stored_file(request, personas.riley, "gone.pdf")
 
     with django_capture_on_commit_callbacks() as callbacks:
-        workflow.remove_attachment(request, colleague, gone.pk)
+        workflow.remove_attachment(request, colleague, gone)
         # Until the removal commits, the row may yet come back: the file stays.
         assert files_in(private_root) == sorted([kept.file.name, gone.file.name])
 
@@ -713,7 +713,7 @@ def test_a_removal_runs_its_deletion_on_commit(
     gone = stored_file(request, personas.riley)
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.remove_attachment(request, personas.riley, gone.pk)
+        workflow.remove_attachment(request, personas.riley, gone)
 
     assert (Attachment.objects.count(), files_in(private_root)) == (0, [])
 
@@ -724,7 +724,7 @@ def test_only_a_file_of_this_request_is_removed(journey, personas, private_root)
     before, on_disk = snapshot(), files_in(private_root)
 
     with pytest.raises(actions.ActionRefused) as refused:
-        workflow.remove_attachment(request, personas.riley, other.pk)
+        workflow.remove_attachment(request, personas.riley, other)
 
     assert refused.value.problems == ["That file is not attached to this request."]
     assert (snapshot(), files_in(private_root)) == (before, on_disk)

@@ -56,7 +56,7 @@ def _organization_page(request, create_form=None, join_form=None, status=200):
     ).select_related("user", "organization")
     return render(
         request,
-        "requests_app/organization/organization.html",
+        "requests_app/accounts/organization.html",
         {
             "memberships": memberships,
             "pending": pending,

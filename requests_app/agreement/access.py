@@ -18,7 +18,7 @@ from requests_app.core.actions import (
     require,
 )
 from requests_app.core.events import record_event
-from requests_app.core.inputs import ids, text
+from requests_app.core.inputs import text
 from requests_app.core.states import AgreementStatus, Status
 from requests_app.core.visibility import requests_seen_internally_by
 from requests_app.decision.levels import current_levels
@@ -66,13 +66,16 @@ def add_months(day, months):
 
 
 @transaction.atomic
-def record_training(agreement, user, person_id, completed_on, course):
+def record_training(agreement, user, person, completed_on, course):
+    """`person`: the NamedPerson trained, one of those the MOU names."""
     locked = lock(agreement, user, "training")
     course = text(course)
-    person = locked.request.people.filter(pk=person_id).first()
     require(
         "training",
-        (person is None, "Choose a person this MOU names."),
+        (
+            person is None or person.request_id != locked.request_id,
+            "Choose a person this MOU names.",
+        ),
         (not course, "Name the training course."),
         (completed_on is None, "Give the date the training was completed."),
         (
@@ -175,11 +178,12 @@ def provisioning_list(user):
 
 
 @transaction.atomic
-def provision_access(user, access_ids):
-    """Mark people as given their HMIS accounts. Each agreement's rows are read again under its
-    lock, so people a colleague marked meanwhile (or this person, in another tab) are marked
-    once, by whoever was first."""
-    chosen = ids("provision", access_ids, "people")
+def provision_access(user, accesses):
+    """Mark people as given their HMIS accounts: `accesses`, PersonAccess rows (or a queryset)
+    of the provisioning list. Each agreement's rows are read again under its lock, so people a
+    colleague marked meanwhile (or this person, in another tab) are marked once, by whoever was
+    first."""
+    chosen = [access.pk for access in accesses]
     rows = list(provisioning_list(user).filter(pk__in=chosen))
     if not rows:
         raise ActionRefused("provision", [_none_left_to_provision(user, chosen)])
@@ -227,22 +231,22 @@ def _none_left_to_provision(user, ids):
 
 
 @transaction.atomic
-def revoke_access(agreement, user, reason, person_id=None):
-    """Take access away from one person or from the whole organization. It counts against
-    their good standing in any later request (1.10)."""
+def revoke_access(agreement, user, reason, person=None):
+    """Take access away from one person (a NamedPerson the MOU names) or, with None, from the
+    whole organization. It counts against their good standing in any later request (1.10)."""
     action = "revoke"
     locked = lock(agreement, user, action)
     request = locked.request
     reason = text(reason)
     require(action, (not reason, "Write the reason; the organization reads it."))
     now = timezone.now()
-    if person_id is None:
+    if person is None:
         revoked = list(locked.people.filter(revoked_at__isnull=True).select_related("person"))
         Revocation.objects.create(
             organization=request.organization, request=request, reason=reason, recorded_by=user
         )
     else:
-        access = locked.people.filter(person_id=person_id, revoked_at__isnull=True).first()
+        access = locked.people.filter(person=person, revoked_at__isnull=True).first()
         require(action, (access is None, "That person has no access to revoke."))
         revoked = [access]
         Revocation.objects.create(
@@ -258,7 +262,7 @@ def revoke_access(agreement, user, reason, person_id=None):
         user,
         Event.Kind.ACCESS_REVOKED,
         note=reason,
-        data={"people": [a.person.name for a in revoked], "whole": person_id is None},
+        data={"people": [a.person.name for a in revoked], "whole": person is None},
         public=True,
     )
     return revoked

@@ -1,10 +1,14 @@
-"""Forms of the MOU page: they only parse; the services decide."""
+"""Forms of the MOU page, and staff's provisioning list: they parse, and offer only the people of
+the agreement (or the list) they belong to; the services decide."""
 
 from django import forms
 from django.utils import timezone
 
+from requests_app.core.forms import choose_among, refuse_fields_for_others
 from requests_app.core.states import AccessLevel
+from requests_app.core.visibility import requests_seen_internally_by
 from requests_app.decision.levels import above_decided_grant
+from requests_app.models import PersonAccess
 
 
 class SignForm(forms.Form):
@@ -75,15 +79,23 @@ class AmendForm(forms.Form):
             )
         self.order_fields([*(n for n in self.fields if n != "reason"), "reason"])
 
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(self, ["name_", "level_"], "Choose people this MOU names.")
+        return cleaned
+
     def names(self):
-        return {p.pk: self.cleaned_data[f"name_{p.pk}"] for p in self.people}
+        """{named person: name}."""
+        return {p: self.cleaned_data[f"name_{p.pk}"] for p in self.people}
 
     def levels(self):
-        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+        """{named person: level}."""
+        return {p: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
 
 
 class TrainingForm(forms.Form):
-    person = forms.TypedChoiceField(label="Person", coerce=int)
+    # Cleans to the NamedPerson chosen, one of the MOU's own people.
+    person = forms.TypedChoiceField(label="Person")
     completed_on = forms.DateField(
         label="Completed on", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -91,7 +103,7 @@ class TrainingForm(forms.Form):
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [(p.pk, p.name) for p in people]
+        choose_among(self.fields["person"], people, label=lambda person: person.name)
         self.fields["completed_on"].initial = timezone.localdate()
 
 
@@ -118,15 +130,37 @@ class RevokeForm(forms.Form):
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
+        self.people = {str(p.pk): p for p in people}
         self.fields["whom"].choices = [
             (self.WHOLE, "Everyone: the whole organization's access"),
-            *[(str(p.pk), p.name) for p in people],
+            *[(pk, p.name) for pk, p in self.people.items()],
         ]
 
-    def person_id(self):
+    def person(self):
+        """The NamedPerson chosen, or None for everyone."""
         whom = self.cleaned_data["whom"]
-        return None if whom == self.WHOLE else int(whom)
+        return None if whom == self.WHOLE else self.people[whom]
 
 
 class PrepareForm(forms.Form):
     """Nothing to fill in: the button asks again for a version whose render failed."""
+
+
+class ProvisionForm(forms.Form):
+    """The people staff tick on the provisioning list: rows of the requests they see as staff
+    (a row marked meanwhile is still one of them: the service says who marked it)."""
+
+    access = forms.ModelMultipleChoiceField(
+        queryset=PersonAccess.objects.none(),
+        required=False,
+        error_messages={
+            key: "Choose people from the list."
+            for key in ("invalid_list", "invalid_choice", "invalid_pk_value")
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["access"].queryset = PersonAccess.objects.filter(
+            agreement__request__in=requests_seen_internally_by(user)
+        )

@@ -79,8 +79,8 @@ def render_pdf(access_request, *, draft=True, version=None):
     if not draft and access_request.status != Status.APPROVED:
         raise ValueError("Only an approved request has a final MOU.")
     ctx = context(access_request, draft=draft, version=version)
-    html = render_to_string("requests_app/pdf/mou.html", ctx)
-    css = render_to_string("requests_app/pdf/mou.css", ctx)
+    html = render_to_string("requests_app/agreement/pdf/mou.html", ctx)
+    css = render_to_string("requests_app/agreement/pdf/mou.css", ctx)
     return HTML(string=html, url_fetcher=_OFFLINE).write_pdf(
         stylesheets=[CSS(string=css, url_fetcher=_OFFLINE)]
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from requests_app.agreement.renders import queue_render, render_after_commit
 from requests_app.core.actions import lock, require
 from requests_app.core.events import record_event
-from requests_app.core.inputs import by_id, text
+from requests_app.core.inputs import text
 from requests_app.core.states import AccessLevel
 from requests_app.decision.levels import (
     above_decided_grant,
@@ -157,14 +157,15 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
 def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
     """CCEH corrects the MOU before it is countersigned: a name, or a granted level, lowered
     only (never above what was asked, nor above what the decision granted). A new version
-    follows; a signed MOU is signed again."""
+    follows; a signed MOU is signed again. `names`: {named person: name}; `levels`: {named
+    person: level}."""
     locked = lock(agreement, user, "amend", seen)
     request = locked.request
     reason = text(reason)
     require("amend", (not reason, "Write why the MOU changes; the requestor reads it."))
     people = {p.pk: p for p in request.people.all()}
-    names = {k: text(v) for k, v in by_id("amend", names, "the people").items()}
-    levels = by_id("amend", levels, "the people")
+    names = {person.pk: text(name) for person, name in (names or {}).items()}
+    levels = {person.pk: level for person, level in (levels or {}).items()}
     require(
         "amend",
         (set(names) - set(people) or set(levels) - set(people), "Choose people this MOU names."),
@@ -179,7 +180,12 @@ def amend_mou(agreement, user, reason, names=None, levels=None, seen=None):
             people[pk].save(update_fields=["name"])
     new_levels = {pk: lv for pk, lv in levels.items() if lv and granted.get(pk) != lv}
     if new_levels:
-        checked = check_levels("amend", request, {**granted, **new_levels}, "the granted level")
+        checked = check_levels(
+            "amend",
+            request,
+            {people[pk]: level for pk, level in {**granted, **new_levels}.items()},
+            "the granted level",
+        )
         decided = decided_levels(request)
         require(
             "amend",

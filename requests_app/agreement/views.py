@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import workflow
+from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
 from requests_app.core import permissions
 from requests_app.core.actions import ACTIONS, AGREEMENT, ActionRefused, available, version
@@ -184,8 +185,12 @@ def _provisioning_rows(user):
 @role_required(permissions.is_cceh_staff)
 def provisioning(request):
     if request.method == "POST":
+        form = ProvisionForm(request.POST, user=request.user)
         try:
-            done = workflow.provision_access(request.user, request.POST.getlist("access"))
+            if not form.is_valid():
+                # The one field's errors, said as the service's refusals are.
+                raise ActionRefused("provision", list(form.errors["access"]))
+            done = workflow.provision_access(request.user, form.cleaned_data["access"])
         except ActionRefused as refused:
             for problem in refused.problems:
                 messages.error(request, problem)
@@ -197,7 +202,9 @@ def provisioning(request):
             )
         return redirect("provisioning")
     return render(
-        request, "requests_app/staff/provisioning.html", {"rows": _provisioning_rows(request.user)}
+        request,
+        "requests_app/agreement/provisioning.html",
+        {"rows": _provisioning_rows(request.user)},
     )
 
 

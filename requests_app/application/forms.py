@@ -15,6 +15,7 @@ from requests_app.application.uploads import (
     MAX_ATTACHMENT_BYTES,
     examine,
 )
+from requests_app.core.forms import choose_among
 from requests_app.core.states import AccessLevel
 from requests_app.models import CAN, AccessRequest, Organization
 
@@ -366,7 +367,8 @@ class AttachmentForm(forms.Form):
         max_length=200,
         help_text="For example: IRB approval, 2026.",
     )
-    remove = forms.MultipleChoiceField(
+    # Cleans to the Attachment rows chosen, of this request only.
+    remove = forms.TypedMultipleChoiceField(
         label="Remove attached files",
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -374,9 +376,7 @@ class AttachmentForm(forms.Form):
 
     def __init__(self, *args, attachments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["remove"].choices = [
-            (str(a.pk), f"Remove {a.original_name}") for a in attachments
-        ]
+        choose_among(self.fields["remove"], attachments, lambda a: f"Remove {a.original_name}")
         if not attachments:
             del self.fields["remove"]
 

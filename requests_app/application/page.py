@@ -104,7 +104,7 @@ def request_page(request, access_request, bound=None, status=200):
         context.update(screening_panel(access_request, user, bound))
         context.update(committee_panel(access_request, user, context["actions"], bound))
         context.update(can_panel(access_request, user, context["actions"], bound))
-    return render(request, "requests_app/requests/detail.html", context, status=status)
+    return render(request, "requests_app/application/detail.html", context, status=status)
 
 
 def _requestor_context(access_request, events):

@@ -279,9 +279,11 @@ def attach_file(request, user, upload, content_type, description=""):
 
 
 @transaction.atomic
-def remove_attachment(request, user, attachment_id):
+def remove_attachment(request, user, attachment):
+    """Remove `attachment`, an Attachment of this request, file and all."""
     locked = lock(request, user, "edit")
-    attached = locked.attachments.filter(pk=attachment_id).first()
+    # Read again under the lock: a colleague may have removed it meanwhile.
+    attached = locked.attachments.filter(pk=attachment.pk).first()
     require("edit", (attached is None, "That file is not attached to this request."))
     storage, name = attached.file.storage, attached.file.name
     attached.delete()

@@ -208,8 +208,8 @@ def _save(request, access_request, step, form, people, files):
         seen=seen,
     )
     if files is not None:
-        for pk in files.cleaned_data.get("remove", []):
-            workflow.remove_attachment(access_request, user, int(pk))
+        for attachment in files.cleaned_data.get("remove", []):
+            workflow.remove_attachment(access_request, user, attachment)
         upload = files.cleaned_data.get("file")
         if upload:
             workflow.attach_file(
@@ -410,7 +410,7 @@ def my_requests(request):
         rows.append((r, next_step, resume_url(r) if editable else None))
     return render(
         request,
-        "requests_app/requestor/my_requests.html",
+        "requests_app/application/my_requests.html",
         {
             "rows": rows,
             "organizations": [o.name for o in organizations],

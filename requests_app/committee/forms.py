@@ -2,7 +2,7 @@
 
 from django import forms
 
-from requests_app.core.forms import RequestPageForm, level_fields, long_text
+from requests_app.core.forms import level_fields, levels_of, long_text, refuse_fields_for_others
 from requests_app.core.states import Status
 from requests_app.models import (
     Criterion,
@@ -10,20 +10,20 @@ from requests_app.models import (
 )
 
 
-class EscalateForm(RequestPageForm):
-    id_prefix = "escalate"
+class EscalateForm(forms.Form):
+    prefix = "escalate"
 
     note = long_text(
         "What is unclear", "The committee and the named CANs' leaders read this (policy 4.3)."
     )
 
 
-class VoteForm(RequestPageForm):
+class VoteForm(forms.Form):
     """A member's vote. `current` is their vote in this round, if any: the form starts from it,
     and `replaces` carries it, so a vote changed in another window meanwhile is noticed rather
     than overwritten."""
 
-    id_prefix = "vote"
+    prefix = "vote"
 
     choice = forms.ChoiceField(label="Your vote", widget=forms.RadioSelect)
     reason = long_text("Reason", "Needed to deny or to recuse.", required=False)
@@ -47,12 +47,20 @@ class VoteForm(RequestPageForm):
         if not recuse_only:
             level_fields(self, self.people, "Level you recommend for {name}, if you approve")
 
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(
+            self, ["level_"], "A level was given for someone this request does not name."
+        )
+        return cleaned
+
     def levels(self):
-        return {p.pk: self.cleaned_data.get(f"level_{p.pk}") for p in self.people}
+        """{named person: the level recommended}."""
+        return levels_of(self)
 
 
-class CommitteeDecisionForm(RequestPageForm):
-    id_prefix = "decide"
+class CommitteeDecisionForm(forms.Form):
+    prefix = "decide"
 
     outcome = forms.ChoiceField(
         label="The committee's decision",
@@ -65,6 +73,10 @@ class CommitteeDecisionForm(RequestPageForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         queryset=Criterion.objects.none(),
+        error_messages={
+            "invalid_list": "Choose the criteria from the list.",
+            "invalid_pk_value": "Choose the criteria from the list.",
+        },
     )
     conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
     departs_reason = long_text(
@@ -80,5 +92,13 @@ class CommitteeDecisionForm(RequestPageForm):
         level_fields(self, self.people, "Level granted to {name}", initial=suggested_levels)
         self.order_fields(["outcome", *(f"level_{p.pk}" for p in self.people), "conditions"])
 
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(
+            self, ["level_"], "A level was given for someone this request does not name."
+        )
+        return cleaned
+
     def levels(self):
-        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+        """{named person: the level granted}."""
+        return levels_of(self)

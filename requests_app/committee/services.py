@@ -11,7 +11,7 @@ from requests_app import policy
 from requests_app.application.services import move
 from requests_app.core.actions import Conflict, lock, refuse, require
 from requests_app.core.events import record_event
-from requests_app.core.inputs import ids, text
+from requests_app.core.inputs import text
 from requests_app.core.permissions import belongs_to_requesting_org
 from requests_app.core.states import Status
 from requests_app.decision.levels import check_levels
@@ -44,7 +44,9 @@ def escalate(request, user, note):
 def record_committee_decision(
     request, user, outcome, reason, levels=None, conditions="", cited=(), departs_reason=""
 ):
-    """The chair closes the vote and records the committee's decision, with the tally."""
+    """The chair closes the vote and records the committee's decision, with the tally.
+    `levels`: {named person: level}, for an approval; `cited`: the Criterion rows a denial
+    rests on."""
     locked = lock(request, user, "decide")
     reason, departs_reason = text(reason), text(departs_reason)
     require("decide", (outcome not in Status.DECIDED, "Choose approve or deny."))
@@ -57,7 +59,8 @@ def record_committee_decision(
             "The decision differs from the tally (or the vote is tied): write why.",
         ),
     )
-    cited_rows = list(Criterion.objects.filter(pk__in=ids("decide", cited, "the criteria")))
+    # In the catalogue's order, each once, as the decision records them.
+    cited_rows = list(Criterion.objects.filter(pk__in=[c.pk for c in cited]))
     if outcome == Status.APPROVED:
         # The transition's guards cannot see the outcome: an approval's own guard (1.2, 2.1)
         # is applied here, as staff's approve applies it through its transition.
@@ -102,8 +105,9 @@ def record_committee_decision(
 
 @transaction.atomic
 def cast_vote(request, user, choice, reason="", levels=None, replaces=None):
-    """One vote per member, changeable until the vote closes. `replaces` is the id of the vote
-    the member saw as theirs (None for a first vote): if it changed meanwhile, say so."""
+    """One vote per member, changeable until the vote closes. `levels`: {named person: level}
+    the member recommends, when approving. `replaces` is the id of the vote the member saw as
+    theirs (None for a first vote): if it changed meanwhile, say so."""
     locked = lock(request, user, "vote")
     reason = text(reason)
     current = policy.current_votes(locked).filter(voter=user).first()

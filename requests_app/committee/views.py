@@ -15,7 +15,7 @@ from requests_app.core.visibility import (
 from requests_app.core.web import role_required
 from requests_app.decision import grants
 from requests_app.decision.views import outcome_state
-from requests_app.models import Vote
+from requests_app.models import User, Vote
 
 
 def _vote_this_round(votes):
@@ -53,9 +53,7 @@ def committee_panel(access_request, user, actions, bound):
         return {}
     count = policy.tally(access_request)
     # The votes that count: current members' (the tally ignores those who left).
-    current = list(
-        policy.current_votes(access_request).filter(voter__in=policy.committee_members())
-    )
+    current = list(policy.current_votes(access_request).filter(voter__in=User.objects.committee()))
     mine = next((v for v in current if v.voter_id == user.pk), None)
     sees_votes = (
         mine is not None or permissions.is_committee_chair(user) or permissions.is_cceh_staff(user)

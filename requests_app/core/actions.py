@@ -81,10 +81,15 @@ class Action:
     form: Callable | None = None
     run: Callable | None = None
     done: str | Callable = ""
+    # Its address after the request's: its name (under mou/ for the MOU's), unless it says.
     path: str = ""
 
     def __str__(self):
         return self.name
+
+    @property
+    def address(self):
+        return self.path or (f"mou/{self.name}" if self.on is AGREEMENT else self.name)
 
 
 ACTIONS: dict[str, Action] = {}

@@ -1,20 +1,10 @@
-"""What the forms of a request's page share: the page's version, long texts, and a level for
-each named person."""
+"""What the forms of a request's page share: long texts, and a level for each named person.
+Each form's prefix is its action's name (requests_app/actions.py), so no two forms of a page
+share a field's name or id."""
 
 from django import forms
 
 from requests_app.core.states import AccessLevel
-
-
-class RequestPageForm(forms.Form):
-    """A form that shares the request page with others: its fields' ids start with its own
-    name, so no two forms' fields share an id and every label names its own field."""
-
-    id_prefix = None
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)
 
 
 def long_text(label, help_text="", required=True):
@@ -38,3 +28,40 @@ def level_fields(form, people, label, initial=None):
             initial=(initial or {}).get(person.pk, person.requested_level),
             help_text=f"Asked for: {person.get_requested_level_display().lower()}.",
         )
+
+
+def levels_of(form):
+    """{named person: level} from the form's level fields (level_fields)."""
+    return {person: form.cleaned_data.get(f"level_{person.pk}") for person in form.people}
+
+
+def refuse_fields_for_others(form, stems, someone_else, what="the people"):
+    """A form with a field per named person ("level_<id>") takes nobody else's: a field posted
+    for an id that is not one of `form.people` (a tampered page) is refused with `someone_else`,
+    or, when what follows the stem is not an id at all, "Choose `what` from the list." Called
+    from the form's clean."""
+    offered = {str(person.pk) for person in form.people}
+    for key in form.data:
+        for stem in stems:
+            start = form.add_prefix(stem)
+            if key.startswith(start) and key[len(start) :] not in offered:
+                raise forms.ValidationError(
+                    someone_else if is_id(key[len(start) :]) else f"Choose {what} from the list."
+                )
+
+
+def is_id(value):
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def choose_among(field, instances, label=str):
+    """Make `field` (a TypedChoiceField or TypedMultipleChoiceField) offer `instances`, rows of
+    the request or agreement the form belongs to, and clean to the chosen rows themselves: a
+    value that is none of them is the field's invalid choice."""
+    by_value = {str(instance.pk): instance for instance in instances}
+    field.choices = [(value, label(instance)) for value, instance in by_value.items()]
+    field.coerce = by_value.__getitem__

@@ -90,7 +90,7 @@ def act(request, reference, name, **arguments):
 def action_urls():
     """One address per action with a form, named as the action."""
     return [
-        path(f"r/<reference:reference>/{action.path}", act, {"name": name}, name=name)
+        path(f"r/<reference:reference>/{action.address}", act, {"name": name}, name=name)
         for name, action in ACTIONS.items()
         if action.run
     ]

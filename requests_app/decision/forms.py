@@ -2,22 +2,30 @@
 
 from django import forms
 
-from requests_app.core.forms import RequestPageForm, level_fields, long_text
+from requests_app.core.forms import (
+    is_id,
+    level_fields,
+    levels_of,
+    long_text,
+    refuse_fields_for_others,
+)
 from requests_app.models import (
     Criterion,
 )
 
 
-class ApproveForm(RequestPageForm):
-    id_prefix = "approve"
+class ApproveForm(forms.Form):
+    prefix = "approve"
 
     conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
 
     def __init__(self, *args, access_request, unheard_cans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.people = list(access_request.people.all())
+        self.named_cans = access_request.cans.all()
+        self.unheard_cans = list(unheard_cans)
         level_fields(self, self.people, "Level granted to {name}")
-        for can in unheard_cans:
+        for can in self.unheard_cans:
             self.fields[f"waive_{can.pk}"] = long_text(
                 f"Why decide without {can.name}'s recommendation",
                 "Policy 1.5 and 4.2: the CAN takes part in the decision unless waived.",
@@ -25,25 +33,45 @@ class ApproveForm(RequestPageForm):
         # Who gets what first, then the waivers, then the conditions.
         self.order_fields([*(name for name in self.fields if name != "conditions"), "conditions"])
 
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(
+            self, ["level_"], "A level was given for someone this request does not name."
+        )
+        # A waiver of a named CAN heard since the page was read has no field now, and is moot.
+        named = {str(can.pk) for can in self.named_cans}
+        start = self.add_prefix("waive_")
+        for key in self.data:
+            can = key[len(start) :]
+            if key.startswith(start) and can not in named:
+                raise forms.ValidationError(
+                    "Only a CAN this request names can be waived."
+                    if is_id(can)
+                    else "Choose the CANs from the list."
+                )
+        return cleaned
+
     def levels(self):
-        return {p.pk: self.cleaned_data[f"level_{p.pk}"] for p in self.people}
+        """{named person: level}."""
+        return levels_of(self)
 
     def waivers(self):
-        return {
-            int(name.removeprefix("waive_")): value
-            for name, value in self.cleaned_data.items()
-            if name.startswith("waive_")
-        }
+        """{CAN: reason} for each CAN decided on without its recommendation."""
+        return {can: self.cleaned_data[f"waive_{can.pk}"] for can in self.unheard_cans}
 
 
-class DenyForm(RequestPageForm):
-    id_prefix = "deny"
+class DenyForm(forms.Form):
+    prefix = "deny"
 
     cited = forms.ModelMultipleChoiceField(
         label="Criteria the denial rests on",
         queryset=Criterion.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text="Only criteria assessed as unmet, or disqualifiers assessed as applying.",
+        error_messages={
+            "invalid_list": "Choose the criteria from the list.",
+            "invalid_pk_value": "Choose the criteria from the list.",
+        },
     )
     reason = long_text("Reason the requestor will read")
 

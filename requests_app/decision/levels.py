@@ -2,14 +2,15 @@
 never above what the decision granted once the MOU is corrected."""
 
 from requests_app.core.actions import ActionRefused
-from requests_app.core.inputs import by_id
 from requests_app.core.states import AccessLevel
 from requests_app.models import Grant, latest_per
 
 
 def check_levels(action, request, levels, what):
-    """Every named person has a valid level, never above what was asked for them (1.6)."""
-    levels = by_id(action, levels, "the people")
+    """Every named person has a valid level, never above what was asked for them (1.6), and
+    nobody else has one. `levels`: {named person: level}. Returns {named person id: level}, as
+    the records keep it."""
+    levels = {person.pk: level for person, level in (levels or {}).items()}
     problems = []
     for person in request.people.all():
         level = levels.get(person.pk)

@@ -8,7 +8,7 @@ from requests_app.agreement.services import issue_agreement
 from requests_app.application.services import move
 from requests_app.core.actions import lock, refusals, refuse, require
 from requests_app.core.events import record_event
-from requests_app.core.inputs import by_id, ids, text
+from requests_app.core.inputs import text
 from requests_app.core.states import Status
 from requests_app.decision.levels import check_levels
 from requests_app.models import CANRecommendation, Criterion, Decision, Event, Grant
@@ -56,20 +56,19 @@ def after_decision(locked, user):
 
 @transaction.atomic
 def approve(request, user, levels, conditions="", can_waivers=None):
-    """CCEH decides a clear case (4.3). `levels`: {named person id: level}. `can_waivers`:
-    {CAN id: reason} for named CANs whose recommendation staff waive (1.5, 4.2)."""
+    """CCEH decides a clear case (4.3). `levels`: {named person: level}. `can_waivers`:
+    {CAN: reason} for named CANs whose recommendation staff waive (1.5, 4.2)."""
     locked = lock(request, user, "approve", check_conditions=False)
     levels = check_levels("approve", locked, levels, "the granted level")
-    named = {can.pk: can for can in locked.cans.all()}
-    can_waivers = by_id("approve", can_waivers, "the CANs")
-    for can_id, reason in can_waivers.items():
+    named = set(locked.cans.values_list("pk", flat=True))
+    for can, reason in (can_waivers or {}).items():
         reason = text(reason)
         if not reason:
             continue
-        require("approve", (can_id not in named, "Only a CAN this request names can be waived."))
+        require("approve", (can.pk not in named, "Only a CAN this request names can be waived."))
         recommendation = CANRecommendation.objects.create(
             request=locked,
-            can=named[can_id],
+            can=can,
             position=CANRecommendation.Position.WAIVED,
             reason=reason,
             author=user,
@@ -106,10 +105,12 @@ def approve(request, user, levels, conditions="", can_waivers=None):
 
 @transaction.atomic
 def deny(request, user, cited, reason):
-    """CCEH refuses, citing the disqualifiers or unmet criteria its screening found."""
+    """CCEH refuses, citing the disqualifiers or unmet criteria its screening found. `cited`:
+    the Criterion rows."""
     locked = lock(request, user, "deny")
     reason = text(reason)
-    cited = list(Criterion.objects.filter(pk__in=ids("deny", cited, "the criteria")))
+    # In the catalogue's order, each once, as the decision and its event record them.
+    cited = list(Criterion.objects.filter(pk__in=[c.pk for c in cited]))
     failing = {c.pk for c in policy.failing_criteria(locked)}
     require(
         "deny",

@@ -21,7 +21,7 @@ NOTICES_PAGE_SIZE = 50
 def notices(request):
     mine = request.user.notifications.select_related("request", "event__actor")
     page = Paginator(mine, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "requests_app/notices/notices.html", {"page": page})
+    return render(request, "requests_app/notifications/notices.html", {"page": page})
 
 
 @login_required
@@ -54,7 +54,7 @@ def notification_preferences(request):
         return redirect("notification_preferences")
     return render(
         request,
-        "requests_app/notices/preferences.html",
+        "requests_app/notifications/preferences.html",
         {"form": form},
         status=400 if form.is_bound else 200,
     )
@@ -65,7 +65,7 @@ def notification_preferences(request):
 def failed_emails(request):
     failed = notifications.failed_deliveries().order_by("-created_at", "-pk")
     page = Paginator(failed, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "requests_app/notices/failed_emails.html", {"page": page})
+    return render(request, "requests_app/notifications/failed_emails.html", {"page": page})
 
 
 @role_required(permissions.is_cceh_staff)

@@ -62,7 +62,7 @@ class QueueFilter(django_filters.FilterSet):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        staff = get_user_model().objects.filter(is_cceh_staff=True, is_active=True)
+        staff = get_user_model().objects.staff()
         self.filters["assignee"].extra["choices"] = [
             (MINE, "Me"),
             (UNASSIGNED, "Nobody"),

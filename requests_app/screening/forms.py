@@ -2,7 +2,7 @@
 
 from django import forms
 
-from requests_app.core.forms import RequestPageForm, long_text
+from requests_app.core.forms import long_text
 from requests_app.models import (
     CAN,
     Assessment,
@@ -10,8 +10,8 @@ from requests_app.models import (
 )
 
 
-class ReturnForm(RequestPageForm):
-    id_prefix = "return"
+class ReturnForm(forms.Form):
+    prefix = "return"
 
     message = long_text(
         "Question for the requestor",
@@ -20,7 +20,8 @@ class ReturnForm(RequestPageForm):
 
 
 class AssessmentForm(forms.Form):
-    # Rendered by hand in includes/checklist.html (inline radios), so the classes live here.
+    # Rendered by hand in requests_app/screening/includes/checklist.html (inline radios), so
+    # the classes live here.
     outcome = forms.ChoiceField(widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     note = forms.CharField(
         label="Note",
@@ -30,7 +31,7 @@ class AssessmentForm(forms.Form):
     )
 
     def __init__(self, *args, criterion, **kwargs):
-        super().__init__(*args, prefix=f"c{criterion.pk}", **kwargs)
+        super().__init__(*args, prefix=f"assess-{criterion.pk}", **kwargs)
         self.criterion = criterion
         self.fields["outcome"].choices = Assessment.outcome_choices(criterion.is_disqualifier)
         self.fields["outcome"].label = f"Assessment of {criterion.code}"
@@ -52,8 +53,8 @@ class MessageForm(CommentForm):
     )
 
 
-class RecommendationForm(RequestPageForm):
-    id_prefix = "recommend"
+class RecommendationForm(forms.Form):
+    prefix = "recommend"
 
     can = forms.ModelChoiceField(label="For the CAN", queryset=CAN.objects.none(), empty_label=None)
     position = forms.ChoiceField(

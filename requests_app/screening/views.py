@@ -49,7 +49,7 @@ def queue(request):
     query.pop("page", None)
     return render(
         request,
-        "requests_app/staff/queue.html",
+        "requests_app/screening/queue.html",
         {
             "filter": found,
             "page": page,
@@ -113,7 +113,7 @@ def can_requests(request):
         grants.mark(r, grants.OTHER)
         said = {rec.can_id: rec for rec in r.my_cans_say}  # the newest per CAN wins
         rows.append((r, list(said.values()), r.status in Status.OPEN and not said))
-    return render(request, "requests_app/can/can_requests.html", {"rows": rows, "cans": led})
+    return render(request, "requests_app/screening/can_requests.html", {"rows": rows, "cans": led})
 
 
 def can_panel(access_request, user, actions, bound):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.support.browser import CHROMIUM, launch
+from tests.support.browser import CHROMIUM, CHROMIUM_MISSING, launch
 from tests.support.e2e import new_page
 
 # Playwright's sync API runs an asyncio event loop in the test's own thread, so Django sees a
@@ -16,8 +16,6 @@ from tests.support.e2e import new_page
 # Process-wide, not per test: the session's browser keeps that loop running until the session
 # ends, so every test collected after these sees it too.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}; apt-get install chromium"
 
 HERE = Path(__file__).parent
 

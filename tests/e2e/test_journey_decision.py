@@ -50,9 +50,9 @@ def decided(journey, personas, settings, tmp_path, django_capture_on_commit_call
             personas.casey,
             Status.APPROVED,
             WHY,
-            levels={ada.pk: AccessLevel.VIEW, bo.pk: AccessLevel.REPORTING},
+            levels={ada: AccessLevel.VIEW, bo: AccessLevel.REPORTING},
             conditions=CONDITIONS,
-            cited=[Criterion.objects.get(code="1.9").pk],
+            cited=[Criterion.objects.get(code="1.9")],
             departs_reason=DEPARTS,
         )
 

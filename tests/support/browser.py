@@ -4,6 +4,7 @@ tests and docs/screenshots/take_screenshots.py."""
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = f"Chromium not found at {CHROMIUM}; apt-get install chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -120,18 +120,18 @@ class Journey:
     def denied(self, **answers):
         request = self.ready_to_deny(**answers)
         two_one = Criterion.objects.get(code="2.1")
-        return workflow.deny(request, self.p.sam, [two_one.pk], "One-time access (2.1).")
+        return workflow.deny(request, self.p.sam, [two_one], "One-time access (2.1).")
 
     def withdrawn(self, **answers):
         return workflow.withdraw(self.submitted(**answers), self.p.riley)
 
     def levels(self, request, level=REPORTING):
-        """{named person id: level}: everyone at `level`; or, given {name: level}, each person
-        so named at that level and everyone else at the level they asked for."""
+        """{named person: level}: everyone at `level`; or, given {name: level}, each person so
+        named at that level and everyone else at the level they asked for."""
         people = request.people.all()
         if isinstance(level, dict):
-            return {person.pk: level.get(person.name, person.requested_level) for person in people}
-        return {person.pk: level for person in people}
+            return {person: level.get(person.name, person.requested_level) for person in people}
+        return {person: level for person in people}
 
     def at(self, status, **answers):
         """A request in `status`, ready for every action that status allows."""
@@ -193,7 +193,7 @@ class Stage:
     def train(self, agreement, *people, on=None):
         for person in people:
             workflow.record_training(
-                agreement, self.p.sam, person.pk, on or timezone.localdate(), COURSE
+                agreement, self.p.sam, person, on or timezone.localdate(), COURSE
             )
         return fresh(agreement)
 

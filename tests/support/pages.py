@@ -87,3 +87,19 @@ def parsed(response):
 def day(value):
     """A date as the site and the MOU write it: March 7, 2026."""
     return f"{value:%B} {value.day}, {value:%Y}"
+
+
+def form_data(prefix, fields):
+    """What a browser posts for a form with this prefix (its action's name): every field's name
+    starts with it; the page's `seen` is the page's, not the form's."""
+    return {key if key == "seen" else f"{prefix}-{key}": value for key, value in fields.items()}
+
+
+def field_name(form, name):
+    """A field's name in a form of a request's or an MOU's page (or in the one form of a part
+    of it): the form's prefix, which is the action's name as its address says it (assess/12 is
+    assess-12), then the field's."""
+    if "action" not in form.attrs:
+        form = form.find("form")
+    address = form.attrs["action"].split("/r/", 1)[1].split("/", 1)[1]
+    return f"{address.removeprefix('mou/').replace('/', '-')}-{name}"

@@ -128,7 +128,7 @@ class Command(BaseCommand):
             request, leader, request.cans.get(), "support", "Diverts people from our shelters."
         )
         person = request.people.get()
-        workflow.approve(request, staff, {person.pk: AccessLevel.REPORTING})
+        workflow.approve(request, staff, {person: AccessLevel.REPORTING})
 
         def agreement(kind):
             current = Agreement.objects.get(request=request)
@@ -148,7 +148,7 @@ class Command(BaseCommand):
         )
         executed = agreement(MOUVersion.Kind.EXECUTED)
         workflow.record_training(
-            executed, staff, person.pk, timezone.localdate(), "CT HMIS new user training"
+            executed, staff, person, timezone.localdate(), "CT HMIS new user training"
         )
         workflow.activate_access(executed, staff)
         return signed
@@ -187,7 +187,7 @@ class Command(BaseCommand):
             approved, leader, approved.cans.get(), "support", "Known partner of our CAN."
         )
         person = approved.people.get()
-        workflow.approve(approved, staff, {person.pk: AccessLevel.VIEW})
+        workflow.approve(approved, staff, {person: AccessLevel.VIEW})
         self._active_access(screened("Shelter diversion"), requestor, staff, leader)
         denied = screened(
             "Billing audit",
@@ -195,9 +195,7 @@ class Command(BaseCommand):
             outcome_for={"1.2": Assessment.Outcome.NOT_MET, "2.1": Assessment.Outcome.MET},
         )
         two_one = Criterion.objects.get(code="2.1")
-        workflow.deny(
-            denied, staff, [two_one.pk], "The policy does not allow one-time access (2.1)."
-        )
+        workflow.deny(denied, staff, [two_one], "The policy does not allow one-time access (2.1).")
         withdrawn = workflow.submit(
             self._draft(organization, requestor, "Volunteer program"), requestor
         )

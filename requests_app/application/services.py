@@ -262,15 +262,7 @@ def attach_file(request, user, upload, content_type, description=""):
     attached.file.save(upload.name, upload, save=False)
     try:
         attached.save()
-        _touch(locked, user)
-        if locked.status != Status.DRAFT:
-            record_event(
-                locked,
-                user,
-                Event.Kind.ANSWERS_CHANGED,
-                data={"changed": [f"Attached the file {attached.original_name}"]},
-                public=True,
-            )
+        _files_changed(locked, user, f"Attached the file {attached.original_name}")
     except BaseException:
         # Django has no on-rollback hook: a file whose row was never written goes at once.
         attached.file.storage.delete(attached.file.name)
@@ -289,14 +281,15 @@ def remove_attachment(request, user, attachment):
     attached.delete()
     # Removed from disk only once the row is gone for good.
     transaction.on_commit(lambda: storage.delete(name))
+    _files_changed(locked, user, f"Removed the file {attached.original_name}")
+
+
+def _files_changed(locked, user, change):
+    """Record who changed the files; after submission, the history says what changed."""
     _touch(locked, user)
     if locked.status != Status.DRAFT:
         record_event(
-            locked,
-            user,
-            Event.Kind.ANSWERS_CHANGED,
-            data={"changed": [f"Removed the file {attached.original_name}"]},
-            public=True,
+            locked, user, Event.Kind.ANSWERS_CHANGED, data={"changed": [change]}, public=True
         )
 
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from requests_app.core.forms import level_fields, levels_of, long_text, refuse_fields_for_others
+from requests_app.core.forms import LevelsForm, level_fields, long_text
 from requests_app.core.states import Status
 from requests_app.models import (
     Criterion,
@@ -18,7 +18,7 @@ class EscalateForm(forms.Form):
     )
 
 
-class VoteForm(forms.Form):
+class VoteForm(LevelsForm):
     """A member's vote. `current` is their vote in this round, if any: the form starts from it,
     and `replaces` carries it, so a vote changed in another window meanwhile is noticed rather
     than overwritten."""
@@ -47,19 +47,8 @@ class VoteForm(forms.Form):
         if not recuse_only:
             level_fields(self, self.people, "Level you recommend for {name}, if you approve")
 
-    def clean(self):
-        cleaned = super().clean()
-        refuse_fields_for_others(
-            self, ["level_"], "A level was given for someone this request does not name."
-        )
-        return cleaned
 
-    def levels(self):
-        """{named person: the level recommended}."""
-        return levels_of(self)
-
-
-class CommitteeDecisionForm(forms.Form):
+class CommitteeDecisionForm(LevelsForm):
     prefix = "decide"
 
     outcome = forms.ChoiceField(
@@ -91,14 +80,3 @@ class CommitteeDecisionForm(forms.Form):
         self.fields["cited"].queryset = catalogue
         level_fields(self, self.people, "Level granted to {name}", initial=suggested_levels)
         self.order_fields(["outcome", *(f"level_{p.pk}" for p in self.people), "conditions"])
-
-    def clean(self):
-        cleaned = super().clean()
-        refuse_fields_for_others(
-            self, ["level_"], "A level was given for someone this request does not name."
-        )
-        return cleaned
-
-    def levels(self):
-        """{named person: the level granted}."""
-        return levels_of(self)

@@ -30,9 +30,20 @@ def level_fields(form, people, label, initial=None):
         )
 
 
-def levels_of(form):
-    """{named person: level} from the form's level fields (level_fields)."""
-    return {person: form.cleaned_data.get(f"level_{person.pk}") for person in form.people}
+class LevelsForm(forms.Form):
+    """A form with a level for each of `self.people` (level_fields): approving, voting to
+    approve, the committee's decision. It takes nobody else's level, and gives the service
+    {named person: level}."""
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(
+            self, ["level_"], "A level was given for someone this request does not name."
+        )
+        return cleaned
+
+    def levels(self):
+        return {person: self.cleaned_data.get(f"level_{person.pk}") for person in self.people}
 
 
 def refuse_fields_for_others(form, stems, someone_else, what="the people"):

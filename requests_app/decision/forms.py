@@ -2,19 +2,13 @@
 
 from django import forms
 
-from requests_app.core.forms import (
-    is_id,
-    level_fields,
-    levels_of,
-    long_text,
-    refuse_fields_for_others,
-)
+from requests_app.core.forms import LevelsForm, is_id, level_fields, long_text
 from requests_app.models import (
     Criterion,
 )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(LevelsForm):
     prefix = "approve"
 
     conditions = long_text("Conditions", "Conditions the MOU will state, if any.", required=False)
@@ -35,9 +29,6 @@ class ApproveForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        refuse_fields_for_others(
-            self, ["level_"], "A level was given for someone this request does not name."
-        )
         # A waiver of a named CAN heard since the page was read has no field now, and is moot.
         named = {str(can.pk) for can in self.named_cans}
         start = self.add_prefix("waive_")
@@ -50,10 +41,6 @@ class ApproveForm(forms.Form):
                     else "Choose the CANs from the list."
                 )
         return cleaned
-
-    def levels(self):
-        """{named person: level}."""
-        return levels_of(self)
 
     def waivers(self):
         """{CAN: reason} for each CAN decided on without its recommendation."""

@@ -18,7 +18,10 @@ from requests_app.agreement.forms import (
 )
 from requests_app.core.states import AgreementStatus, Status
 
-from . import policy, workflow
+from . import policy
+from .agreement import access
+from .agreement import services as agreement_services
+from .committee import services as committee
 from .committee.forms import CommitteeDecisionForm, EscalateForm, VoteForm
 from .core.actions import AGREEMENT, REQUEST, Action, register
 from .core.permissions import (
@@ -33,8 +36,11 @@ from .core.permissions import (
     belongs_to_requesting_org,
     during,
 )
+from .decision import levels
+from .decision import services as decision
 from .decision.forms import ApproveForm, DenyForm
 from .models import Comment
+from .screening import services as screening
 from .screening.forms import (
     AssessmentForm,
     CommentForm,
@@ -54,7 +60,7 @@ def _client_ip(http_request):
 
 def _decide(request, user, form):
     approving = form.cleaned_data["outcome"] == Status.APPROVED
-    return workflow.record_committee_decision(
+    return committee.record_committee_decision(
         request,
         user,
         form.cleaned_data["outcome"],
@@ -140,7 +146,7 @@ register(
         who=STAFF_ALONE,
         transition="start_screening",
         form=lambda request, user, data=None: forms.Form(data, prefix="take"),
-        run=lambda request, user, form, http: workflow.start_screening(request, user),
+        run=lambda request, user, form, http: screening.start_screening(request, user),
         done=lambda request, form: f"You took {request.reference} for screening.",
     ),
     Action(
@@ -150,7 +156,7 @@ register(
         who=STAFF_ALONE,
         transition="return_for_information",
         form=lambda request, user, data=None: ReturnForm(data),
-        run=lambda request, user, form, http: workflow.return_for_information(
+        run=lambda request, user, form, http: screening.return_for_information(
             request, user, form.cleaned_data["message"]
         ),
         done=lambda request, form: (
@@ -165,7 +171,7 @@ register(
         form=lambda request, user, data=None, criterion_id=None: AssessmentForm(
             data, criterion=get_object_or_404(policy.catalogue(), pk=criterion_id)
         ),
-        run=lambda request, user, form, http: workflow.assess_criterion(
+        run=lambda request, user, form, http: screening.assess_criterion(
             request,
             user,
             form.criterion,
@@ -184,7 +190,7 @@ register(
         form=lambda request, user, data=None: ApproveForm(
             data, access_request=request, unheard_cans=policy.unheard_cans(request)
         ),
-        run=lambda request, user, form, http: workflow.approve(
+        run=lambda request, user, form, http: decision.approve(
             request, user, form.levels(), form.cleaned_data["conditions"], form.waivers()
         ),
         done=lambda request, form: f"{request.reference} is approved.",
@@ -198,7 +204,7 @@ register(
         form=lambda request, user, data=None: DenyForm(
             data, failing=policy.failing_criteria(request)
         ),
-        run=lambda request, user, form, http: workflow.deny(
+        run=lambda request, user, form, http: decision.deny(
             request, user, form.cleaned_data["cited"], form.cleaned_data["reason"]
         ),
         done=lambda request, form: f"{request.reference} is denied.",
@@ -210,7 +216,7 @@ register(
         who=STAFF_ALONE,
         transition="escalate",
         form=lambda request, user, data=None: EscalateForm(data),
-        run=lambda request, user, form, http: workflow.escalate(
+        run=lambda request, user, form, http: committee.escalate(
             request, user, form.cleaned_data["note"]
         ),
         done=lambda request, form: f"{request.reference} went to the {settings.COMMITTEE_NAME}.",
@@ -228,7 +234,7 @@ register(
             access_request=request,
             recuse_only=belongs_to_requesting_org(user, request),
         ),
-        run=lambda request, user, form, http: workflow.cast_vote(
+        run=lambda request, user, form, http: committee.cast_vote(
             request,
             user,
             form.cleaned_data["choice"],
@@ -262,7 +268,7 @@ register(
         form=lambda request, user, data=None: RecommendationForm(
             data, cans=request.cans.filter(leaders=user)
         ),
-        run=lambda request, user, form, http: workflow.recommend_for_can(
+        run=lambda request, user, form, http: screening.recommend_for_can(
             request,
             user,
             form.cleaned_data["can"],
@@ -277,7 +283,7 @@ register(
         "commented on",
         who=(during(Status.AFTER_SUBMISSION, "submitted"), INTERNAL_PARTY),
         form=lambda request, user, data=None: CommentForm(data, prefix="comment"),
-        run=lambda request, user, form, http: workflow.add_comment(
+        run=lambda request, user, form, http: screening.add_comment(
             request, user, form.cleaned_data["body"], Comment.Visibility.INTERNAL
         ),
         done="Your comment is posted.",
@@ -288,7 +294,7 @@ register(
         "written to",
         who=(during(Status.AFTER_SUBMISSION, "submitted"), REQUESTOR_OR_STAFF),
         form=lambda request, user, data=None: MessageForm(data, prefix="message"),
-        run=lambda request, user, form, http: workflow.add_comment(
+        run=lambda request, user, form, http: screening.add_comment(
             request, user, form.cleaned_data["body"], Comment.Visibility.REQUESTOR
         ),
         done="Your message is sent.",
@@ -301,11 +307,11 @@ register(
         "signed",
         who=(ORG_MEMBER,),
         transition="sign",
-        checks=(workflow.version_problems,),
+        checks=(agreement_services.version_problems,),
         **_signing(
             "sign",
-            workflow.sign_mou,
-            lambda agreement: workflow.SIGNING_STATEMENT.format(
+            agreement_services.sign_mou,
+            lambda agreement: agreement_services.SIGNING_STATEMENT.format(
                 organization=agreement.request.organization.name
             ),
         ),
@@ -317,11 +323,11 @@ register(
         "countersigned",
         who=STAFF_ALONE,
         transition="countersign",
-        checks=(workflow.version_problems,),
+        checks=(agreement_services.version_problems,),
         **_signing(
             "countersign",
-            workflow.countersign_mou,
-            lambda agreement: workflow.COUNTERSIGNING_STATEMENT,
+            agreement_services.countersign_mou,
+            lambda agreement: agreement_services.COUNTERSIGNING_STATEMENT,
         ),
         done="You countersigned the MOU. Record each person's training to activate their access.",
     ),
@@ -331,15 +337,15 @@ register(
         "corrected",
         who=STAFF_ALONE,
         transition="amend",
-        checks=(workflow.version_problems,),
+        checks=(agreement_services.version_problems,),
         form=lambda agreement, user, data=None, current=None: AmendForm(
             data,
             people=list(agreement.request.people.all()),
-            granted=workflow.current_levels(agreement.request),
-            decided=workflow.decided_levels(agreement.request),
+            granted=levels.current_levels(agreement.request),
+            decided=levels.decided_levels(agreement.request),
             prefix="amend",
         ),
-        run=lambda agreement, user, form, http: workflow.amend_mou(
+        run=lambda agreement, user, form, http: agreement_services.amend_mou(
             agreement, user, form.cleaned_data["reason"], form.names(), form.levels()
         ),
         done="The MOU is corrected; a new version is on its way and the organization signs again.",
@@ -353,7 +359,7 @@ register(
         form=lambda agreement, user, data=None, current=None: TrainingForm(
             data, people=list(agreement.request.people.all()), prefix="training"
         ),
-        run=lambda agreement, user, form, http: workflow.record_training(
+        run=lambda agreement, user, form, http: access.record_training(
             agreement,
             user,
             form.cleaned_data["person"],
@@ -368,9 +374,9 @@ register(
         "activated",
         who=STAFF_ALONE,
         statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
-        checks=(workflow.nobody_to_activate,),
+        checks=(access.nobody_to_activate,),
         form=lambda agreement, user, data=None, current=None: ActivateForm(data, prefix="activate"),
-        run=lambda agreement, user, form, http: workflow.activate_access(
+        run=lambda agreement, user, form, http: access.activate_access(
             agreement, user, form.cleaned_data["note"]
         ),
         done="Access is active for everyone ready. They appear on the provisioning list.",
@@ -392,7 +398,7 @@ register(
         form=lambda agreement, user, data=None, current=None: RevokeForm(
             data, people=_unrevoked(agreement), prefix="revoke"
         ),
-        run=lambda agreement, user, form, http: workflow.revoke_access(
+        run=lambda agreement, user, form, http: access.revoke_access(
             agreement, user, form.cleaned_data["reason"], form.person()
         ),
         done="Access is revoked. The organization is told, and later requests show it (1.10).",
@@ -404,7 +410,7 @@ register(
         "renewed",
         who=(ORG_MEMBER,),
         statuses=frozenset({AgreementStatus.ACTIVE}),
-        checks=(workflow.renewal_problems,),
+        checks=(access.renewal_problems,),
     ),
     Action(
         # A render that failed can be asked for again whatever the status.
@@ -412,9 +418,9 @@ register(
         AGREEMENT,
         "prepared again",
         who=STAFF_ALONE,
-        checks=(workflow.nothing_to_prepare,),
+        checks=(agreement_services.nothing_to_prepare,),
         form=lambda agreement, user, data=None, current=None: PrepareForm(data, prefix="prepare"),
-        run=lambda agreement, user, form, http: workflow.prepare_mou(agreement, user),
+        run=lambda agreement, user, form, http: agreement_services.prepare_mou(agreement, user),
         done="The MOU is being prepared again.",
     ),
 )

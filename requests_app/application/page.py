@@ -14,7 +14,7 @@ from requests_app.application.forms import STEP_BY_SLUG, STEPS
 from requests_app.application.queries import visible_request
 from requests_app.committee.views import committee_panel, recusal_panel
 from requests_app.core import permissions
-from requests_app.core.actions import REQUEST, available, version
+from requests_app.core.actions import ACTIONS, REQUEST, available, version
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
     comments_visible_to,
@@ -28,7 +28,6 @@ from requests_app.models import (
     Comment,
     Event,
 )
-from requests_app.screening.forms import CommentForm, MessageForm
 from requests_app.screening.views import can_panel, screening_panel
 
 
@@ -87,8 +86,6 @@ def request_page(request, access_request, bound=None, status=200):
         "messages_with_requestor": [
             c for c in comments if c.visibility == Comment.Visibility.REQUESTOR
         ],
-        "internal_comment_form": bound.get("comment", CommentForm(prefix="comment")),
-        "message_form": bound.get("message", MessageForm(prefix="message")),
         # Why the posted action was refused, at the top: its form's panel may be gone by now.
         "refusals": [error for form in bound.values() for error in form.non_field_errors()],
     }
@@ -104,6 +101,11 @@ def request_page(request, access_request, bound=None, status=200):
         context.update(screening_panel(access_request, user, bound))
         context.update(committee_panel(access_request, user, context["actions"], bound))
         context.update(can_panel(access_request, user, context["actions"], bound))
+    # Every other action the person may take gets its form from its row: the one that failed,
+    # with its errors and what was typed, or a new one. `assess` has one per criterion.
+    for name in context["actions"] - {"assess"}:
+        if ACTIONS[name].form and f"{name}_form" not in context:
+            context[f"{name}_form"] = bound.get(name) or ACTIONS[name].form(access_request, user)
     return render(request, "requests_app/application/detail.html", context, status=status)
 
 

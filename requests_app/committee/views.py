@@ -73,7 +73,7 @@ def committee_panel(access_request, user, actions, bound):
             access_request=access_request, current=mine
         )
     if context["decision_state"] == []:
-        context["decision_form"] = bound.get("decide") or CommitteeDecisionForm(
+        context["decide_form"] = bound.get("decide") or CommitteeDecisionForm(
             access_request=access_request,
             suggested_levels=policy.suggested_levels(access_request),
             catalogue=policy.catalogue(),

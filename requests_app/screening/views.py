@@ -120,7 +120,7 @@ def can_panel(access_request, user, actions, bound):
     if "recommend" not in actions:
         return {}
     return {
-        "recommendation_form": bound.get("recommend")
+        "recommend_form": bound.get("recommend")
         or RecommendationForm(cans=access_request.cans.filter(leaders=user))
     }
 

@@ -34,7 +34,7 @@ test: export SECRET_KEY ?= test-only-not-secret
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
-# Thousands of hostile requests at every address, new ones on each run (tests/test_fuzz.py).
+# Thousands of hostile requests at every address, new ones on each run (tests/core/test_fuzz.py).
 # `make test` runs the same tests with a few hundred cases, the same ones every time.
 fuzz: export SECRET_KEY ?= test-only-not-secret
 fuzz: export FUZZ_EXAMPLES ?= 5000

@@ -14,7 +14,7 @@ from django.urls import reverse
 from requests_app.models import Membership, Organization
 from tests.support.factories import MembershipFactory, UserFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION = {
     "DEBUG": "0",

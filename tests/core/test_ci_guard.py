@@ -2,7 +2,7 @@ from pathlib import Path
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SKIPPING = "import pytest\n\ndef test_needs_a_browser():\n    pytest.skip('no browser')\n"
 

@@ -1,6 +1,6 @@
 """How the application reaches its database and its mail server. On PostgreSQL it connects as a
 role that cannot switch off the triggers keeping the history append-only (that those triggers
-refuse raw UPDATE and DELETE on this same connection, test_models.py asserts), and every
+refuse raw UPDATE and DELETE on this same connection, tests/core/test_models.py asserts), and every
 statement has a time limit; an SMTP server that never answers cannot hold a worker either."""
 
 import os
@@ -16,7 +16,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-SETTINGS = Path(__file__).resolve().parent.parent / "hmis_access" / "settings.py"
+SETTINGS = Path(__file__).resolve().parents[2] / "hmis_access" / "settings.py"
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="Roles and statement_timeout are PostgreSQL's."

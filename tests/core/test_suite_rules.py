@@ -5,7 +5,7 @@ in one ties every module that uses it to that module's tests and fixtures."""
 import ast
 from pathlib import Path
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def is_test_module_or_conftest(dotted):

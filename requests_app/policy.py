@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from requests_app.core.dates import long_date
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
 
 POLICY_VERSION = "1.0"
@@ -368,11 +369,6 @@ def suggestions(request):
             )
         )
     return found
-
-
-def long_date(day):
-    """A date as the site writes it in sentences: June 3, 2027."""
-    return f"{day:%B} {day.day}, {day:%Y}"
 
 
 def _day(moment):

@@ -17,6 +17,7 @@ from requests_app.core.actions import (
     lock,
     require,
 )
+from requests_app.core.dates import long_date, time_of_day
 from requests_app.core.events import record_event
 from requests_app.core.inputs import text
 from requests_app.core.states import AgreementStatus, Status
@@ -50,7 +51,7 @@ def renewal_opens_on(agreement):
 def renewal_problems(agreement):
     opens = renewal_opens_on(agreement)
     if opens and timezone.localdate() < opens:
-        return [f"A renewal can be started from {policy.long_date(opens)}."]
+        return [f"A renewal can be started from {long_date(opens)}."]
     under_way = agreement.request.renewals.exclude(status__in=Status.CLOSED).first()
     if under_way is not None:
         return [f"A renewal is already under way: {under_way.reference}."]
@@ -90,7 +91,7 @@ def record_training(agreement, user, person, completed_on, course):
         locked.request,
         user,
         Event.Kind.TRAINING_RECORDED,
-        note=f"{course}, {policy.long_date(completed_on)}",
+        note=f"{course}, {long_date(completed_on)}",
         data={"people": [person.name]},
         public=True,
     )
@@ -226,7 +227,7 @@ def _none_left_to_provision(user, ids):
         return "Choose at least one person from the list."
     return (
         f"Already marked as given an HMIS account by {first.provisioned_by.name} at "
-        f"{timezone.localtime(first.provisioned_at):%-I:%M %p}: nothing was marked twice."
+        f"{time_of_day(first.provisioned_at)}: nothing was marked twice."
     )
 
 
@@ -318,8 +319,7 @@ def start_renewal(agreement, user):
         created_by=user,
         renews=old,
         had_prior_access=True,
-        prior_access_details=f"{old.reference}, active until {locked.ends_on:%B} "
-        f"{locked.ends_on.day}, {locked.ends_on:%Y}.",
+        prior_access_details=f"{old.reference}, active until {long_date(locked.ends_on)}.",
         prior_access_revoked=False,
         last_step=policy.SECTIONS[0],
         last_edited_by=user,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from requests_app import policy
 from requests_app.application import record as application_record
 from requests_app.core.actions import ACTIONS, ActionRefused, Conflict, lock, require
+from requests_app.core.dates import time_of_day
 from requests_app.core.events import record_event
 from requests_app.core.inputs import text
 from requests_app.core.states import Status
@@ -126,7 +127,7 @@ def _check_no_colleague_saved_since(locked, user, seen):
             "edit",
             [
                 f"{who} saved changes to this application at "
-                f"{timezone.localtime(at):%-I:%M %p} while you had this page open. What you "
+                f"{time_of_day(at)} while you had this page open. What you "
                 "typed is below and is not saved yet: check it against their changes on the "
                 "review page, then save again."
             ],

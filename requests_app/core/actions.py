@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from requests_app.core import visibility
+from requests_app.core.dates import time_of_day
 
 from ..models import AccessRequest, Agreement
 from .permissions import Requirement
@@ -248,8 +249,7 @@ def _own_recent_change(request, user):
     recently = timezone.now() - datetime.timedelta(minutes=30)
     if latest is None or latest.actor_id != user.pk or latest.created_at < recently:
         return None
-    at = timezone.localtime(latest.created_at)
-    return f"{in_a_sentence(latest.get_kind_display())} at {at:%-I:%M %p}"
+    return f"{in_a_sentence(latest.get_kind_display())} at {time_of_day(latest.created_at)}"
 
 
 def names(aggregate):

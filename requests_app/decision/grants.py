@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
+from requests_app.core.dates import long_date
 from requests_app.core.permissions import belongs_to_requesting_org, is_cceh_staff
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.models import Agreement, Grant, NamedPerson, Revocation, Training
-from requests_app.policy import long_date
 
 # Who reads the state: each is told what is theirs to do.
 REQUESTOR, STAFF, OTHER = "requestor", "staff", "other"

@@ -1,0 +1,14 @@
+"""How the site writes a date or a time inside a sentence, one way everywhere. Files for
+spreadsheets write ISO dates instead (core/files.py's callers)."""
+
+from django.utils import timezone
+
+
+def long_date(day):
+    """A date in a sentence: June 3, 2027."""
+    return f"{day:%B} {day.day}, {day:%Y}"
+
+
+def time_of_day(moment):
+    """The time of a moment in a sentence, in Connecticut (TIME_ZONE): 2:05 PM."""
+    return f"{timezone.localtime(moment):%-I:%M %p}"

@@ -1,7 +1,7 @@
 """Every action of a request and of its MOU, one row each: what it is called (its URL, its form's
 prefix and the page's key share the word), where it runs from, who may take it, the words for it
 done, its form and the service it runs. core/actions.py derives the refusals, the buttons, the
-locking and the stale-page check from these rows, and core/views.py the view; who is told of
+locking and the stale-page check from these rows, and core/web.py the view; who is told of
 each event is notifications.AUDIENCES. Adding an action: docs/architecture.md."""
 
 from django import forms
@@ -103,7 +103,8 @@ def _unrevoked(agreement):
 
 
 register(
-    # The request. Its own organization writes and submits it (application/views.py).
+    # The request. Its own organization writes and submits it (application/views.py: the
+    # review and confirmation pages).
     Action(
         "submit",
         REQUEST,

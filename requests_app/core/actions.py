@@ -6,7 +6,7 @@ statuses it runs from (a transition's source, or a set), who may take it (core/p
 its further refusals, the words for it done, its form and the service it runs. From the row
 come: the refusals a page shows beside a button and a service raises (`refusals`), the buttons
 a page offers (`available`), the row lock, the stale-page check and the revision (`lock`), and
-the view (core/views.py). How an action travels from the view to its event and its notices is
+the view (core/web.py). How an action travels from the view to its event and its notices is
 told in docs/architecture.md; who may do what, from where, in docs/design.md section 4.
 """
 
@@ -84,9 +84,6 @@ class Action:
     done: str | Callable = ""
     # Its address after the request's: its name (under mou/ for the MOU's), unless it says.
     path: str = ""
-
-    def __str__(self):
-        return self.name
 
     @property
     def address(self):

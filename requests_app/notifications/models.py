@@ -9,7 +9,7 @@ from django.utils import timezone
 class Notification(models.Model):
     """Somebody is to hear of an event, or is reminded of a request. Recorded in the event's
     transaction and shown in the person's notices; its e-mail is sent after commit by a task
-    (notifications.py), whose progress `delivery` records."""
+    (notifications/services.py), whose progress `delivery` records."""
 
     class Kind(models.TextChoices):
         SUBMITTED = "submitted", "A request was submitted"
@@ -109,7 +109,8 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
 
 class NotificationPreference(models.Model):
     """Whether a person also wants e-mail for one kind of notice. No row means yes; the in-app
-    notice is always kept. Staff cannot turn off what they must act on (notifications.py)."""
+    notice is always kept. Staff cannot turn off what they must act on
+    (notifications/services.py)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preferences"

@@ -542,7 +542,7 @@ def test_active_people_are_listed_for_provisioning_until_marked(stage, personas)
 
 
 def test_provisioning_nobody_is_refused_in_words(stage, personas):
-    # An id that is not a number is the provisioning form's to refuse (test_views_agreement).
+    # An id that is not a number is the provisioning form's to refuse (agreement/test_views.py).
     stage.active()
 
     problems = refused("provision", lambda: workflow.provision_access(personas.sam, []))

@@ -1,5 +1,5 @@
 """Who sees which request, vote, comment and event (docs/design.md section 2), through the scoping
-functions every page uses (requests_app/visibility.py), and the request page itself.
+functions every page uses (requests_app/core/visibility.py), and the request page itself.
 
 Speed: fifteen requests moved through the workflow cost seconds, and there are 164 tests, so the
 personas and every request below are built once for this module inside an outer transaction

@@ -59,6 +59,10 @@ AGREEMENT = Aggregate(
 )
 
 
+def aggregate_of(obj):
+    return REQUEST if isinstance(obj, AccessRequest) else AGREEMENT
+
+
 @dataclass(frozen=True)
 class Action:
     """One thing a person does to a request or its MOU. See the module's docstring."""
@@ -167,7 +171,7 @@ def _refusals_of_one_who_sees(action, obj, user, check_conditions=True):
 
 def available(obj, user):
     """The names of the actions `user` can take on `obj` now: what a page offers as buttons."""
-    on = REQUEST if isinstance(obj, AccessRequest) else AGREEMENT
+    on = aggregate_of(obj)
     if not _sees(on, obj, user):
         return []
     return [a.name for a in actions_on(on) if not _refusals_of_one_who_sees(a, obj, user)]
@@ -208,7 +212,7 @@ def lock_seen(obj, user, seen):
     """Take `obj`'s row lock and compare the version the person's page showed; the sentence to
     show them when it moved on since, or None. For a post that runs its action in the same
     transaction, so nothing can change between the check and the action."""
-    locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+    locked = aggregate_of(obj).lock(obj)
     if seen is not None and seen != version(locked):
         return changed_meanwhile(locked, user)
     return None
@@ -224,9 +228,9 @@ def changed_meanwhile(current, user=None):
     """What a person is told when the request or MOU moved on since they read it. When the last
     change was their own (a second click, or a page reloaded after an answer that never
     arrived), they are told what they did rather than that someone else did something."""
-    noun = "MOU" if isinstance(current, Agreement) else "request"
-    request = current.request if isinstance(current, Agreement) else current
-    if own := _own_recent_change(request, user):
+    on = aggregate_of(current)
+    noun = on.noun
+    if own := _own_recent_change(on.request_of(current), user):
         return (
             f"Your own earlier action changed this {noun}: {own}. It was recorded once. "
             f"Reload the page to see the {noun} as it is now ({_status_words(current)})."

@@ -81,7 +81,9 @@ class AmendForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        refuse_fields_for_others(self, ["name_", "level_"], "Choose people this MOU names.")
+        refuse_fields_for_others(
+            self, ["name_", "level_"], self.people, "Choose people this MOU names."
+        )
         return cleaned
 
     def names(self):

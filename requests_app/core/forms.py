@@ -38,7 +38,10 @@ class LevelsForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         refuse_fields_for_others(
-            self, ["level_"], "A level was given for someone this request does not name."
+            self,
+            ["level_"],
+            self.people,
+            "A level was given for someone this request does not name.",
         )
         return cleaned
 
@@ -46,22 +49,22 @@ class LevelsForm(forms.Form):
         return {person: self.cleaned_data.get(f"level_{person.pk}") for person in self.people}
 
 
-def refuse_fields_for_others(form, stems, someone_else, what="the people"):
-    """A form with a field per named person ("level_<id>") takes nobody else's: a field posted
-    for an id that is not one of `form.people` (a tampered page) is refused with `someone_else`,
-    or, when what follows the stem is not an id at all, "Choose `what` from the list." Called
-    from the form's clean."""
-    offered = {str(person.pk) for person in form.people}
+def refuse_fields_for_others(form, stems, rows, someone_else, what="the people"):
+    """A form with a field per row it offers ("level_<id>": a named person, "waive_<id>": a
+    named CAN) takes no other's: a field posted for an id that is not one of `rows` (a tampered
+    page) is refused with `someone_else`, or, when what follows the stem is not an id at all,
+    "Choose `what` from the list." Called from the form's clean."""
+    offered = {str(row.pk) for row in rows}
     for key in form.data:
         for stem in stems:
             start = form.add_prefix(stem)
             if key.startswith(start) and key[len(start) :] not in offered:
                 raise forms.ValidationError(
-                    someone_else if is_id(key[len(start) :]) else f"Choose {what} from the list."
+                    someone_else if _is_id(key[len(start) :]) else f"Choose {what} from the list."
                 )
 
 
-def is_id(value):
+def _is_id(value):
     try:
         int(value)
     except ValueError:

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from requests_app.core.forms import LevelsForm, is_id, level_fields, long_text
+from requests_app.core.forms import LevelsForm, level_fields, long_text, refuse_fields_for_others
 from requests_app.models import (
     Criterion,
 )
@@ -30,16 +30,13 @@ class ApproveForm(LevelsForm):
     def clean(self):
         cleaned = super().clean()
         # A waiver of a named CAN heard since the page was read has no field now, and is moot.
-        named = {str(can.pk) for can in self.named_cans}
-        start = self.add_prefix("waive_")
-        for key in self.data:
-            can = key[len(start) :]
-            if key.startswith(start) and can not in named:
-                raise forms.ValidationError(
-                    "Only a CAN this request names can be waived."
-                    if is_id(can)
-                    else "Choose the CANs from the list."
-                )
+        refuse_fields_for_others(
+            self,
+            ["waive_"],
+            self.named_cans,
+            "Only a CAN this request names can be waived.",
+            what="the CANs",
+        )
         return cleaned
 
     def waivers(self):

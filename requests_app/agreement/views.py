@@ -15,10 +15,10 @@ from requests_app import workflow
 from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
 from requests_app.core import permissions
-from requests_app.core.actions import ACTIONS, AGREEMENT, ActionRefused, available, version
+from requests_app.core.actions import AGREEMENT, ActionRefused, available, version
 from requests_app.core.files import csv_download
 from requests_app.core.states import AccessLevel
-from requests_app.core.web import PAGES, Page, role_required
+from requests_app.core.web import PAGES, Page, action_forms, role_required
 from requests_app.decision import grants
 from requests_app.models import Agreement, StoredFileAltered, Training
 
@@ -37,16 +37,6 @@ def _agreement(request, reference):
 
 def _url(agreement):
     return reverse("agreement", args=[agreement.request.reference])
-
-
-def _forms(agreement, user, actions, bound, current):
-    """A form for each action this person may take on the MOU now: the one that failed, with
-    its errors and what was typed, or a new one."""
-    return {
-        f"{name}_form": bound.get(name) or ACTIONS[name].form(agreement, user, current=current)
-        for name in actions
-        if ACTIONS[name].form
-    }
 
 
 def _page(request, agreement, bound=None, status=200):
@@ -92,7 +82,7 @@ def _page(request, agreement, bound=None, status=200):
         "renewals": list(agreement.request.renewals.all()),
         "refusals": [e for form in bound.values() for e in form.non_field_errors()],
         "has_errors": any(form.errors for form in bound.values()),
-        **_forms(agreement, user, actions, bound, current),
+        **action_forms(agreement, user, actions, bound, current=current),
     }
     return render(request, "requests_app/agreement/agreement.html", context, status=status)
 

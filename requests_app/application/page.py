@@ -14,21 +14,21 @@ from requests_app.application.forms import STEP_BY_SLUG, STEPS
 from requests_app.application.queries import visible_request
 from requests_app.committee.views import committee_panel, recusal_panel
 from requests_app.core import permissions
-from requests_app.core.actions import ACTIONS, REQUEST, available, version
+from requests_app.core.actions import REQUEST, available, version
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
     comments_visible_to,
     events_visible_to,
     requests_seen_internally_by,
 )
-from requests_app.core.web import PAGES, Page
+from requests_app.core.web import PAGES, Page, action_forms
 from requests_app.decision.views import decision_panel
 from requests_app.models import (
     Agreement,
     Comment,
     Event,
 )
-from requests_app.screening.views import can_panel, screening_panel
+from requests_app.screening.views import screening_panel
 
 
 @login_required
@@ -100,12 +100,10 @@ def request_page(request, access_request, bound=None, status=200):
     if internal:
         context.update(screening_panel(access_request, user, bound))
         context.update(committee_panel(access_request, user, context["actions"], bound))
-        context.update(can_panel(access_request, user, context["actions"], bound))
-    # Every other action the person may take gets its form from its row: the one that failed,
-    # with its errors and what was typed, or a new one. `assess` has one per criterion.
-    for name in context["actions"] - {"assess"}:
-        if ACTIONS[name].form and f"{name}_form" not in context:
-            context[f"{name}_form"] = bound.get(name) or ACTIONS[name].form(access_request, user)
+    # Every other action the person may take gets its form from its row; `assess` has one per
+    # criterion, and a panel's own form (with its initial values) stands.
+    unbuilt = [n for n in context["actions"] - {"assess"} if f"{n}_form" not in context]
+    context.update(action_forms(access_request, user, unbuilt, bound))
     return render(request, "requests_app/application/detail.html", context, status=status)
 
 

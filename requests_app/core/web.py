@@ -59,6 +59,16 @@ def perform_if_current(stale, perform):
     return []
 
 
+def action_forms(obj, user, names, bound, **arguments):
+    """A form for each of the actions `names` that has one, for a page: the one that failed,
+    with its errors and what was typed, or a new one from the action's row."""
+    return {
+        f"{name}_form": bound.get(name) or ACTIONS[name].form(obj, user, **arguments)
+        for name in names
+        if ACTIONS[name].form
+    }
+
+
 def page_out_of_date(request, obj):
     """For run_form: the row lock of `obj`, and the sentence for a post from a page showing an
     earlier version of it, or None when the page was current (or carried no version)."""

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from requests_app import policy
 from requests_app.application.queries import listed
-from requests_app.committee.forms import EscalateForm
 from requests_app.core import permissions
 from requests_app.core.files import csv_download
 from requests_app.core.permissions import leads_a_can
@@ -19,11 +18,11 @@ from requests_app.core.visibility import (
 )
 from requests_app.core.web import role_required
 from requests_app.decision import grants
-from requests_app.decision.forms import ApproveForm, DenyForm
+from requests_app.decision.forms import ApproveForm
 from requests_app.decision.views import outcome_state
 from requests_app.models import AccessRequest, Assessment, CANRecommendation, latest_per
 from requests_app.screening.filters import QueueFilter
-from requests_app.screening.forms import AssessmentForm, RecommendationForm, ReturnForm
+from requests_app.screening.forms import AssessmentForm
 
 QUEUE_PAGE_SIZE = 25
 
@@ -116,15 +115,6 @@ def can_requests(request):
     return render(request, "requests_app/screening/can_requests.html", {"rows": rows, "cans": led})
 
 
-def can_panel(access_request, user, actions, bound):
-    if "recommend" not in actions:
-        return {}
-    return {
-        "recommend_form": bound.get("recommend")
-        or RecommendationForm(cans=access_request.cans.filter(leaders=user))
-    }
-
-
 def screening_panel(access_request, user, bound):
     history = {}
     assessments = Assessment.objects.filter(request=access_request)
@@ -170,11 +160,10 @@ def screening_panel(access_request, user, bound):
             for action in ("approve", "deny", "escalate", "return")
             if (state := outcome_state(access_request, user, action)) is not None
         },
+        # Offered while a named CAN is unheard, which the row's guard refuses: the form itself
+        # waives it. The other outcomes' forms come from their rows (application/page.py).
         "approve_form": bound.get("approve")
         or ApproveForm(
             access_request=access_request, unheard_cans=policy.unheard_cans(access_request)
         ),
-        "deny_form": bound.get("deny") or DenyForm(failing=policy.failing_criteria(access_request)),
-        "escalate_form": bound.get("escalate") or EscalateForm(),
-        "return_form": bound.get("return") or ReturnForm(),
     }

@@ -1523,8 +1523,9 @@ def busy(request, authors, comments=1):
 # The header's unread-notice count is one query on every page; 50 until the rules
 # remembered, per page, whether the person belongs to the organization.
 QUEUE_QUERIES = 11
-# The request page reads the application's submitted versions in one query, whatever their number.
-REQUEST_PAGE_QUERIES = 39
+# The request page reads the application's submitted versions in one query, whatever their number;
+# an outcome's form is built only when it is offered (a denial's failing criteria, one query).
+REQUEST_PAGE_QUERIES = 38
 EXPORT_QUERIES = 6
 
 

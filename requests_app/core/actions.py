@@ -22,7 +22,7 @@ from requests_app.core import visibility
 from requests_app.core.dates import time_of_day
 
 from ..models import AccessRequest, Agreement
-from .permissions import Requirement
+from .permissions import Requirement, remembered
 
 
 class ActionRefused(Exception):
@@ -120,8 +120,14 @@ def _status_words(obj):
 
 
 def _sees(on, obj, user):
+    """Asked of every action a page shows or blocks: once per person, request and status."""
     request = on.request_of(obj)
-    return visibility.requests_visible_to(user).filter(pk=request.pk).exists()
+    return remembered(
+        request,
+        ("sees", request.status),
+        user,
+        lambda: visibility.requests_visible_to(user).filter(pk=request.pk).exists(),
+    )
 
 
 def _guards(obj, action):

@@ -30,9 +30,10 @@ def is_administrator(user):
     return user.is_authenticated and user.is_active and user.is_superuser
 
 
-def _remembered(request, key, user, compute):
+def remembered(request, key, user, compute):
     """A per-person answer kept on the request object for as long as it lives (one page or one
-    action): a page asks it of every action it offers, and each ask would be a query."""
+    action): a page asks it of every action it offers, and each ask would be a query. A key
+    that depends on the status names it, so a transition asks again."""
     memo = request.__dict__.setdefault("_rules_memo", {})
     if (key, user.pk) not in memo:
         memo[key, user.pk] = compute()
@@ -44,7 +45,7 @@ def belongs_to_requesting_org(user, request):
     if not (user.is_authenticated and user.is_active):
         return False
 
-    return _remembered(
+    return remembered(
         request,
         "member",
         user,
@@ -58,7 +59,7 @@ def belongs_to_requesting_org(user, request):
 def leads_a_named_can(user, request):
     if not (user.is_authenticated and user.is_active):
         return False
-    return _remembered(request, "leader", user, lambda: request.cans.filter(leaders=user).exists())
+    return remembered(request, "leader", user, lambda: request.cans.filter(leaders=user).exists())
 
 
 is_independent = ~belongs_to_requesting_org

@@ -1317,9 +1317,10 @@ def busy_vetting(journey, personas, voters, comments):
 # belongs to the requesting organization is asked once per page.
 DOCKET_QUERIES = 9
 # The case page reads the application's submitted versions in one query, whatever their number;
-# an outcome's form is built only when it is offered.
-CASE_PAGE_QUERIES = 32
-CHAIR_CASE_PAGE_QUERIES = 39
+# an outcome's form is built only when it is offered; whether the person sees the request is
+# asked once, not once per action it asks about.
+CASE_PAGE_QUERIES = 27
+CHAIR_CASE_PAGE_QUERIES = 33
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

@@ -1524,8 +1524,9 @@ def busy(request, authors, comments=1):
 # remembered, per page, whether the person belongs to the organization.
 QUEUE_QUERIES = 11
 # The request page reads the application's submitted versions in one query, whatever their number;
-# an outcome's form is built only when it is offered (a denial's failing criteria, one query).
-REQUEST_PAGE_QUERIES = 38
+# an outcome's form is built only when it is offered (a denial's failing criteria, one query);
+# whether the person sees the request is asked once, not once per action it asks about.
+REQUEST_PAGE_QUERIES = 31
 EXPORT_QUERIES = 6
 
 

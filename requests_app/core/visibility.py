@@ -1,7 +1,12 @@
 """Who sees what. Every list and lookup of requests, votes, comments and events goes through
-these functions, so no view can forget a rule (docs/design.md section 6)."""
+these functions, so no view can forget a rule (docs/design.md section 6).
 
-from django.db.models import Q
+Each rule is written once, as a condition on a request reached through a path (`""` from a
+request itself, `"request__"` from a row that belongs to one), and tested with joins and EXISTS
+on that row: asking "which events may this person see" then reads the request the event belongs
+to, by its key, instead of listing every request the person may see (docs/performance.md)."""
+
+from django.db.models import Exists, OuterRef, Q
 
 from requests_app.core.states import Status
 from requests_app.models import AccessRequest, Comment, Event, Membership, Vote
@@ -13,28 +18,41 @@ def active_organization_ids(user):
     )
 
 
-def _own_requests(user):
-    return Q(organization_id__in=active_organization_ids(user))
+def _key(path):
+    """The column holding the request's id, as seen from the row the path starts at."""
+    return f"{path}id" if path else "pk"
 
 
-def _internal_requests(user):
+def _own(user, path):
+    return Q(**{f"{path}organization_id__in": active_organization_ids(user)})
+
+
+def _voted_on(user, path):
+    return Exists(Vote.objects.filter(voter=user, request_id=OuterRef(_key(path))))
+
+
+def _internal(user, path):
     """What a person sees in an internal role: staff and administrators everything submitted,
     CAN leaders what names their CAN, members what is in vetting or what they voted on. Never
     their own organization's requests: a conflict of interest hides as well as blocks, so
     there they see only what its requestors see."""
+    submitted = Q(**{f"{path}status__in": Status.AFTER_SUBMISSION})
     if user.is_cceh_staff or user.is_superuser:
-        scope = Q(status__in=Status.AFTER_SUBMISSION)
-    else:
-        # Empty for someone who leads no CAN: a subquery, not a query of its own on every check.
-        naming_my_can = AccessRequest.cans.through.objects.filter(can__leaders=user).values(
-            "accessrequest_id"
+        return submitted & ~_own(user, path)
+    # False for someone who leads no CAN, without a query of its own on every check.
+    names_my_can = Exists(
+        AccessRequest.cans.through.objects.filter(
+            accessrequest_id=OuterRef(_key(path)), can__leaders=user
         )
-        scope = Q(pk__in=naming_my_can, status__in=Status.AFTER_SUBMISSION)
-        if user.is_committee_member:
-            scope |= Q(status=Status.VETTING) | Q(
-                pk__in=Vote.objects.filter(voter=user).values("request_id")
-            )
-    return scope & ~_own_requests(user)
+    )
+    scope = Q(names_my_can) & submitted
+    if user.is_committee_member:
+        scope |= Q(**{f"{path}status": Status.VETTING}) | Q(_voted_on(user, path))
+    return scope & ~_own(user, path)
+
+
+def _seen(user, path):
+    return _own(user, path) | _internal(user, path)
 
 
 def _active(user):
@@ -44,14 +62,14 @@ def _active(user):
 def requests_visible_to(user):
     if not _active(user):
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(_own_requests(user) | _internal_requests(user))
+    return AccessRequest.objects.filter(_seen(user, ""))
 
 
 def requests_seen_internally_by(user):
     """Requests on which `user` takes part in the internal discussion."""
     if not _active(user):
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(_internal_requests(user))
+    return AccessRequest.objects.filter(_internal(user, ""))
 
 
 def comments_visible_to(user):
@@ -60,8 +78,8 @@ def comments_visible_to(user):
     if not _active(user):
         return Comment.objects.none()
     return Comment.objects.filter(
-        Q(request__in=requests_seen_internally_by(user))
-        | Q(visibility=Comment.Visibility.REQUESTOR, request__in=requests_visible_to(user))
+        _internal(user, "request__")
+        | Q(visibility=Comment.Visibility.REQUESTOR) & _seen(user, "request__")
     )
 
 
@@ -71,23 +89,21 @@ def events_visible_to(user):
     if not _active(user):
         return Event.objects.none()
     return Event.objects.filter(
-        Q(request__in=requests_seen_internally_by(user))
-        | Q(visible_to_requestor=True, request__in=requests_visible_to(user))
-    ).exclude(
-        Q(kind=Event.Kind.VOTED) & ~Q(request__in=votes_visible_to(user).values("request_id"))
-    )
+        _internal(user, "request__") | Q(visible_to_requestor=True) & _seen(user, "request__")
+    ).exclude(Q(kind=Event.Kind.VOTED) & ~_sees_votes(user, "request__"))
+
+
+def _sees_votes(user, path):
+    """Staff and chairs see every vote of a request they see inside. A member sees them once
+    they have voted on it themselves. Requestors and CAN leaders see none."""
+    if user.is_cceh_staff or user.is_committee_chair or user.is_superuser:
+        return _internal(user, path)
+    if user.is_committee_member:
+        return Q(_voted_on(user, path)) & _internal(user, path)
+    return Q(pk__in=[])
 
 
 def votes_visible_to(user):
-    """Staff and chairs see every vote. A member sees their own, and the others' on a request
-    only once they have voted on it themselves. Requestors and CAN leaders see none."""
     if not _active(user):
         return Vote.objects.none()
-    if user.is_cceh_staff or user.is_committee_chair or user.is_superuser:
-        return Vote.objects.filter(request__in=requests_seen_internally_by(user))
-    if user.is_committee_member:
-        return Vote.objects.filter(
-            Q(voter=user) | Q(request__in=Vote.objects.filter(voter=user).values("request_id")),
-            request__in=requests_seen_internally_by(user),
-        )
-    return Vote.objects.none()
+    return Vote.objects.filter(_sees_votes(user, "request__"))

@@ -80,12 +80,21 @@ class QueueFilter(django_filters.FilterSet):
         return queryset
 
     def search(self, queryset, name, value):
-        named = NamedPerson.objects.filter(request=OuterRef("pk")).filter(
-            Q(name__icontains=value) | Q(email__icontains=value)
+        """The requests whose reference, organization or a named person matches: each found
+        through its own index (a trigram index on PostgreSQL, migration 0013), then joined,
+        rather than every request tested in turn."""
+        people = NamedPerson.objects.filter(Q(name__icontains=value) | Q(email__icontains=value))
+        found = (
+            people.order_by()
+            .values("request_id")
+            .union(
+                AccessRequest.objects.filter(organization__name__icontains=value)
+                .order_by()
+                .values("pk"),
+                AccessRequest.objects.filter(reference__icontains=value).order_by().values("pk"),
+            )
         )
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(organization__name__icontains=value) | Exists(named)
-        )
+        return queryset.filter(pk__in=found)
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status=value)

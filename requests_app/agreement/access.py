@@ -19,11 +19,13 @@ from requests_app.core.actions import (
 )
 from requests_app.core.dates import long_date, time_of_day
 from requests_app.core.events import record_event
+from requests_app.core.exports import joined, label
 from requests_app.core.inputs import text
-from requests_app.core.states import AgreementStatus, Status
+from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.core.visibility import requests_seen_internally_by
 from requests_app.decision.levels import current_levels
 from requests_app.models import (
+    CAN,
     AccessRequest,
     Agreement,
     Event,
@@ -175,6 +177,34 @@ def provisioning_list(user):
             ),
         )
         .order_by("activated_at", "pk")
+    )
+
+
+def provisioning_table(user):
+    """The provisioning list as plain values, in one query whatever its length: what its CSV
+    holds (requests_app/core/exports.py)."""
+    return (
+        provisioning_list(user)
+        .select_related(None)
+        .prefetch_related(None)
+        .annotate(
+            level_label=label("level", AccessLevel.choices),
+            scope=joined(CAN.objects.all(), "name", by="requests", to="agreement__request"),
+        )
+        .values_list(
+            "person__name",
+            "person__email",
+            "person__title",
+            "agreement__request__organization__name",
+            "level_label",
+            "agreement__request__statewide",
+            "scope",
+            "agreement__request__reference",
+            "mou_version",
+            "activated_at",
+            "agreement__ends_on",
+            named=True,
+        )
     )
 
 

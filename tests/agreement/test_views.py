@@ -757,3 +757,26 @@ def test_the_provisioning_page_runs_as_many_queries_for_many_people_as_for_one(
         response = client.get(reverse("provisioning"))
 
     assert response.status_code == 200
+
+
+# The session, the person, and every row with its CAN scope in one query
+# (requests_app/core/exports.py), whatever the number of people.
+PROVISIONING_EXPORT_QUERIES = 3
+
+
+def test_the_provisioning_export_runs_as_many_queries_for_many_people_as_for_one(
+    client, stage, personas
+):
+    stage.active(people=(ADA,))
+    client.force_login(personas.sam)
+    counts = []
+    for more in ((), (ADA, BO, CY)):
+        if more:
+            stage.active(people=more, cans=[])
+            stage.active(people=more)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("provisioning_export"))
+            lines = b"".join(response.streaming_content).decode().splitlines()
+        counts.append((len(lines), len(captured)))
+
+    assert counts == [(2, PROVISIONING_EXPORT_QUERIES), (8, PROVISIONING_EXPORT_QUERIES)]

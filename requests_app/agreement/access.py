@@ -22,7 +22,7 @@ from requests_app.core.events import record_event
 from requests_app.core.exports import joined, label
 from requests_app.core.inputs import text
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
-from requests_app.core.visibility import requests_seen_internally_by
+from requests_app.core.visibility import seen_internally
 from requests_app.decision.levels import current_levels
 from requests_app.models import (
     CAN,
@@ -156,7 +156,7 @@ def provisioning_list(user):
     accounts."""
     return (
         PersonAccess.objects.filter(
-            agreement__request__in=requests_seen_internally_by(user),
+            seen_internally(user, "agreement__request__"),
             agreement__status=AgreementStatus.ACTIVE,
             activated_at__isnull=False,
             provisioned_at__isnull=True,
@@ -248,9 +248,9 @@ def provision_access(user, accesses):
 
 def _none_left_to_provision(user, ids):
     given = PersonAccess.objects.filter(
+        seen_internally(user, "agreement__request__"),
         pk__in=ids,
         provisioned_at__isnull=False,
-        agreement__request__in=requests_seen_internally_by(user),
     )
     first = given.select_related("provisioned_by").order_by("provisioned_at").first()
     if first is None:

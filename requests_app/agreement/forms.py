@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from requests_app.core.forms import choose_among, refuse_fields_for_others
 from requests_app.core.states import AccessLevel
-from requests_app.core.visibility import requests_seen_internally_by
+from requests_app.core.visibility import seen_internally
 from requests_app.decision.levels import above_decided_grant
 from requests_app.models import PersonAccess
 
@@ -164,5 +164,5 @@ class ProvisionForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["access"].queryset = PersonAccess.objects.filter(
-            agreement__request__in=requests_seen_internally_by(user)
+            seen_internally(user, "agreement__request__")
         )

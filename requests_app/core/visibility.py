@@ -69,7 +69,13 @@ def requests_seen_internally_by(user):
     """Requests on which `user` takes part in the internal discussion."""
     if not _active(user):
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(_internal(user, ""))
+    return AccessRequest.objects.filter(seen_internally(user, ""))
+
+
+def seen_internally(user, path):
+    """The condition of `requests_seen_internally_by`, on the request reached through `path`
+    ("agreement__request__") from the rows of another table."""
+    return _internal(user, path) if _active(user) else Q(pk__in=[])
 
 
 def comments_visible_to(user):

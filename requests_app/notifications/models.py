@@ -83,6 +83,8 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
+            # A person's notices, newest first, a page at a time (docs/performance.md).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notices_newest_first"),
             models.Index(fields=["delivery", "next_try_at"]),
         ]
 

@@ -287,6 +287,16 @@ class PersonAccess(models.Model):
     class Meta:
         ordering = ["person_id"]
         verbose_name_plural = "people's access"
+        indexes = [
+            # The provisioning list, a page at a time: active, without an HMIS account yet.
+            models.Index(
+                fields=["activated_at", "id"],
+                condition=Q(
+                    activated_at__isnull=False, provisioned_at__isnull=True, revoked_at__isnull=True
+                ),
+                name="access_to_provision",
+            )
+        ]
 
     def __str__(self):
         return f"{self.person.name}: {self.state_label()}"

@@ -3,6 +3,7 @@ files, and each submitted version, frozen."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -125,7 +126,22 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "status_changed_at"])]
+        # Each index serves a list's order a page at a time (core/paging.py, docs/performance.md).
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"]),
+            # The queue's default: open requests, the longest waiting first.
+            models.Index(
+                fields=["status_changed_at", "id"],
+                condition=Q(status__in=sorted(Status.OPEN)),
+                name="open_requests_waiting",
+            ),
+            # The queue sorted by status, either way.
+            models.Index(fields=["status", "id"], name="requests_by_status"),
+            # An organization's own requests, the latest changed first.
+            models.Index(
+                fields=["organization", "-updated_at", "-id"], name="requests_of_organization"
+            ),
+        ]
 
     def __str__(self):
         return self.reference or f"Draft {self.pk}"

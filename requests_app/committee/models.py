@@ -90,6 +90,8 @@ class Vote(AppendOnlyModel):
         indexes = [
             models.Index(fields=["request", "voter"]),
             models.Index(fields=["round", "voter"]),
+            # What a member voted on: the docket's past tab.
+            models.Index(fields=["voter", "request"], name="votes_of_voter"),
         ]
 
     def __str__(self):

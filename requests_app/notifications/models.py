@@ -85,6 +85,12 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "read_at"]),
             # A person's notices, newest first, a page at a time (docs/performance.md).
             models.Index(fields=["recipient", "-created_at", "-id"], name="notices_newest_first"),
+            # The e-mails that could not be sent, newest first.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(delivery="failed"),
+                name="failed_notices_newest_first",
+            ),
             models.Index(fields=["delivery", "next_try_at"]),
         ]
 

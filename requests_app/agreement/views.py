@@ -17,6 +17,7 @@ from requests_app.application.queries import visible_request
 from requests_app.core import permissions
 from requests_app.core.actions import AGREEMENT, ActionRefused, available, version
 from requests_app.core.files import csv_download
+from requests_app.core.paging import paginate
 from requests_app.core.states import AccessLevel
 from requests_app.core.web import PAGES, Page, action_forms, role_required
 from requests_app.decision import grants
@@ -69,10 +70,15 @@ def _page(request, agreement, bound=None, status=200):
         "revocations": list(agreement.request.revocations.order_by("revoked_at", "pk")),
         "mous": mous,
         "pending_version": agreement.pending_version(current.version if current else 0),
-        # Staff see a stored file that no longer matches its SHA-256 (it is never served).
-        "altered": [m.version for m in mous if not m.matches_its_hash()]
-        if permissions.is_cceh_staff(user)
+        # Staff see when the newest version's file no longer matches its SHA-256: the version
+        # read and signed now, worth reading one file per view. Any version's file is checked
+        # whenever it is served (`mou_download`), so an altered one is never handed out, and no
+        # view reads every version's file.
+        "altered": [current.version]
+        if current
+        and permissions.is_cceh_staff(user)
         and not permissions.belongs_to_requesting_org(user, agreement.request)
+        and not current.matches_its_hash()
         else [],
         "signatures": list(agreement.signatures.select_related("mou")),
         "people": people,
@@ -144,6 +150,8 @@ def renewal_start(request, reference):
     return redirect(reverse("application_step", args=[renewal.reference, "organization"]))
 
 
+PROVISIONING_PAGE_SIZE = 25
+
 PROVISIONING_COLUMNS = [
     "Name",
     "E-mail",
@@ -157,9 +165,9 @@ PROVISIONING_COLUMNS = [
 ]
 
 
-def _provisioning_rows(user):
+def _provisioning_rows(accesses):
     rows = []
-    for access in workflow.provisioning_list(user):
+    for access in accesses:
         r = access.agreement.request
         rows.append(
             {
@@ -191,10 +199,17 @@ def provisioning(request):
                 "HMIS account.",
             )
         return redirect("provisioning")
+    page = paginate(
+        request,
+        workflow.provisioning_list(request.user),
+        ordering=["activated_at", "pk"],  # the longest waiting for an account first
+        size=PROVISIONING_PAGE_SIZE,
+        noun=("person", "people"),
+    )
     return render(
         request,
         "requests_app/agreement/provisioning.html",
-        {"rows": _provisioning_rows(request.user)},
+        {"rows": _provisioning_rows(page.rows), "page": page},
     )
 
 

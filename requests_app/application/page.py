@@ -15,6 +15,7 @@ from requests_app.application.queries import visible_request
 from requests_app.committee.views import committee_panel, recusal_panel
 from requests_app.core import permissions
 from requests_app.core.actions import REQUEST, available, version
+from requests_app.core.paging import paginate
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
     comments_visible_to,
@@ -29,6 +30,8 @@ from requests_app.models import (
     Event,
 )
 from requests_app.screening.views import screening_panel
+
+HISTORY_PAGE_SIZE = 25
 
 
 @login_required
@@ -79,8 +82,19 @@ def request_page(request, access_request, bound=None, status=200):
         if access_request.status == Status.APPROVED
         else None,
         "actions": set(available(access_request, user)),
-        "events": list(
-            events_visible_to(user).filter(request=access_request).select_related("actor")
+        # The newest first; older ones a page away, so a long history costs what a short one does.
+        "history": paginate(
+            request,
+            events_visible_to(user).filter(request=access_request).select_related("actor"),
+            ordering=["-created_at", "-pk"],
+            size=HISTORY_PAGE_SIZE,
+            noun=("event", "events"),
+            newest_first=True,
+            count=False,
+            # A failed form shows this page at its action's address: the history's pages are
+            # the request's.
+            path=access_request.get_absolute_url(),
+            anchor="#history-heading",
         ),
         "internal_comments": [c for c in comments if c.visibility == Comment.Visibility.INTERNAL],
         "messages_with_requestor": [
@@ -93,7 +107,7 @@ def request_page(request, access_request, bound=None, status=200):
         # Staff read a resubmission against what they returned, field by field.
         context["version_changes"] = application_record.changes_in(versions)
     if own:
-        context.update(_requestor_context(access_request, context["events"]))
+        context.update(_requestor_context(access_request))
     context.update(decision_panel(access_request, user, internal, context))
     if context["conflict"] and "vote" in context["actions"]:
         context.update(recusal_panel(access_request, user, bound))
@@ -107,17 +121,25 @@ def request_page(request, access_request, bound=None, status=200):
     return render(request, "requests_app/application/detail.html", context, status=status)
 
 
-def _requestor_context(access_request, events):
+def _requestor_context(access_request):
     """What the requesting organization is told: what comes next and, when the request is back
     with them, staff's question."""
-    returned = [e for e in events if e.kind == Event.Kind.RETURNED]
     return {
         "next_step": Status.NEXT_FOR_REQUESTOR[access_request.status].format(
             committee=settings.COMMITTEE_NAME
         ),
-        "question": returned[-1] if access_request.status == Status.RETURNED and returned else None,
+        "question": latest_question(access_request),
         "resume_url": resume_url(access_request),
     }
+
+
+def latest_question(access_request):
+    """Staff's question, when the request is back with the requestor: the latest return's note
+    (asked for itself, as the history shows only its newest page)."""
+    if access_request.status != Status.RETURNED:
+        return None
+    returned = access_request.events.filter(kind=Event.Kind.RETURNED).select_related("actor")
+    return returned.order_by("-created_at", "-pk").first()
 
 
 def step_url(access_request, slug):

@@ -23,9 +23,10 @@ from requests_app.application.forms import (
     people_formset,
     step_form,
 )
-from requests_app.application.page import resume_url, step_url
-from requests_app.application.queries import visible_request
+from requests_app.application.page import latest_question, resume_url, step_url
+from requests_app.application.queries import SHOWN_IN_LISTS, visible_request
 from requests_app.core.actions import ActionRefused, available, refusals, version
+from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
     active_organization_ids,
@@ -33,7 +34,7 @@ from requests_app.core.visibility import (
 )
 from requests_app.core.web import page_out_of_date, perform_if_current
 from requests_app.decision import grants
-from requests_app.models import Event, Membership, Organization
+from requests_app.models import Membership, Organization
 
 
 @login_required
@@ -67,13 +68,6 @@ def request_new(request):
         {"form": form, "steps": STEPS},
         status=status,
     )
-
-
-def _latest_question(access_request):
-    """Staff's question, when the request is back with the requestor."""
-    if access_request.status != Status.RETURNED:
-        return None
-    return access_request.events.filter(kind=Event.Kind.RETURNED).order_by("pk").last()
 
 
 def _progress(access_request, current):
@@ -131,7 +125,7 @@ def _step_page(request, access_request, step, form, people=None, files=None, sta
         "people": people,
         "files": files,
         "errors": _error_summary(form, people, files),
-        "question": _latest_question(access_request),
+        "question": latest_question(access_request),
         "edit_seen": workflow.edit_version(access_request),
         "refusals": refusals(access_request, request.user, "edit"),
     }
@@ -262,7 +256,7 @@ def application_review(request, access_request, resubmit_form=None, refusals=Non
         "points": points,
         "actions": actions,
         "can_edit": "edit" in actions,
-        "question": _latest_question(access_request),
+        "question": latest_question(access_request),
         "resubmit_form": resubmit_form or ResubmitForm(),
         "refusals": refusals or [],
         "seen": version(access_request),
@@ -364,14 +358,13 @@ def draft_delete(request, reference):
 
 @login_required
 def mou_draft(request, reference):
-    """The application as a draft MOU (policy 4.1), rendered now: it changes with every save.
-    Once the request is decided or withdrawn there is no draft any more."""
+    """The application as a draft MOU (policy 4.1), as it stands: rendered again only once a
+    save changed what it says (`mou.draft_pdf`). Once the request is decided or withdrawn there
+    is no draft any more."""
     access_request = visible_request(request, reference)
     if not access_request.has_draft_mou:
         raise Http404("A decided or withdrawn request has no draft MOU.")
-    response = HttpResponse(
-        mou.render_pdf(access_request, draft=True), content_type="application/pdf"
-    )
+    response = HttpResponse(mou.draft_pdf(access_request), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{access_request.reference}-draft-mou.pdf"'
     )
@@ -392,14 +385,25 @@ def application_version(request, reference, number):
     return response
 
 
+MY_REQUESTS_PAGE_SIZE = 25
+
+
 @login_required
 def my_requests(request):
     if not Membership.objects.filter(user=request.user).exists():
         return redirect("organization")
     organizations = Organization.objects.filter(pk__in=active_organization_ids(request.user))
     own = requests_visible_to(request.user).filter(organization__in=organizations)
+    page = paginate(
+        request,
+        grants.with_grant_state(own.select_related("organization")).only(*SHOWN_IN_LISTS),
+        ordering=["-updated_at", "-pk"],  # the latest changed first
+        size=MY_REQUESTS_PAGE_SIZE,
+        noun=REQUESTS,
+        newest_first=True,
+    )
     rows = []
-    for r in grants.with_grant_state(own.select_related("organization")).order_by("-updated_at"):
+    for r in page.rows:
         r.grant = grants.grant_state(r, grants.REQUESTOR)
         next_step = (
             r.grant.next_step
@@ -413,6 +417,7 @@ def my_requests(request):
         "requests_app/application/my_requests.html",
         {
             "rows": rows,
+            "page": page,
             "organizations": [o.name for o in organizations],
             "can_start": bool(organizations),
         },

@@ -8,6 +8,7 @@ from requests_app import policy
 from requests_app.application.queries import listed
 from requests_app.committee.forms import CommitteeDecisionForm, VoteForm
 from requests_app.core import permissions
+from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.states import Status
 from requests_app.core.visibility import (
     requests_seen_internally_by,
@@ -16,6 +17,8 @@ from requests_app.core.web import role_required
 from requests_app.decision import grants
 from requests_app.decision.views import outcome_state
 from requests_app.models import User, Vote
+
+DOCKET_PAGE_SIZE = 25
 
 
 def _vote_this_round(votes):
@@ -31,19 +34,30 @@ def docket(request):
     if past:
         voted_on = Vote.objects.filter(voter=request.user).values("request_id")
         found = visible.filter(status__in=Status.DECIDED, pk__in=voted_on)
-        found = found.select_related("decision").order_by("-status_changed_at")
+        found = found.select_related("decision")
+        ordering = ["-status_changed_at", "-pk"]  # the latest decided first
     else:
-        found = visible.filter(status=Status.VETTING).order_by("voting_round__deadline", "pk")
+        found = visible.filter(status=Status.VETTING)
+        ordering = ["voting_round__deadline", "pk"]  # the nearest deadline first
     mine = Prefetch(
         "votes",
         queryset=Vote.objects.filter(voter=request.user).current().order_by("pk"),
         to_attr="my_votes",
     )
-    rows = [
-        (grants.mark(r, grants.OTHER), _vote_this_round(r.my_votes))
-        for r in grants.with_grant_state(listed(found)).prefetch_related(mine)
-    ]
-    return render(request, "requests_app/committee/docket.html", {"rows": rows, "past": past})
+    page = paginate(
+        request,
+        grants.with_grant_state(listed(found)).prefetch_related(mine),
+        ordering=ordering,
+        size=DOCKET_PAGE_SIZE,
+        noun=REQUESTS,
+        newest_first=past,
+    )
+    rows = [(grants.mark(r, grants.OTHER), _vote_this_round(r.my_votes)) for r in page.rows]
+    return render(
+        request,
+        "requests_app/committee/docket.html",
+        {"rows": rows, "past": past, "page": page},
+    )
 
 
 def committee_panel(access_request, user, actions, bound):

@@ -130,6 +130,11 @@ def _sees(on, obj, user):
     )
 
 
+def seen(request, user):
+    """`request` was just read through `user`'s visibility: the answer `_sees` would ask for."""
+    remembered(request, ("sees", request.status), user, lambda: True)
+
+
 def _guards(obj, action):
     """The transition's conditions from the object's status, through django-fsm's public API."""
     for transition in obj.get_all_status_transitions():

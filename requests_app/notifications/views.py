@@ -2,25 +2,38 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app.core import permissions
+from requests_app.core.paging import paginate
 from requests_app.core.web import role_required
 from requests_app.models import Notification
 from requests_app.notifications import services as notifications
 from requests_app.notifications.forms import NotificationPreferencesForm
 
 NOTICES_PAGE_SIZE = 50
+NEWEST_FIRST = ["-created_at", "-pk"]
+# What both lists show of a notice: of its request, the reference alone (the status too, which
+# a request always loads: django-fsm reads it as the row is made).
+SHOWN = ("kind", "created_at", "request__reference", "request__status")
 
 
 @login_required
 @require_GET
 def notices(request):
-    mine = request.user.notifications.select_related("request", "event__actor")
-    page = Paginator(mine, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    mine = request.user.notifications.select_related("request", "event__actor").only(
+        *SHOWN, "recipient", "read_at", "event__actor__name", "event__actor__email"
+    )
+    page = paginate(
+        request,
+        mine,
+        ordering=NEWEST_FIRST,
+        size=NOTICES_PAGE_SIZE,
+        noun=("notice", "notices"),
+        newest_first=True,
+    )
     return render(request, "requests_app/notifications/notices.html", {"page": page})
 
 
@@ -63,8 +76,17 @@ def notification_preferences(request):
 @role_required(permissions.is_cceh_staff)
 @require_GET
 def failed_emails(request):
-    failed = notifications.failed_deliveries().order_by("-created_at", "-pk")
-    page = Paginator(failed, NOTICES_PAGE_SIZE).get_page(request.GET.get("page"))
+    failed = notifications.failed_deliveries().only(
+        *SHOWN, "attempts", "last_error", "recipient__name", "recipient__email"
+    )
+    page = paginate(
+        request,
+        failed,
+        ordering=NEWEST_FIRST,
+        size=NOTICES_PAGE_SIZE,
+        noun=("failed e-mail", "failed e-mails"),
+        newest_first=True,
+    )
     return render(request, "requests_app/notifications/failed_emails.html", {"page": page})
 
 

@@ -2,17 +2,19 @@
 page."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, TextField, Value
+from django.db.models.functions import Concat
 from django.shortcuts import render
 from django.utils import timezone
 
 from requests_app import policy
 from requests_app.application.queries import listed
 from requests_app.core import permissions
+from requests_app.core.exports import joined, label
 from requests_app.core.files import csv_download
+from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.permissions import leads_a_can
-from requests_app.core.states import Status
+from requests_app.core.states import AccessLevel, Status
 from requests_app.core.visibility import (
     requests_seen_internally_by,
 )
@@ -20,11 +22,19 @@ from requests_app.core.web import role_required
 from requests_app.decision import grants
 from requests_app.decision.forms import ApproveForm
 from requests_app.decision.views import outcome_state
-from requests_app.models import AccessRequest, Assessment, CANRecommendation, latest_per
+from requests_app.models import (
+    CAN,
+    AccessRequest,
+    Assessment,
+    CANRecommendation,
+    NamedPerson,
+    latest_per,
+)
 from requests_app.screening.filters import QueueFilter
 from requests_app.screening.forms import AssessmentForm
 
 QUEUE_PAGE_SIZE = 25
+CAN_REQUESTS_PAGE_SIZE = 25
 
 
 def _queue(request):
@@ -39,13 +49,17 @@ def _queue(request):
 @role_required(permissions.is_cceh_staff)
 def queue(request):
     found = _queue(request)
-    page = Paginator(grants.with_grant_state(found.qs), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # Ordered as the filter's sort says (the longest waiting first by default). A submitted
+    # request always has its reference: it is NULL only inside the save that gives it one.
+    page = paginate(
+        request,
+        grants.with_grant_state(found.qs),
+        size=QUEUE_PAGE_SIZE,
+        noun=REQUESTS,
+        never_null={"reference"},
     )
     today = timezone.localdate()
-    rows = [(grants.mark(r, grants.STAFF), policy.waiting_too_long(r, today)) for r in page]
-    query = request.GET.copy()
-    query.pop("page", None)
+    rows = [(grants.mark(r, grants.STAFF), policy.waiting_too_long(r, today)) for r in page.rows]
     return render(
         request,
         "requests_app/screening/queue.html",
@@ -53,7 +67,6 @@ def queue(request):
             "filter": found,
             "page": page,
             "rows": rows,
-            "query": query.urlencode(),
             "threshold": settings.STAFF_WAITING_THRESHOLD_WORKING_DAYS,
         },
     )
@@ -74,19 +87,47 @@ QUEUE_COLUMNS = [
 
 @role_required(permissions.is_cceh_staff)
 def queue_export(request):
-    """The filtered queue as CSV, streamed: it never holds every row at once."""
+    """The filtered queue as CSV, streamed, in one query whatever its length."""
     today = timezone.localdate()
+    found = (
+        _queue(request)
+        .qs.prefetch_related(None)
+        .annotate(
+            can_names=joined(CAN.objects.all(), "name", by="requests"),
+            levels=joined(
+                NamedPerson.objects.all(),
+                Concat(
+                    "name",
+                    Value(": "),
+                    label("requested_level", AccessLevel.choices),
+                    output_field=TextField(),
+                ),
+            ),
+            status_label=label("status", Status.choices),
+        )
+        .values_list(
+            "reference",
+            "organization__name",
+            "statewide",
+            "can_names",
+            "levels",
+            "status_label",
+            "assignee__name",
+            "status_changed_at",
+            named=True,
+        )
+    )
 
     def rows():
         yield QUEUE_COLUMNS
-        for r in _queue(request).qs.iterator(chunk_size=500):
+        for r in found.iterator(chunk_size=2000):
             yield [
                 r.reference,
-                r.organization.name,
-                "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
-                "; ".join(f"{p.name}: {p.get_requested_level_display()}" for p in r.people.all()),
-                r.get_status_display(),
-                r.assignee.name if r.assignee else "",
+                r.organization__name,
+                "Statewide" if r.statewide else r.can_names or "",
+                r.levels or "",
+                r.status_label,
+                r.assignee__name or "",
                 f"{timezone.localtime(r.status_changed_at):%Y-%m-%d}",
                 policy.days_in_status(r, today),
                 "yes" if policy.waiting_too_long(r, today) else "no",
@@ -106,13 +147,24 @@ def can_requests(request):
         queryset=CANRecommendation.objects.filter(can__in=led).select_related("can").order_by("pk"),
         to_attr="my_cans_say",
     )
-    rows = []
     found = grants.with_grant_state(listed(naming)).prefetch_related(heard)
-    for r in found.order_by("status_changed_at", "pk"):
+    page = paginate(
+        request,
+        found,
+        ordering=["status_changed_at", "pk"],
+        size=CAN_REQUESTS_PAGE_SIZE,
+        noun=REQUESTS,
+    )
+    rows = []
+    for r in page.rows:
         grants.mark(r, grants.OTHER)
         said = {rec.can_id: rec for rec in r.my_cans_say}  # the newest per CAN wins
         rows.append((r, list(said.values()), r.status in Status.OPEN and not said))
-    return render(request, "requests_app/screening/can_requests.html", {"rows": rows, "cans": led})
+    return render(
+        request,
+        "requests_app/screening/can_requests.html",
+        {"rows": rows, "cans": led, "page": page},
+    )
 
 
 def screening_panel(access_request, user, bound):

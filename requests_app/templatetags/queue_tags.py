@@ -1,6 +1,7 @@
 from django import template
 
 from requests_app import policy
+from requests_app.core.paging import CURSOR
 
 register = template.Library()
 
@@ -11,7 +12,9 @@ def sort_link(context, field):
     query = context["request"].GET.copy()
     current = query.get("sort", "")
     query["sort"] = f"-{field}" if current == field else field
-    query.pop("page", None)
+    # A new order starts at its first page: a cursor belongs to the order it was read in.
+    for direction in CURSOR:
+        query.pop(direction, None)
     return f"?{query.urlencode()}"
 
 

@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
+from requests_app.agreement import views as agreement_views
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Membership, PersonAccess, Signature, Training
 from tests.support.factories import MembershipFactory
 from tests.support.journey import ADA, BO, COURSE, CY, IP, RILEY_TITLE, SAM_TITLE, fresh
-from tests.support.pages import parsed
+from tests.support.pages import pages_of, parsed
 from tests.support.pdf import stored_bytes, text_of
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
@@ -717,7 +718,7 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
 # the request's revocations, and each offered form's.
 # The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 24, "riley": 20}
+MOU_PAGE_QUERIES = {"sam": 23, "riley": 19}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])
@@ -742,7 +743,9 @@ def test_the_mou_page_runs_as_many_queries_with_five_people_as_with_one(
     assert counts == [MOU_PAGE_QUERIES[persona]] * 2
 
 
-PROVISIONING_QUERIES = 7
+# The session, the person, the page's people with their CAN scopes, their bounded count
+# (requests_app/core/paging.py), and the header's three.
+PROVISIONING_QUERIES = 8
 
 
 @pytest.mark.parametrize("people", [(ADA,), (ADA, BO, CY)], ids=["one", "three"])
@@ -757,6 +760,68 @@ def test_the_provisioning_page_runs_as_many_queries_for_many_people_as_for_one(
         response = client.get(reverse("provisioning"))
 
     assert response.status_code == 200
+
+
+def waiting_for_accounts(stage, count):
+    """`count` people of one active MOU, each active since an hour later than the one before,
+    in another order than they were named: the list shows the longest waiting first."""
+    agreement = stage.active(
+        people=tuple((f"Person {n:02}", f"p{n}@harbor.example", VIEW) for n in range(count))
+    )
+    accesses = list(PersonAccess.objects.filter(agreement=agreement).order_by("-pk"))
+    start = timezone.now() - datetime.timedelta(days=10)
+    for hours, access in enumerate(accesses):
+        # Only the status of an agreement is protected; when access began may be staged.
+        PersonAccess.objects.filter(pk=access.pk).update(
+            activated_at=start + datetime.timedelta(hours=hours)
+        )
+    return [access.pk for access in accesses]
+
+
+def ticked_on(response):
+    """The people a page offers to mark, by their access's id, in order."""
+    boxes = parsed(response).find("table", cls="provisioning").find_all("input", type="checkbox")
+    return [int(box.attrs["value"]) for box in boxes]
+
+
+def test_the_provisioning_list_pages_60_people_25_at_a_time(client, stage, personas):
+    one = waiting_for_accounts(stage, 1)
+    client.force_login(personas.sam)
+    with CaptureQueriesContext(connection) as captured:
+        assert ticked_on(client.get(reverse("provisioning"))) == one
+    few_queries = len(captured)
+    waiting = one + waiting_for_accounts(stage, 59)
+
+    pages, costs, response = [], [], None
+    for link in (None, "Next", "Next", "Previous", "First"):
+        address = reverse("provisioning") if link is None else pages_of(response)[1][link]
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(address)
+        position, links = pages_of(response)
+        pages.append((ticked_on(response), position, list(links)))
+        costs.append(len(captured))
+
+    assert pages == [
+        (waiting[:25], "People 1 to 25 of 60", ["Next"]),
+        (waiting[25:50], "People 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (waiting[50:], "People 51 to 60 of 60", ["First", "Previous"]),
+        (waiting[25:50], "People 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (waiting[:25], "People 1 to 25 of 60", ["Next"]),
+    ]
+    # One person or sixty, the first page or the last: the same queries.
+    assert [few_queries, *costs] == [PROVISIONING_QUERIES] * 6
+
+
+def test_a_malformed_cursor_gives_the_provisioning_lists_first_page(
+    client, stage, personas, monkeypatch
+):
+    monkeypatch.setattr(agreement_views, "PROVISIONING_PAGE_SIZE", 2)
+    waiting = waiting_for_accounts(stage, 3)
+    client.force_login(personas.sam)
+
+    response = client.get(reverse("provisioning"), {"after": "eyJrIjoicGsifQ:1a2b3c"})
+
+    assert (ticked_on(response), pages_of(response)[0]) == (waiting[:2], "People 1 to 2 of 3")
 
 
 # The session, the person, and every row with its CAN scope in one query

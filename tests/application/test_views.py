@@ -7,9 +7,11 @@ queries of the busiest pages.
 A step is posted as a browser posts it: the page is read first and its form sent back with the
 person's changes, so a test fails when the form stops showing what was saved."""
 
+import datetime
 import io
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -21,6 +23,7 @@ from django.utils import dateformat, timezone
 from PIL import Image
 
 from requests_app import workflow
+from requests_app.application import views as application_views
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Attachment, Comment, Event, Membership, NamedPerson
 from tests.support.factories import (
@@ -30,7 +33,7 @@ from tests.support.factories import (
     OrganizationFactory,
     UserFactory,
 )
-from tests.support.pages import parsed
+from tests.support.pages import form_data, pages_of, parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 COMMITTEE = "HMIS Steering Committee sub-committee"
@@ -1786,20 +1789,21 @@ def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
 
 # SQL queries: a fixed number, whatever the number of requests.
 
-# Each includes the header's unread-notice count.
-MY_REQUESTS_QUERIES = 8
+# Each includes the header's unread-notice count, and the list's count up to 10,001
+# (requests_app/core/paging.py).
+MY_REQUESTS_QUERIES = 9
 # The scope step also lists the CANs to tick. Whether the person sees the request is asked once
 # per page, however many actions the page asks about.
 STEP_PAGE_QUERIES = {
-    "organization": 11,
-    "people": 11,
-    "scope": 12,
-    "eligibility": 11,
-    "research": 11,
-    "attestations": 11,
+    "organization": 10,
+    "people": 10,
+    "scope": 11,
+    "eligibility": 10,
+    "research": 10,
+    "attestations": 10,
     # The review reads the application as it stands in one statement: its people, CANs and
     # files once each, whatever their number.
-    "review": 14,
+    "review": 13,
 }
 
 
@@ -1819,6 +1823,193 @@ def test_my_requests_runs_as_many_queries_for_10_requests_as_for_1(
     journey.approved()
     with django_assert_num_queries(MY_REQUESTS_QUERIES):
         assert len(my_request_rows(riley_client.get(reverse("my_requests")))) == 10
+
+
+def refs(requests):
+    return [r.reference for r in requests]
+
+
+def walked(client, first, *links):
+    """The page at `first` and those reached from it by following `links` in turn:
+    ([(what each lists, where it is in words, its links' texts)], [the queries each ran]).
+    What a page lists: the references of My requests, or the lines of a request's history."""
+    pages, costs, response = [], [], None
+    for link in (None, *links):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(first if link is None else pages_of(response)[1][link])
+        assert response.status_code == 200
+        position, offered = pages_of(response) or ("", {})
+        listed = (
+            [row[0].split(" ")[0] for row in my_request_rows(response)]
+            if first == reverse("my_requests")
+            else history_lines(response)
+        )
+        pages.append((listed, position, list(offered)))
+        costs.append(len(queries))
+    return pages, costs
+
+
+def changed_in_turn(requests):
+    """Each request changed an hour after the one before: My requests lists the latest
+    changed first."""
+    start = timezone.now() - datetime.timedelta(days=30)
+    for hours, request in enumerate(requests):
+        # When it was last changed may be staged; saving the row would set it to now.
+        AccessRequest.objects.filter(pk=request.pk).update(
+            updated_at=start + datetime.timedelta(hours=hours)
+        )
+    return requests[::-1]
+
+
+def test_my_requests_pages_60_requests_the_latest_changed_first(riley_client, journey):
+    latest_first = changed_in_turn([journey.draft(program="") for _ in range(60)])
+
+    pages, costs = walked(riley_client, reverse("my_requests"), "Older", "Older", "Newer", "First")
+
+    assert pages == [
+        (refs(latest_first[:25]), "Requests 1 to 25 of 60", ["Older"]),
+        (refs(latest_first[25:50]), "Requests 26 to 50 of 60", ["First", "Newer", "Older"]),
+        (refs(latest_first[50:]), "Requests 51 to 60 of 60", ["First", "Newer"]),
+        (refs(latest_first[25:50]), "Requests 26 to 50 of 60", ["First", "Newer", "Older"]),
+        (refs(latest_first[:25]), "Requests 1 to 25 of 60", ["Older"]),
+    ]
+    # As one request costs (above), whatever the page.
+    assert costs == [MY_REQUESTS_QUERIES] * 5
+
+
+def test_a_malformed_cursor_gives_my_requests_first_page(riley_client, journey, monkeypatch):
+    monkeypatch.setattr(application_views, "MY_REQUESTS_PAGE_SIZE", 2)
+    latest_first = changed_in_turn([journey.draft(program="") for _ in range(3)])
+
+    response = riley_client.get(reverse("my_requests"), {"before": "bm90IGEgY3Vyc29y:x"})
+
+    assert [row[0] for row in my_request_rows(response)] == refs(latest_first[:2])
+    assert (pages_of(response)[0], list(pages_of(response)[1])) == (
+        "Requests 1 to 2 of 3",
+        ["Older"],
+    )
+
+
+# A request's history, the newest first: older events a page away.
+
+
+def history_lines(response):
+    """The history's lines without their times, the newest first."""
+    timeline = parsed(response).find("section", aria_labelledby="history-heading").find("ol")
+    return [li.text.split(": ", 1)[1] for li in timeline.find_all("li")] if timeline else []
+
+
+def changes_recorded(request, count, by):
+    """`count` public events on `request`'s history, a minute apart after what it holds:
+    written directly, as only their number and order matter here. Their lines, the newest
+    first."""
+    start = timezone.now()
+    Event.objects.bulk_create(
+        Event(
+            request=request,
+            kind=Event.Kind.ANSWERS_CHANGED,
+            actor=by,
+            data={"changed": [f"Change {n}"]},
+            visible_to_requestor=True,
+            created_at=start + datetime.timedelta(minutes=n + 1),
+        )
+        for n in range(count)
+    )
+    return [f"Answers changed: Change {n}, by {by.name}" for n in reversed(range(count))]
+
+
+def test_a_long_history_shows_its_newest_25_events_and_older_ones_a_page_away(
+    client, journey, personas
+):
+    short = journey.submitted()
+    request = journey.submitted()
+    newest_first = [
+        *changes_recorded(request, 58, personas.riley),
+        "Submitted, by Riley Requestor",
+    ]
+    client.force_login(personas.sam)
+    with CaptureQueriesContext(connection) as queries:
+        assert history_lines(client.get(short.get_absolute_url())) == [
+            "Submitted, by Riley Requestor"
+        ]
+    short_costs = len(queries)
+    here = request.get_absolute_url()
+
+    pages, costs = walked(client, here, "Older", "Older", "Newer", "First")
+
+    assert len(newest_first) == 59
+    assert pages == [
+        (newest_first[:25], "Events 1 to 25", ["Older"]),
+        (newest_first[25:50], "Events 26 to 50", ["First", "Newer", "Older"]),
+        (newest_first[50:], "Events 51 to 59", ["First", "Newer"]),
+        (newest_first[25:50], "Events 26 to 50", ["First", "Newer", "Older"]),
+        (newest_first[:25], "Events 1 to 25", ["Older"]),
+    ]
+    # A history of one event or of 59, its newest page or its oldest: the same queries.
+    assert costs == [short_costs] * 5
+
+
+def test_an_older_page_of_the_history_keeps_the_rest_of_the_request_page(client, journey, personas):
+    request = journey.submitted()
+    changes_recorded(request, 30, personas.riley)
+    client.force_login(personas.sam)
+
+    newest = client.get(request.get_absolute_url())
+    older = client.get(pages_of(newest)[1]["Older"])
+
+    def without_history(response):
+        main = parsed(response)
+        return [
+            section.find("h2").text
+            for section in main.find_all("section")
+            if section.attrs.get("aria-labelledby") != "history-heading"
+        ], main.find("h1").text
+
+    assert without_history(older) == without_history(newest)
+    assert (len(history_lines(newest)), len(history_lines(older))) == (25, 6)
+    # Its links lead back to the history, on the request's own page.
+    assert [
+        (urlsplit(link).path, urlsplit(link).fragment) for link in pages_of(older)[1].values()
+    ] == [(request.get_absolute_url(), "history-heading")] * 2
+
+
+def test_a_failed_form_shows_the_historys_links_to_the_requests_own_page(client, journey, personas):
+    request = journey.screening()
+    changes_recorded(request, 30, personas.riley)
+    client.force_login(personas.sam)
+
+    response = client.post(
+        reverse("return", args=[request.reference]),
+        form_data("return", {"message": ""}),
+    )
+
+    assert response.status_code == 400
+    assert [link.split("?")[0] for link in pages_of(response)[1].values()] == [
+        request.get_absolute_url()
+    ]
+
+
+def test_the_requestors_question_is_shown_however_long_the_history_since(
+    riley_client, journey, personas
+):
+    request = journey.returned()
+    changes_recorded(request, 40, personas.riley)  # answers saved since it came back
+
+    response = riley_client.get(request.get_absolute_url())
+
+    assert [line for line in history_lines(response) if "Who else?" in line] == []
+    assert parsed(response).find(cls="returned-question").find("p").text == "Who else?"
+
+
+def test_a_malformed_cursor_gives_the_newest_page_of_the_history(client, journey, personas):
+    request = journey.submitted()
+    newest_first = changes_recorded(request, 30, personas.riley)
+    client.force_login(personas.sam)
+
+    response = client.get(request.get_absolute_url(), {"after": "forged:cursor"})
+
+    assert history_lines(response) == newest_first[:25]
+    assert pages_of(response)[0] == "Events 1 to 25"
 
 
 @pytest.mark.parametrize("slug", [*STEP_SLUGS, "review"])

@@ -10,6 +10,7 @@ and compared as text, so a test fails when what is shown changes, not when marku
 import datetime
 import re
 from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from requests_app import workflow
+from requests_app.committee import views as committee_views
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import (
     CAN,
@@ -29,8 +31,9 @@ from requests_app.models import (
     Vote,
     VotingRound,
 )
+from requests_app.screening import views as screening_views
 from tests.support.factories import MembershipFactory, UserFactory
-from tests.support.pages import field_name, form_data, parsed
+from tests.support.pages import field_name, form_data, pages_of, parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 APPROVE, DENY, ABSTAIN, RECUSE = (
@@ -172,7 +175,7 @@ def status_message(response):
 
 
 def history(response):
-    """The history's lines without their times."""
+    """The history's lines without their times, the newest first."""
     timeline = section(response, "history-heading").find("ol")
     return [li.text.split(": ", 1)[1] for li in timeline.find_all("li")]
 
@@ -415,6 +418,153 @@ def test_the_docket_is_refused_to_people_outside_the_committee(client, personas,
     assert client.get(reverse("docket")).status_code == 403
 
 
+# The docket's pages, and the CAN leaders' list's: a page at a time, each as cheap as the first.
+
+
+def references(response):
+    return [row[0] for row in table_rows(response)]
+
+
+def refs(requests):
+    return [r.reference for r in requests]
+
+
+def walked(client, first, *links):
+    """The page at `first` and the pages reached from it by following `links` in turn:
+    ([(references, where it is in words, its links' texts)], [the queries each ran])."""
+    pages, costs, response = [], [], None
+    for link in (None, *links):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(first if link is None else pages_of(response)[1][link])
+        position, offered = pages_of(response) or ("", {})
+        pages.append((references(response), position, list(offered)))
+        costs.append(len(queries))
+    return pages, costs
+
+
+def test_the_docket_pages_60_requests_by_deadline_25_at_a_time(client, journey, personas):
+    soon = timezone.now() + datetime.timedelta(days=3)
+    # The newest request's deadline is the nearest: the docket orders by deadline, not age.
+    requests = [journey.vetting() for _ in range(60)][::-1]
+    for hours, request in enumerate(requests):
+        with_deadline(request, soon + datetime.timedelta(hours=hours))
+    client.force_login(personas.morgan)
+    links = ("Next", "Next", "Previous", "First")
+
+    pages, costs = walked(client, reverse("docket"), *links)
+
+    assert pages == [
+        (refs(requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
+        (refs(requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(requests[50:]), "Requests 51 to 60 of 60", ["First", "Previous"]),
+        (refs(requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
+    ]
+    # A deep page costs what the first does (and what a docket of one does, below).
+    assert costs == [DOCKET_QUERIES] * 5
+
+
+def decided_with_morgans_vote(journey, personas, days_ago):
+    request = journey.with_quorum()
+    workflow.record_committee_decision(
+        request, personas.casey, Status.APPROVED, "", levels=journey.levels(request)
+    )
+    # Only the status is protected; when it was decided may be set to stage an order.
+    moment = timezone.now() - datetime.timedelta(days=days_ago)
+    AccessRequest.objects.filter(pk=request.pk).update(status_changed_at=moment)
+    return request
+
+
+def test_the_past_tab_pages_the_latest_decided_first_and_stays_on_its_tab(
+    client, journey, personas, monkeypatch
+):
+    monkeypatch.setattr(committee_views, "DOCKET_PAGE_SIZE", 2)
+    # Decided in another order than made: the latest decided comes first.
+    made = [decided_with_morgans_vote(journey, personas, days) for days in (3, 1, 5, 2, 4)]
+    latest_first = [made[i] for i in (1, 3, 0, 4, 2)]
+    client.force_login(personas.morgan)
+    past = f"{reverse('docket')}?tab=past"
+
+    pages, costs = walked(client, past, "Older", "Older", "Newer", "First")
+
+    assert pages == [
+        (refs(latest_first[:2]), "Requests 1 to 2 of 5", ["Older"]),
+        (refs(latest_first[2:4]), "Requests 3 to 4 of 5", ["First", "Newer", "Older"]),
+        (refs(latest_first[4:]), "Request 5 of 5", ["First", "Newer"]),
+        (refs(latest_first[2:4]), "Requests 3 to 4 of 5", ["First", "Newer", "Older"]),
+        (refs(latest_first[:2]), "Requests 1 to 2 of 5", ["Older"]),
+    ]
+    assert costs == [DOCKET_QUERIES] * 5
+    # Every link stays on the past tab: the tab is kept as a filter is.
+    response = client.get(past)
+    second = client.get(pages_of(response)[1]["Older"])
+    assert [parse_qs(urlsplit(link).query)["tab"] for link in pages_of(second)[1].values()] == [
+        ["past"]
+    ] * 3
+
+
+@pytest.mark.parametrize("tab", ["open", "past"])
+def test_a_malformed_cursor_gives_the_dockets_first_page(
+    client, journey, personas, monkeypatch, tab
+):
+    monkeypatch.setattr(committee_views, "DOCKET_PAGE_SIZE", 2)
+    if tab == "past":
+        made = [decided_with_morgans_vote(journey, personas, days) for days in (1, 2, 3)]
+    else:
+        made = [journey.vetting() for _ in range(3)]
+        for days, request in enumerate(made, start=1):
+            with_deadline(request, timezone.now() + datetime.timedelta(days=days))
+    client.force_login(personas.morgan)
+
+    response = client.get(reverse("docket"), {"tab": tab, "after": "W1swXQ:forged"})
+
+    assert references(response) == refs(made[:2])
+    assert pages_of(response)[0] == "Requests 1 to 2 of 3"
+
+
+# The session, the person, whether they lead a CAN, the rows, their CANs, people and the CAN's
+# recommendations, the bounded count, the header's three, and the CANs led for the heading.
+CAN_LIST_QUERIES = 12
+
+
+def test_the_can_list_pages_60_requests_the_longest_waiting_first(client, journey, personas):
+    client.force_login(personas.lee)
+    few = [journey.submitted(cans=[personas.hartford]) for _ in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        assert references(client.get(reverse("can_requests"))) == refs(few)
+    few_queries = len(queries)
+    requests = few + [journey.submitted(cans=[personas.hartford]) for _ in range(57)]
+    journey.submitted(cans=[personas.eastern])  # not Lee's CAN: never listed
+    start = timezone.now() - datetime.timedelta(days=90)
+    for hours, request in enumerate(requests):
+        # Only the status is protected; when it was entered may be set to stage an order.
+        moment = start + datetime.timedelta(hours=hours)
+        AccessRequest.objects.filter(pk=request.pk).update(status_changed_at=moment)
+
+    pages, costs = walked(client, reverse("can_requests"), "Next", "Next", "Previous", "First")
+
+    assert pages == [
+        (refs(requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
+        (refs(requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(requests[50:]), "Requests 51 to 60 of 60", ["First", "Previous"]),
+        (refs(requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
+    ]
+    # Three requests or sixty, the first page or the last: the same queries.
+    assert [few_queries, *costs] == [CAN_LIST_QUERIES] * 6
+
+
+def test_a_malformed_cursor_gives_the_can_lists_first_page(client, journey, personas, monkeypatch):
+    monkeypatch.setattr(screening_views, "CAN_REQUESTS_PAGE_SIZE", 2)
+    made = [journey.submitted(cans=[personas.hartford]) for _ in range(3)]
+    client.force_login(personas.lee)
+
+    response = client.get(reverse("can_requests"), {"before": "", "after": "%zz"})
+
+    assert references(response) == refs(made[:2])
+    assert pages_of(response)[0] == "Requests 1 to 2 of 3"
+
+
 # Votes through the views.
 
 
@@ -532,9 +682,9 @@ def test_the_history_does_not_reveal_a_vote_to_those_who_may_not_see_votes(
 
     assert "Not convinced 1.9 is met." not in page.content.decode()
     assert history(page) == [
-        "Submitted, by Riley Requestor",
-        "Screening started, by Sam Staff",
         "Escalated to the committee, by Sam Staff: Is 1.9 met?",
+        "Screening started, by Sam Staff",
+        "Submitted, by Riley Requestor",
     ]
 
 
@@ -1266,9 +1416,9 @@ def test_the_requestor_never_sees_votes_the_tally_or_the_committee(
         )
     ] == [False] * 6
     assert history(page) == [
-        "Submitted, by Riley Requestor",
-        "Screening started, by Sam Staff",
         *(["Committee decision recorded, by Casey Chair"] if decided_first else []),
+        "Screening started, by Sam Staff",
+        "Submitted, by Riley Requestor",
     ]
 
 
@@ -1314,13 +1464,15 @@ def busy_vetting(journey, personas, voters, comments):
 
 
 # The header's unread-notice count is one query on every page; whether a person
-# belongs to the requesting organization is asked once per page.
-DOCKET_QUERIES = 9
+# belongs to the requesting organization is asked once per page; the rows are counted up to
+# 10,001 (requests_app/core/paging.py), on every page.
+DOCKET_QUERIES = 10
 # The case page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered; whether the person sees the request is
-# asked once, not once per action it asks about.
-CASE_PAGE_QUERIES = 27
-CHAIR_CASE_PAGE_QUERIES = 33
+# asked once, not once per action it asks about, and not at all when the page found the request
+# through the person's visibility.
+CASE_PAGE_QUERIES = 26
+CHAIR_CASE_PAGE_QUERIES = 32
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

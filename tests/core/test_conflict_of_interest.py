@@ -147,11 +147,11 @@ def test_staffs_queue_its_count_and_its_csv_leave_their_organizations_requests_o
     exported = {row["Reference"] for row in csv.DictReader(io.StringIO(download))}
 
     assert listed == set()
-    assert queue.context["page"].paginator.count == 0
+    assert queue.context["page"].count == 0
     assert exported == set()
     # Sam, who does not belong to Harbor, has them all.
     client.force_login(personas.sam)
-    assert client.get(reverse("queue"), {"status": ""}).context["page"].paginator.count > 0
+    assert client.get(reverse("queue"), {"status": ""}).context["page"].count > 0
 
 
 def test_the_docket_and_the_can_list_leave_their_organizations_requests_out(

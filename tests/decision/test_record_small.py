@@ -214,7 +214,7 @@ def test_a_vote_from_before_a_new_escalation_does_not_prefill_the_form(client, j
 
 
 def history(response):
-    """The history's lines without their times."""
+    """The history's lines without their times, the newest first."""
     timeline = parsed(response).find("section", aria_labelledby="history-heading").find("ol")
     return [li.text.split(": ", 1)[1] for li in timeline.find_all("li")]
 
@@ -243,8 +243,8 @@ def test_the_history_words_a_disqualifier_as_its_form_does(client, journey, pers
         "Unclear",
     ]
     assert [line for line in lines if line.startswith("Criterion 2.")] == [
-        "Criterion 2.1 assessed: applies (prevents access), by Sam Staff: Checked.",
         "Criterion 2.2 assessed: does not apply, by Sam Staff: Checked.",
+        "Criterion 2.1 assessed: applies (prevents access), by Sam Staff: Checked.",
     ]
 
 

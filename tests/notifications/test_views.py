@@ -1,14 +1,21 @@
 """The notices pages: the count in the header, the list, opening a notice, marking
 all read, e-mail preferences, and the failed e-mails staff see."""
 
+import datetime
+import re
+
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from requests_app import workflow
 from requests_app.models import Notification, NotificationPreference
 from requests_app.notifications import services as notifications
-from tests.support.pages import TreeBuilder, parsed
+from requests_app.notifications import views as notifications_views
+from tests.support.pages import TreeBuilder, pages_of, parsed
 
 Kind = Notification.Kind
 Delivery = Notification.Delivery
@@ -114,9 +121,101 @@ def test_the_notices_page_runs_as_many_queries_for_many_notices_as_for_one(
         assert len(rows(client.get(reverse("notices")))) == 11
 
 
-# Session, user, the page's notices and their count, the header's unread count, and the
-# nav's role checks.
+# Session, user, the page's notices and their count (up to 10,001: requests_app/core/paging.py),
+# the header's unread count, and the nav's role checks.
 NOTICES_QUERIES = 7
+
+
+# Pages of notices and of failed e-mails: 50 at a time, the newest first.
+
+
+def notices_for(recipient, request, count, failed=False):
+    """`count` reminders to `recipient`, a minute apart, written directly (only their number
+    and order matter here): their ids, the newest first."""
+    start = timezone.now() - datetime.timedelta(days=1)
+    made = Notification.objects.bulk_create(
+        Notification(
+            recipient=recipient,
+            request=request,
+            kind=Kind.WAITING_REMINDER,
+            created_at=start + datetime.timedelta(minutes=n),
+            delivery=Delivery.FAILED if failed else Delivery.SKIPPED,
+            attempts=3 if failed else 0,
+            last_error="Connection refused" if failed else "",
+        )
+        for n in range(count)
+    )
+    return [notice.pk for notice in reversed(made)]
+
+
+def listed_notices(response):
+    """The notices a page lists, by id: a row links to its notice, or posts to send it again."""
+    ids = []
+    for row in parsed(response).find("tbody").find_all("tr"):
+        form = row.find("form")
+        address = form.attrs["action"] if form else row.find("a").attrs["href"]
+        ids.append(int(re.search(r"/(\d+)/", address).group(1)))
+    return ids
+
+
+def walked(client, first, *links):
+    """The page at `first` and those reached from it by following `links` in turn:
+    ([(the notices listed, where it is in words, its links' texts)], [the queries each ran])."""
+    pages, costs, response = [], [], None
+    for link in (None, *links):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(first if link is None else pages_of(response)[1][link])
+        position, offered = pages_of(response) or ("", {})
+        pages.append((listed_notices(response), position, list(offered)))
+        costs.append(len(queries))
+    return pages, costs
+
+
+@pytest.mark.parametrize("page", ["notices", "failed_emails"])
+def test_notices_and_failed_emails_page_120_rows_50_at_a_time_the_newest_first(
+    client, journey, personas, page
+):
+    request = journey.submitted(cans=[])
+    Notification.objects.all().delete()
+    client.force_login(personas.sam)
+    few = notices_for(personas.sam, request, 3, failed=page == "failed_emails")
+    with CaptureQueriesContext(connection) as queries:
+        assert listed_notices(client.get(reverse(page))) == few
+    few_queries = len(queries)
+    Notification.objects.all().delete()
+    newest = notices_for(personas.sam, request, 120, failed=page == "failed_emails")
+    what = {"notices": "Notices", "failed_emails": "Failed e-mails"}[page]
+
+    pages, costs = walked(client, reverse(page), "Older", "Older", "Newer", "First")
+
+    assert pages == [
+        (newest[:50], f"{what} 1 to 50 of 120", ["Older"]),
+        (newest[50:100], f"{what} 51 to 100 of 120", ["First", "Newer", "Older"]),
+        (newest[100:], f"{what} 101 to 120 of 120", ["First", "Newer"]),
+        (newest[50:100], f"{what} 51 to 100 of 120", ["First", "Newer", "Older"]),
+        (newest[:50], f"{what} 1 to 50 of 120", ["Older"]),
+    ]
+    # Three notices or 120, the newest page or the oldest: the same queries.
+    assert costs == [few_queries] * 5
+    assert few_queries == {"notices": NOTICES_QUERIES, "failed_emails": FAILED_EMAILS_QUERIES}[page]
+
+
+# As the notices page's.
+FAILED_EMAILS_QUERIES = 7
+
+
+@pytest.mark.parametrize("page", ["notices", "failed_emails"])
+def test_a_malformed_cursor_gives_the_newest_notices(client, journey, personas, monkeypatch, page):
+    monkeypatch.setattr(notifications_views, "NOTICES_PAGE_SIZE", 2)
+    request = journey.submitted(cans=[])
+    Notification.objects.all().delete()
+    newest = notices_for(personas.sam, request, 3, failed=page == "failed_emails")
+    client.force_login(personas.sam)
+
+    response = client.get(reverse(page), {"after": "not-a-cursor", "before": "nor-this"})
+
+    assert listed_notices(response) == newest[:2]
+    assert list(pages_of(response)[1]) == ["Older"]
 
 
 # Preferences.

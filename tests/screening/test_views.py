@@ -31,6 +31,7 @@ from requests_app.models import (
     Decision,
     Event,
 )
+from requests_app.screening import views as screening_views
 from tests.support.factories import (
     AccessRequestFactory,
     MembershipFactory,
@@ -39,7 +40,7 @@ from tests.support.factories import (
     RevocationFactory,
     UserFactory,
 )
-from tests.support.pages import field_name, form_data, parsed
+from tests.support.pages import field_name, form_data, pages_of, parsed
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
 MET, NOT_MET = Assessment.Outcome.MET, Assessment.Outcome.NOT_MET
@@ -439,10 +440,32 @@ def test_each_sort_orders_the_queue_and_a_minus_reverses_it(
     } == {sort: expected, f"-{sort}": expected[::-1]}
 
 
-def test_the_queue_shows_25_requests_a_page_and_loads_only_those(staff_client, journey):
-    requests = [journey.submitted() for _ in range(30)]
+def waiting_in_turn(requests):
+    """Each request in its status a day less than the one before: the queue lists them in
+    this order, the longest waiting first."""
     for days, request in enumerate(reversed(requests), start=1):
         in_status_since(request, days_ago(days))
+    return requests
+
+
+def pages_read(response):
+    """(the references listed, where the page is in words, its links' texts)."""
+    nav = pages_of(response)
+    return [row[0] for row in queue_rows(response)], nav[0], list(nav[1])
+
+
+# The columns of the answers: text the queue never shows, so never reads.
+ANSWERS = [
+    f'"{field.column}"'
+    for field in AccessRequest._meta.concrete_fields
+    if field.get_internal_type() == "TextField"
+]
+
+
+def test_the_queue_pages_25_requests_at_a_time_each_page_as_cheap_as_the_first(
+    staff_client, journey
+):
+    requests = waiting_in_turn([journey.submitted() for _ in range(60)])
 
     with CaptureQueriesContext(connection) as queries:
         first = staff_client.get(reverse("queue"))
@@ -452,17 +475,152 @@ def test_the_queue_shows_25_requests_a_page_and_loads_only_those(staff_client, j
         for q in queries.captured_queries
         if 'FROM "requests_app_accessrequest"' in q["sql"] and "COUNT(" not in q["sql"]
     ]
-    second = staff_client.get(reverse("queue"), {"page": 2})
+    costs = [len(queries)]
+    pages = [first]
+    for link in ("Next", "Next", "Previous", "First"):
+        with CaptureQueriesContext(connection) as queries:
+            pages.append(staff_client.get(pages_of(pages[-1])[1][link]))
+        costs.append(len(queries))
 
-    assert [row[0] for row in queue_rows(first)] == refs(*requests[:25])
-    assert [row[0] for row in queue_rows(second)] == refs(*requests[25:])
-    pages = [
-        parsed(page).find("nav", aria_label="Pages of the queue").text for page in (first, second)
+    assert [pages_read(page) for page in pages] == [
+        (refs(*requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
+        (refs(*requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(*requests[50:]), "Requests 51 to 60 of 60", ["First", "Previous"]),
+        (refs(*requests[25:50]), "Requests 26 to 50 of 60", ["First", "Previous", "Next"]),
+        (refs(*requests[:25]), "Requests 1 to 25 of 60", ["Next"]),
     ]
-    assert pages == ["Page 1 of 2 Next page", "Previous page Page 2 of 2"]
-    assert parsed(first).find("p", aria_live="polite").text == "30 requests found."
-    # The rows themselves are read 25 at a time, never the whole list.
-    assert [sql.endswith("LIMIT 25") for sql in reading_rows] == [True]
+    assert [parsed(page).find("p", aria_live="polite").text for page in pages] == [
+        "60 requests found."
+    ] * 5
+    # A deep page costs what the first does.
+    assert costs == [QUEUE_QUERIES] * 5
+    # The rows are read 25 at a time (and one more, to know whether there is a next page),
+    # never the whole list, and without the answers' columns.
+    assert [sql.endswith("LIMIT 26") for sql in reading_rows] == [True]
+    assert [column for column in ANSWERS if column in reading_rows[0]] == []
+
+
+def test_a_can_filter_and_a_search_survive_next_and_previous(
+    staff_client, journey, personas, monkeypatch
+):
+    monkeypatch.setattr(screening_views, "QUEUE_PAGE_SIZE", 2)
+    wanted = waiting_in_turn(
+        [
+            submitted_naming(
+                journey,
+                [(f"Dana Reyes {n}", f"dana{n}@example.org", FULL)],
+                cans=[personas.hartford],
+            )
+            for n in range(5)
+        ]
+    )
+    # Each would be listed but for one of the two: another CAN, or nobody named Reyes.
+    submitted_naming(journey, [("Dana Reyes", "d@example.org", FULL)], cans=[personas.eastern])
+    submitted_naming(journey, [("Kim Park", "kim@example.org", FULL)], cans=[personas.hartford])
+    filters = {"can": str(personas.hartford.pk), "q": "reyes"}
+
+    first = staff_client.get(reverse("queue"), filters)
+    second = staff_client.get(pages_of(first)[1]["Next"])
+    back = staff_client.get(pages_of(second)[1]["Previous"])
+
+    assert [pages_read(page) for page in (first, second, back)] == [
+        (refs(*wanted[:2]), "Requests 1 to 2 of 5", ["Next"]),
+        (refs(*wanted[2:4]), "Requests 3 to 4 of 5", ["First", "Previous", "Next"]),
+        (refs(*wanted[:2]), "Requests 1 to 2 of 5", ["Next"]),
+    ]
+    for page in (second, back):
+        assert {k: page.wsgi_request.GET[k] for k in filters} == filters
+    # The filters' form shows them, and the CSV link carries them, on every page.
+    assert [
+        parsed(page).find("input", name="q").attrs["value"] for page in (first, second, back)
+    ] == ["reyes"] * 3
+    assert parsed(second).find("a", cls="btn-outline-primary").attrs["href"] == (
+        f"{reverse('queue_export')}?can={personas.hartford.pk}&q=reyes"
+    )
+
+
+@pytest.fixture
+def seven_to_page(journey, personas):
+    """Seven open requests with ties in every column the queue sorts by, and two unassigned."""
+    avery, blake = other_staff("Avery Staff"), other_staff("Blake Staff")
+    organizations = {
+        name: OrganizationFactory(name=name)
+        for name in ("Cedar Services", "Alder Clinic", "Birch Housing")
+    }
+    made = []
+    for n, (name, staff) in enumerate(
+        [
+            ("Cedar Services", avery),
+            ("Alder Clinic", None),
+            ("Cedar Services", blake),
+            ("Birch Housing", avery),
+            ("Alder Clinic", blake),
+            ("Birch Housing", None),
+            ("Cedar Services", avery),
+        ]
+    ):
+        organization = organizations[name]
+        requestor = MembershipFactory(organization=organization).user
+        request = workflow.submit(
+            AccessRequestFactory(organization=organization, created_by=requestor), requestor
+        )
+        if staff is not None:
+            request = workflow.start_screening(request, staff)
+        if n == 4:
+            request = workflow.return_for_information(request, staff, "Who?")
+        made.append(in_status_since(request, days_ago(n % 3)))
+    return made
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "reference",
+        "organization",
+        "status",
+        "assignee",
+        "waiting",
+        *(f"-{s}" for s in ("reference", "organization", "status", "assignee", "waiting")),
+    ],
+)
+def test_each_sort_pages_exactly_as_it_orders_and_back(
+    staff_client, seven_to_page, monkeypatch, sort
+):
+    whole = listed(staff_client, sort=sort)
+    monkeypatch.setattr(screening_views, "QUEUE_PAGE_SIZE", 3)
+
+    pages = [staff_client.get(reverse("queue"), {"sort": sort})]
+    while "Next" in pages_of(pages[-1])[1]:
+        pages.append(staff_client.get(pages_of(pages[-1])[1]["Next"]))
+    back = [pages[-1]]
+    while "Previous" in pages_of(back[-1])[1]:
+        back.append(staff_client.get(pages_of(back[-1])[1]["Previous"]))
+    read = [[row[0] for row in queue_rows(page)] for page in pages]
+
+    assert len(whole) == 7
+    assert read == [whole[0:3], whole[3:6], whole[6:7]]
+    assert [[row[0] for row in queue_rows(page)] for page in back[::-1]] == read
+    assert [pages_of(page)[0] for page in pages] == [
+        "Requests 1 to 3 of 7",
+        "Requests 4 to 6 of 7",
+        "Request 7 of 7",
+    ]
+    # Sorting again starts at the first page: the headers' links hold no cursor.
+    header = parsed(pages[1]).find("thead").find_all("a")
+    assert [a for a in header if "after=" in a.attrs["href"]] == []
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["after=nonsense", "before=%00", "after=W10:bad", "after=1&before=2", "page=2"],
+)
+def test_a_malformed_cursor_gives_the_queues_first_page(staff_client, journey, monkeypatch, cursor):
+    monkeypatch.setattr(screening_views, "QUEUE_PAGE_SIZE", 2)
+    requests = waiting_in_turn([journey.submitted() for _ in range(3)])
+
+    response = staff_client.get(f"{reverse('queue')}?{cursor}")
+
+    assert pages_read(response) == (refs(*requests[:2]), "Requests 1 to 2 of 3", ["Next"])
 
 
 def test_the_waiting_too_long_badge_starts_at_10_working_days(staff_client, journey):
@@ -1525,9 +1683,11 @@ def busy(request, authors, comments=1):
 QUEUE_QUERIES = 11
 # The request page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered (a denial's failing criteria, one query);
-# whether the person sees the request is asked once, not once per action it asks about.
-REQUEST_PAGE_QUERIES = 31
-EXPORT_QUERIES = 6
+# whether the person sees the request is asked once, when the page finds it, not again per action.
+REQUEST_PAGE_QUERIES = 30
+# The session, the person, the assignee filter's choices, and every row with its CANs and people
+# in one query (requests_app/core/exports.py): 6 and one more per 500 rows before.
+EXPORT_QUERIES = 4
 
 
 def test_the_queue_runs_as_many_queries_for_30_busy_requests_as_for_2_plain_ones(

@@ -103,3 +103,18 @@ def field_name(form, name):
         form = form.find("form")
     address = form.attrs["action"].split("/r/", 1)[1].split("/", 1)[1]
     return f"{address.removeprefix('mou/').replace('/', '-')}-{name}"
+
+
+def pages_of(response):
+    """The pagination of the page's list (includes/pagination.html): (where the page is, in
+    words; {each link's text: its address}), or None when the list fits on one page."""
+    navs = [
+        nav
+        for nav in parsed(response).find_all("nav")
+        if nav.attrs.get("aria-label", "").startswith("Pages of ")
+    ]
+    if not navs:
+        return None
+    (nav,) = navs
+    links = {a.text: a.attrs["href"] for a in nav.find_all("a")}
+    return nav.find(aria_current="page").text, links

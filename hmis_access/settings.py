@@ -130,11 +130,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails start with this: the address people reach the site at.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
-# Background work (e-mail now). With no worker, tasks run at once in the process that queues
-# them; production sets django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
+# Background work: e-mails and MOU renders. Production sets django_tasks_db.DatabaseBackend and
+# runs `manage.py db_worker`. Without a worker, each task runs in the process that queues it,
+# after the response of the request that queued it (requests_app/core/tasks_backend.py).
 TASKS = {
     "default": {
-        "BACKEND": env("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")
+        "BACKEND": env(
+            "TASKS_BACKEND", default="requests_app.core.tasks_backend.AfterResponseBackend"
+        )
     }
 }
 # A failed e-mail is tried this many times in all, waiting RETRY_SECONDS, then twice as long
@@ -237,3 +240,6 @@ GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)
 # days before the deadline; requestors whose return is unanswered after this many days.
 VOTE_REMINDER_DAYS_BEFORE_DEADLINE = env.int("VOTE_REMINDER_DAYS_BEFORE_DEADLINE", default=3)
 RETURN_REMINDER_DAYS = env.int("RETURN_REMINDER_DAYS", default=14)
+
+# The benchmark's bare pages under /bench/ (docs/performance.md); only `make bench` turns it on.
+BENCH_PAGES = env.bool("BENCH_PAGES", default=False)

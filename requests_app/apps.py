@@ -8,3 +8,6 @@ class RequestsAppConfig(AppConfig):
     def ready(self):
         # The action rows register themselves; every page, service and address reads them.
         from . import actions  # noqa: F401
+
+        # The after-response task backend hears every request from the first one on.
+        from .core import tasks_backend  # noqa: F401

@@ -1,6 +1,6 @@
 """Background tasks (Django's Tasks API, through the django-tasks backport). With the database
-backend a `manage.py db_worker` runs them; with the immediate backend (no worker: development
-and tests) they run at once in the process that queues them."""
+backend a `manage.py db_worker` runs them; without a worker (development and tests) the process
+that queues them runs them, after the response of the request that did (core/tasks_backend.py)."""
 
 import logging
 

@@ -1,6 +1,9 @@
 """Fixtures shared by every test. What they are built from (the personas, the journey through
 the workflow, the factories) lives in tests/support, which test modules import."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 import weasyprint
 from django.conf import settings
@@ -65,9 +68,30 @@ def _blank_pdfs():
 
 @pytest.fixture(autouse=True)
 def _real_pdfs_where_read(request, monkeypatch):
-    """A test marked `pdf` reads what a PDF says: WeasyPrint renders it for real."""
-    if request.node.get_closest_marker("pdf") is not None:
-        monkeypatch.setattr(weasyprint.HTML, "write_pdf", weasyprint_write_pdf)
+    """A test marked `pdf` reads what a PDF says: WeasyPrint renders it for real. The drafts
+    kept by the hash of what they show (requests_app/agreement/mou.py) are dropped before and
+    after it, so it never reads a blank one kept by another test, nor leaves a real one."""
+    if request.node.get_closest_marker("pdf") is None:
+        yield
+        return
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", weasyprint_write_pdf)
+    drafts = Path(settings.PRIVATE_FILES_ROOT) / "drafts"
+    shutil.rmtree(drafts, ignore_errors=True)
+    yield
+    shutil.rmtree(drafts, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inside_requests_for_the_browser(request):
+    """Tests run tasks as development does: after the response of the request that queued
+    them (requests_app/core/tasks_backend.py), which the test client's requests wait for. A
+    browser does not: it follows the redirect while the task still runs. So browser journeys
+    run each task inside its request, and read the MOU and e-mails it made as soon as the next
+    page shows."""
+    if request.node.get_closest_marker("e2e") is not None:
+        request.getfixturevalue("settings").TASKS = {
+            "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        }
 
 
 @pytest.fixture

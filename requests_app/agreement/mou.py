@@ -2,6 +2,13 @@
 DRAFT; after an approval, the same template states the access granted to each person, how it
 was decided, and the signatures given so far."""
 
+import functools
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -9,6 +16,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
 from requests_app import policy
+from requests_app.core.records import private_storage
 from requests_app.core.states import AccessLevel, Status
 
 # Everything the PDF needs is in the HTML and the system's fonts; it never fetches a URL.
@@ -78,9 +86,56 @@ def context(access_request, *, draft, version=None):
 def render_pdf(access_request, *, draft=True, version=None):
     if not draft and access_request.status != Status.APPROVED:
         raise ValueError("Only an approved request has a final MOU.")
+    return _write_pdf(*_documents(access_request, draft=draft, version=version))
+
+
+def draft_pdf(access_request):
+    """The draft MOU, rendered again only when what it says changed. It is kept in private
+    storage, where every worker process finds it, named by the hash of its HTML and stylesheets
+    (they hold every answer, person, level, status, date and word of the template it shows)
+    and of the WeasyPrint that lays them out."""
+    documents = _documents(access_request, draft=True)
+    key = hashlib.sha256("\0".join((weasyprint.__version__, *documents)).encode()).hexdigest()
+    path = Path(private_storage().path(f"drafts/{access_request.reference}/{key}.pdf"))
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    pdf = _write_pdf(*documents)
+    _keep(path, pdf)
+    return pdf
+
+
+def _keep(path, pdf):
+    """Write `pdf` whole at `path` (written aside, then renamed: a reader never finds half a
+    file) and drop the request's older drafts, which no download asks for any more."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
+        part.write(pdf)
+    os.replace(part.name, path)
+    for older in path.parent.glob("*.pdf"):
+        if older != path:
+            older.unlink(missing_ok=True)
+
+
+def _documents(access_request, *, draft, version=None):
+    """The MOU's HTML, its stylesheet and its pages' footer."""
     ctx = context(access_request, draft=draft, version=version)
-    html = render_to_string("requests_app/agreement/pdf/mou.html", ctx)
-    css = render_to_string("requests_app/agreement/pdf/mou.css", ctx)
-    return HTML(string=html, url_fetcher=_OFFLINE).write_pdf(
-        stylesheets=[CSS(string=css, url_fetcher=_OFFLINE)]
+    return (
+        render_to_string("requests_app/agreement/pdf/mou.html", ctx),
+        render_to_string("requests_app/agreement/pdf/mou.css"),
+        render_to_string("requests_app/agreement/pdf/page.css", ctx),
     )
+
+
+def _write_pdf(html, stylesheet, page):
+    return HTML(string=html, url_fetcher=_OFFLINE).write_pdf(
+        stylesheets=[_parsed(stylesheet), CSS(string=page, url_fetcher=_OFFLINE)]
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed(stylesheet):
+    """The stylesheet parsed once, not at every render (it costs about 4 ms); kept by its text,
+    so a changed template is parsed anew."""
+    return CSS(string=stylesheet, url_fetcher=_OFFLINE)

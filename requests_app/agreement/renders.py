@@ -24,7 +24,8 @@ from requests_app.models import (
 def render_after_commit(agreement, kind, reason, user):
     """Ask for the next version: recorded on the agreement in the action's transaction (so a
     render lost with its process is found by `sweep_renders`), rendered by a task once the
-    action commits, off the request path (by a worker, or at once without one)."""
+    action commits, off the request path (by a worker; without one, after the response:
+    core/tasks_backend.py)."""
     # Every stored version was asked for here first, so the next is one past the last asked.
     agreement.mou_version += 1
     agreement.mou_kind, agreement.mou_reason, agreement.mou_requested_by = kind, reason, user
@@ -55,43 +56,64 @@ def queue_render(agreement):
 
 def render_mou_version(agreement_id, version):
     """Render and store MOU version `version` once: it is never overwritten, and a second
-    call for the same version, or for one no longer asked for, does nothing."""
+    call for the same version, or for one no longer asked for, stores nothing. WeasyPrint runs
+    outside any transaction, so no action waits on the agreement's row meanwhile; the row is
+    locked only to store the version."""
     from requests_app.agreement import mou
 
-    with transaction.atomic():
-        agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
-        if version != agreement.mou_version or agreement.mous.filter(version=version).exists():
-            return None
-        kind, reason = agreement.mou_kind, agreement.mou_reason
-        user = agreement.mou_requested_by
-        pdf = mou.render_pdf(agreement.request, draft=False, version=version)
-        digest = hashlib.sha256(pdf).hexdigest()
-        row = MOUVersion(
-            agreement=agreement,
-            version=version,
-            kind=kind,
-            reason=reason,
-            sha256=digest,
-            size=len(pdf),
-            created_by=user,
-        )
-        row.file.save(f"v{version}.pdf", ContentFile(pdf), save=False)
-        try:
-            row.save()
-            agreement.mou_failed_at, agreement.mou_error = None, ""
-            agreement.save(update_fields=["mou_failed_at", "mou_error"])
-            bump(agreement)
-            if kind == MOUVersion.Kind.ISSUED:
-                # Told only now, so the link in the notice never opens an MOU still being
-                # prepared; the version is stored once, so they are told once.
-                request = agreement.request
-                record_event(
-                    request, user, Event.Kind.MOU_ISSUED, data={"version": version}, public=True
-                )
-        except BaseException:
+    agreement = Agreement.objects.select_related("request", "mou_requested_by").get(pk=agreement_id)
+    if not _still_asked(agreement, version):
+        return None
+    pdf = mou.render_pdf(agreement.request, draft=False, version=version)
+    row = MOUVersion(
+        agreement=agreement,
+        version=version,
+        kind=agreement.mou_kind,
+        reason=agreement.mou_reason,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        created_by=agreement.mou_requested_by,
+    )
+    row.file.save(f"v{version}.pdf", ContentFile(pdf), save=False)
+    stored = None
+    try:
+        stored = _store(row)
+    finally:
+        if stored is None:  # not recorded: another render's file is the version's
             row.file.storage.delete(row.file.name)
-            raise
-        return row
+    return stored
+
+
+def _still_asked(agreement, version):
+    """Whether `version` is the one last asked for and is not stored yet."""
+    return version == agreement.mou_version and not agreement.mous.filter(version=version).exists()
+
+
+@transaction.atomic
+def _store(row):
+    """Record a rendered version under the agreement's row lock, unless another render of it
+    was stored meanwhile or a newer version was asked for while it rendered (every change to
+    what the MOU says asks for one in its own transaction, so a render that read a half-changed
+    agreement is never stored). The row's kind, reason and author were read with its number,
+    which is written together with them (`render_after_commit`)."""
+    agreement = Agreement.objects.select_for_update().get(pk=row.agreement_id)
+    if not _still_asked(agreement, row.version):
+        return None
+    row.save()
+    agreement.mou_failed_at, agreement.mou_error = None, ""
+    agreement.save(update_fields=["mou_failed_at", "mou_error"])
+    bump(agreement)
+    if row.kind == MOUVersion.Kind.ISSUED:
+        # Told only now, so the link in the notice never opens an MOU still being prepared;
+        # the version is stored once, so they are told once.
+        record_event(
+            row.agreement.request,
+            row.created_by,
+            Event.Kind.MOU_ISSUED,
+            data={"version": row.version},
+            public=True,
+        )
+    return row
 
 
 def record_render_failure(agreement_id, version, error):

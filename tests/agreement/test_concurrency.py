@@ -1,14 +1,17 @@
 """Two people acting on one MOU at the same moment, on two real PostgreSQL connections: a
-correction against a signature, in both orders and at once, and two staff provisioning the same
-person. SQLite cannot hold two transactions open, hence PostgreSQL."""
+correction against a signature, in both orders and at once, two staff provisioning the same
+person, an action while the MOU renders, and two renders of one version. SQLite cannot hold two
+transactions open, hence PostgreSQL."""
 
 import threading
 
 import pytest
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from requests_app import workflow
+from requests_app.agreement import mou
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Agreement, Event, MOUVersion, PersonAccess, Signature
@@ -30,7 +33,8 @@ def fresh(agreement):
 
 
 def issue(journey, personas):
-    """An approval with version 1 stored (the immediate backend renders after commit)."""
+    """An approval with version 1 stored (with no worker and outside a request, its render runs
+    at once after commit)."""
     request = journey.ready_to_approve()
     workflow.approve(request, personas.sam, journey.levels(request, AccessLevel.VIEW))
     return Agreement.objects.select_related("request").get(request=request)
@@ -163,3 +167,76 @@ def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
     assert PersonAccess.objects.get().provisioned_by == personas.sam
     provisioned = Event.objects.filter(kind=Event.Kind.ACCESS_PROVISIONED)
     assert list(provisioned.values_list("actor__name", flat=True)) == ["Sam Staff"]
+
+
+# The render runs outside the agreement's row lock, which it takes only to store the version.
+
+NO_WORKER = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def asked_not_rendered(journey, personas, settings):
+    """An approval whose version 1 is asked for, its render queued where nothing runs it."""
+    settings.TASKS = NO_WORKER
+    return issue(journey, personas)
+
+
+def render_then(monkeypatch, wait):
+    """Each MOU render, once WeasyPrint is done, calls `wait` before it goes on to store."""
+    render_pdf = mou.render_pdf
+
+    def paused(*args, **kwargs):
+        pdf = render_pdf(*args, **kwargs)
+        wait()
+        return pdf
+
+    monkeypatch.setattr(mou, "render_pdf", paused)
+
+
+def touch(agreement):
+    """What every action on the MOU does first: lock its row (here without waiting for it) and
+    raise its revision."""
+    with transaction.atomic():
+        actions.bump(Agreement.objects.select_for_update(nowait=True).get(pk=agreement.pk))
+
+
+def test_another_transaction_updates_the_agreement_while_its_mou_renders(
+    journey, personas, settings, monkeypatch
+):
+    agreement = asked_not_rendered(journey, personas, settings)
+    rendered, release = threading.Event(), threading.Event()
+    render_then(monkeypatch, lambda: (rendered.set(), release.wait(timeout=10)))
+    renderer = Actor(lambda: workflow.render_mou_version(agreement.pk, 1))
+    renderer.start()
+    assert rendered.wait(timeout=10)
+
+    writer = Actor(lambda: touch(agreement))
+    writer.start()
+    writer.join(timeout=10)
+    release.set()
+    renderer.join(timeout=10)
+
+    assert (writer.is_alive(), writer.error, renderer.error) == (False, None, None)
+    assert list(fresh(agreement).mous.values_list("version", flat=True)) == [1]
+    assert actions.version(fresh(agreement)) != actions.version(agreement)
+
+
+def test_two_renders_of_one_version_at_once_store_it_once_and_keep_one_file(
+    journey, personas, settings, monkeypatch
+):
+    agreement = asked_not_rendered(journey, personas, settings)
+    both_rendered = threading.Barrier(2)
+    render_then(monkeypatch, lambda: both_rendered.wait(timeout=10))
+    renders = [Actor(lambda: workflow.render_mou_version(agreement.pk, 1)) for _ in range(2)]
+    for render in renders:
+        render.start()
+    for render in renders:
+        render.join(timeout=20)
+
+    assert [render.error for render in renders] == [None, None]
+    stored = MOUVersion.objects.get(agreement=agreement)
+    assert sorted(render.result is None for render in renders) == [False, True]
+    folder = settings.PRIVATE_FILES_ROOT / "mou" / agreement.request.reference
+    assert [f"mou/{agreement.request.reference}/{f.name}" for f in folder.iterdir()] == [
+        stored.file.name
+    ]
+    assert Event.objects.filter(kind=Event.Kind.MOU_ISSUED).count() == 1

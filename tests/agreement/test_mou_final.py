@@ -62,8 +62,8 @@ def test_version_1_states_each_granted_level_the_scope_the_conditions_and_the_de
         "Access lasts 12 months from the date it becomes active, and is renewed by a new request",
         "For Harbor Health Partners: authorized signatory Name, title and date",
         "For CCEH, HMIS lead Name, title and date",
-        f"{request.reference} · Version 1 Page 1 of {pages}",
-        f"{request.reference} · Version 1 Page {pages} of {pages}",
+        f"{request.reference} · Version 1 · Page 1 of {pages}",
+        f"{request.reference} · Version 1 · Page {pages} of {pages}",
     ]
     assert [piece for piece in expected if piece not in text] == []
     assert "DRAFT" not in text
@@ -151,13 +151,13 @@ def test_the_executed_version_carries_both_signatures_and_its_own_version_number
         f"/s/ Sam Staff For CCEH, HMIS lead Sam Staff, {SAM_TITLE}, countersigned on "
         f"{day(timezone.localtime(cceh.signed_at))}"
     ) in text
-    assert f"{reference} · Version 3 Page 1 of {pages}" in text
+    assert f"{reference} · Version 3 · Page 1 of {pages}" in text
     # The signed version 2 carries the organization's signature only.
     signed_text, _pages = version_text(agreement, 2)
     assert "/s/ Riley Requestor" in signed_text
     assert "/s/ Sam Staff" not in signed_text
     assert "For CCEH, HMIS lead Name, title and date" in signed_text
-    assert f"{reference} · Version 2 Page 1 of" in signed_text
+    assert f"{reference} · Version 2 · Page 1 of" in signed_text
 
 
 def test_a_version_corrected_after_signing_does_not_carry_the_earlier_signature(stage, personas):

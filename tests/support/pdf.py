@@ -1,5 +1,5 @@
-"""PDFs in tests: reading a rendered MOU back as text, and the cheap stand-in for WeasyPrint's
-render that every test not marked `pdf` gets (tests/conftest.py)."""
+"""PDFs in tests: reading a rendered MOU back as text, counting renders, and the cheap stand-in
+for WeasyPrint's render that every test not marked `pdf` gets (tests/conftest.py)."""
 
 import functools
 import hashlib
@@ -29,6 +29,20 @@ def stored_bytes(mou):
     """The bytes of a stored MOU version's file."""
     with mou.file.open("rb") as f:
         return f.read()
+
+
+def count_renders(monkeypatch):
+    """A list that gets the HTML of every WeasyPrint render from now on (the stand-in's or the
+    real one), for a test to count them."""
+    renders = []
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def counted(html, *args, **kwargs):
+        renders.append(html)
+        return write_pdf(html, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", counted)
+    return renders
 
 
 @functools.cache

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz install lint format migrate demo graph collectstatic clean
+.PHONY: run test fuzz bench bench-mou install lint format migrate demo graph collectstatic clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,22 @@ fuzz: export FUZZ_EXAMPLES ?= 5000
 fuzz: export FUZZ_RANDOM ?= 1
 fuzz: install
 	$(BIN)/python -m pytest -m fuzz $(PYTEST_ARGS)
+
+# The benchmark (docs/performance.md), not part of `make test`: drops and fills the database
+# BENCH_DATABASE_URL names with 100,000 requests, then measures every page under gunicorn.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hmis_bench
+bench bench-mou: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench bench-mou: export SECRET_KEY ?= bench-only-not-secret
+bench bench-mou: export PRIVATE_FILES_ROOT ?= $(CURDIR)/var/bench
+bench: export BENCH_PAGES = 1
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python manage.py bench generate
+	$(BIN)/python manage.py bench run
+
+# The MOU's render beside a plain WeasyPrint document of as many pages, on `make bench`'s data.
+bench-mou: install
+	$(BIN)/python manage.py bench mou
 
 lint: install
 	$(BIN)/ruff check .

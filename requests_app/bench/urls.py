@@ -1,0 +1,10 @@
+"""The bare pages, mounted under /bench/ when BENCH_PAGES is on (hmis_access/urls.py)."""
+
+from django.urls import path
+
+from requests_app.bench import views
+
+urlpatterns = [
+    path("ok", views.ok, name="bench_ok"),
+    path("rows", views.rows, name="bench_rows"),
+]

@@ -1,0 +1,18 @@
+"""The bare pages every page is compared with (docs/performance.md): "ok", and 50 rows of a
+10,000-row table through a plain template. Served by the same process as the application, so
+the ratio of a page's rate to theirs leaves out the machine, the server and the middleware.
+Mounted only when BENCH_PAGES is on."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from requests_app.models import Organization
+
+
+def ok(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def rows(request):
+    organizations = Organization.objects.order_by("pk")[:50]
+    return render(request, "bench/rows.html", {"organizations": organizations})

@@ -1,0 +1,113 @@
+"""The benchmark's data set at a small scale (requests_app/bench/generate.py): it makes exactly
+the numbers asked for, what it makes holds the models' rules, and every page the benchmark
+measures (requests_app/bench/run.py) answers its reader 200, the bare pages and the CSV exports
+included."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.test import override_settings
+
+from requests_app.bench import run
+from requests_app.bench.generate import SHORT_HISTORY, Scale, generate
+from requests_app.core.states import AgreementStatus, Status
+from requests_app.models import (
+    AccessRequest,
+    Agreement,
+    Event,
+    MOUVersion,
+    NamedPerson,
+    Notification,
+    Organization,
+    Vote,
+    stored_sha256,
+)
+
+SCALE = Scale(
+    requests=200,
+    events=2_500,
+    notices=2_000,
+    organizations=60,
+    long_history=300,
+    docket=10,
+    own_requests=20,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="The data set is loaded with PostgreSQL's COPY."
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def bench(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        generate(SCALE, say=lambda step: None)
+        yield run.measured()
+        transaction.set_rollback(True)
+
+
+def test_it_makes_the_numbers_asked_for(bench):
+    assert AccessRequest.objects.count() == 200
+    assert Event.objects.count() == 2_500
+    assert Notification.objects.count() == 2_000
+    assert Organization.objects.count() == 60
+    assert AccessRequest.objects.filter(status=Status.VETTING).count() == 10
+
+
+def test_the_measured_requests_have_the_histories_asked_for(bench):
+    assert Event.objects.filter(request__reference=bench.long).count() == 300
+    assert bench.long_events == 300
+    assert Event.objects.filter(request__reference=bench.short).count() == SHORT_HISTORY
+    assert AccessRequest.objects.get(reference=bench.short).status == Status.SCREENING
+
+
+def test_the_requestor_measured_belongs_to_the_organization_with_the_most_requests(bench):
+    organization = bench.requestor.memberships.get().organization
+    assert organization.requests.count() == 20
+
+
+def test_each_status_has_what_it_implies(bench):
+    decided = AccessRequest.objects.filter(status__in=Status.DECIDED)
+    assert decided.filter(decision__isnull=True).count() == 0
+    assert AccessRequest.objects.filter(status=Status.APPROVED, agreement__isnull=True).count() == 0
+    assert Agreement.objects.exclude(request__status=Status.APPROVED).count() == 0
+    unaccessed = NamedPerson.objects.filter(request__status=Status.APPROVED, access__isnull=True)
+    assert unaccessed.count() == 0
+    vetting = AccessRequest.objects.filter(status=Status.VETTING)
+    assert vetting.filter(voting_round__isnull=True).count() == 0
+    assert Vote.objects.exclude(round=F("request__voting_round")).count() == 0
+    assert AccessRequest.objects.filter(status=Status.DRAFT, events__isnull=False).count() == 0
+
+
+def test_every_mou_page_measured_has_its_files_stored_as_hashed(bench):
+    agreement = Agreement.objects.get(request__reference=bench.mou)
+    assert agreement.status == AgreementStatus.ACTIVE
+    mous = list(MOUVersion.objects.filter(agreement=agreement))
+    assert [m.version for m in mous] == [1, 2, 3]
+    assert [stored_sha256(m.file) == m.sha256 for m in mous] == [True, True, True]
+
+
+@override_settings(ROOT_URLCONF="requests_app.bench.urls")
+def test_the_bare_pages_answer(client, bench):
+    assert client.get("/ok").content == b"ok"
+    rows = client.get("/rows")
+    assert rows.status_code == 200
+    assert rows.content.count(b"<tr>") == 51  # the header and 50 organizations
+
+
+def test_every_page_measured_answers_its_reader(bench):
+    sessions = {
+        user.pk: run.session_key(user)
+        for user in (bench.staff, bench.member, bench.leader, bench.requestor)
+    }
+    listed = run.pages(bench, run.client_for(bench.staff, sessions), say=lambda line: None)
+    measured = [p for p in listed if not p.name.startswith("bare")] + run.downloads(bench)
+    answers = {
+        page.name: run.probe(run.client_for(page.user, sessions), page.url)["status"]
+        for page in measured
+    }
+    assert answers == {page.name: 200 for page in measured}
+    assert len(answers) == 16

@@ -382,6 +382,9 @@ def _foreign_keys(cursor):
 
 
 class Generator:
+    """Plans every request first (its status, time, people and how many events it tells),
+    then writes each with its history and the rows beside it, and last the notices."""
+
     def __init__(self, scale, say):
         self.scale = scale
         self.say = say

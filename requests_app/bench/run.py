@@ -49,6 +49,8 @@ SLOWEST_SECONDS = 30
 DOWNLOADS_EACH = 3
 # Flagged in the results: the bounds docs/performance.md names.
 MAX_WORKER_BYTES = 200 * 1024 * 1024
+# A fresh worker holds about 100 MB here: a page that grows one by more takes it past the bound.
+MAX_GROWTH_BYTES = 100 * 1024 * 1024
 MAX_RESPONSE_BYTES = 1024 * 1024
 BARE_OK, BARE_ROWS = "bare: ok", "bare: 50 rows"
 
@@ -589,9 +591,9 @@ def flags(report):
         if max(w["rss_mb"], w["peak_mb"]) * 1024 * 1024 > MAX_WORKER_BYTES
     ]
     found += [
-        f"{row['page']}: a worker grew by {row['growth_mb']} MB, to {row['worker_mb']} MB"
+        f"{row['page']}: a worker grew by {row['growth_mb']} MB while it was measured"
         for row in report["pages"]
-        if row["growth_mb"] and row["worker_mb"] * 1024 * 1024 > MAX_WORKER_BYTES
+        if (row["growth_mb"] or 0) * 1024 * 1024 > MAX_GROWTH_BYTES
     ]
     found += [
         f"{row['page']}: {row['bytes']:,} bytes"
@@ -679,9 +681,8 @@ def markdown(report):
     ]
     for row in report["downloads"]:
         each = ", ".join(f"{s:.2f}" for s in row["downloads"])
-        seconds = f"{_cell(row['seconds'], 2)} ({each})" + (
-            f"; {row['failed']}" if row["failed"] else ""
-        )
+        seconds = f"{row['seconds']:.2f} ({each})" if row["downloads"] else "none"
+        seconds += f"; {row['failed']}" if row["failed"] else ""
         lines.append(
             f"| {row['page']} | {seconds} | {row['rows']:,} | {row['queries']} | {row['bytes']:,} |"
         )

@@ -129,9 +129,11 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
         # Each index serves a list's order a page at a time (core/paging.py, docs/performance.md).
         indexes = [
             models.Index(fields=["status", "status_changed_at"]),
-            # The queue's default: open requests, the longest waiting first.
+            # The queue's default: open requests, the longest waiting first, with what the
+            # visibility rules read, so its page and its count never visit the wide row.
             models.Index(
                 fields=["status_changed_at", "id"],
+                include=["organization", "status"],
                 condition=Q(status__in=sorted(Status.OPEN)),
                 name="open_requests_waiting",
             ),
@@ -140,6 +142,11 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
             # An organization's own requests, the latest changed first.
             models.Index(
                 fields=["organization", "-updated_at", "-id"], name="requests_of_organization"
+            ),
+            # What every visibility rule reads of a request (core/visibility.py), without its
+            # wide row: a list of events, MOUs or people joins it to each of its rows.
+            models.Index(
+                fields=["id"], include=["status", "organization"], name="requests_seen_by"
             ),
         ]
 
@@ -262,6 +269,9 @@ class NamedPerson(models.Model):
                 models.functions.Lower("email"), "request", name="person_named_once_per_request"
             )
         ]
+        # policy.standing_concerns looks a person up by e-mail across every request (1.10);
+        # e-mails are kept lower-case (save), so the plain column is what is compared.
+        indexes = [models.Index(fields=["email"], name="people_by_email")]
 
     def __str__(self):
         return f"{self.name} ({self.get_requested_level_display()})"

@@ -16,8 +16,10 @@ from django.db.models import F, Q
 
 AFTER, BEFORE = "after", "before"  # the cursor's two directions, as the address names them
 CURSOR = (AFTER, BEFORE)
-# Counted up to here, and past it said as "more than": counting further costs with each row.
-COUNT_BOUND = 10_000
+# Counted up to here, and past it said as "more than": counting further costs with each row
+# (about 10 ms per thousand requests a CAN leader sees, docs/performance.md), and a list's
+# reader needs no exact figure beyond it.
+COUNT_BOUND = 1_000
 _SIGNER = signing.Signer(salt="requests_app.core.paging")
 REQUESTS = ("request", "requests")  # the noun of every list of requests: (one, many)
 

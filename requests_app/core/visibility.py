@@ -36,19 +36,31 @@ def _internal(user, path):
     CAN leaders what names their CAN, members what is in vetting or what they voted on. Never
     their own organization's requests: a conflict of interest hides as well as blocks, so
     there they see only what its requestors see."""
-    submitted = Q(**{f"{path}status__in": Status.AFTER_SUBMISSION})
+    submitted = _submitted(path)
     if user.is_cceh_staff or user.is_superuser:
         return submitted & ~_own(user, path)
-    # False for someone who leads no CAN, without a query of its own on every check.
-    names_my_can = Exists(
-        AccessRequest.cans.through.objects.filter(
-            accessrequest_id=OuterRef(_key(path)), can__leaders=user
-        )
-    )
-    scope = Q(names_my_can) & submitted
+    scope = _names_led_can(user, path) & submitted
     if user.is_committee_member:
         scope |= Q(**{f"{path}status": Status.VETTING}) | Q(_voted_on(user, path))
     return scope & ~_own(user, path)
+
+
+def _submitted(path):
+    """Status.AFTER_SUBMISSION, written as "not a draft": PostgreSQL proves a partial index
+    (open_requests_waiting) against every list of statuses in a query, and with this rule
+    repeated in ORs the proof of a seven-value list took 10 ms of planning per query."""
+    return ~Q(**{f"{path}status": Status.DRAFT})
+
+
+def _names_led_can(user, path):
+    """False for someone who leads no CAN, without a query of its own on every check."""
+    return Q(
+        Exists(
+            AccessRequest.cans.through.objects.filter(
+                accessrequest_id=OuterRef(_key(path)), can__leaders=user
+            )
+        )
+    )
 
 
 def _seen(user, path):
@@ -70,6 +82,15 @@ def requests_seen_internally_by(user):
     if not _active(user):
         return AccessRequest.objects.none()
     return AccessRequest.objects.filter(seen_internally(user, ""))
+
+
+def naming_cans_led_by(user):
+    """The requests naming a CAN `user` leads that they see inside: the CAN leader's list.
+    The CAN leader's part of `_internal` alone, as whatever else a person sees inside is
+    submitted too; its EXISTS written once, so the database reads the CAN's rows once."""
+    if not _active(user):
+        return AccessRequest.objects.none()
+    return AccessRequest.objects.filter(_names_led_can(user, "") & _submitted("") & ~_own(user, ""))
 
 
 def seen_internally(user, path):

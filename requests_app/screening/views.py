@@ -16,6 +16,7 @@ from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.permissions import leads_a_can
 from requests_app.core.states import AccessLevel, Status
 from requests_app.core.visibility import (
+    naming_cans_led_by,
     requests_seen_internally_by,
 )
 from requests_app.core.web import role_required
@@ -24,7 +25,6 @@ from requests_app.decision.forms import ApproveForm
 from requests_app.decision.views import outcome_state
 from requests_app.models import (
     CAN,
-    AccessRequest,
     Assessment,
     CANRecommendation,
     NamedPerson,
@@ -141,9 +141,7 @@ def queue_export(request):
 @role_required(leads_a_can)
 def can_requests(request):
     led = request.user.led_cans.all()
-    naming = requests_seen_internally_by(request.user).filter(
-        pk__in=AccessRequest.cans.through.objects.filter(can__in=led).values("accessrequest_id")
-    )
+    naming = naming_cans_led_by(request.user)
     heard = Prefetch(
         "can_recommendations",
         queryset=CANRecommendation.objects.filter(can__in=led).select_related("can").order_by("pk"),

@@ -1,27 +1,46 @@
 import functools
 
 from django.conf import settings
+from django.db.models import Exists, IntegerField, OuterRef, Subquery
+
+from requests_app.models import Membership, Notification, User
+
+UNREAD_SHOWN = 99
 
 
 def site(request):
     return {"committee_name": settings.COMMITTEE_NAME}
 
 
-UNREAD_SHOWN = 99
+class BoundedCount(Subquery):
+    """How many rows a sliced queryset holds, as a column of the outer query: a count that
+    stops at the slice's end, whatever the table's size."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS bounded)"
+    output_field = IntegerField()
 
 
-def notices(request):
-    """The unread count in the header: counted once per page, only if a page shows it, and
-    only up to UNREAD_SHOWN + 1 (the badge says "99+" beyond): staff may have tens of thousands
-    unread, and counting them all would cost every page (docs/performance.md)."""
+def header(request):
+    """What the header shows of the person (the links their roles open, the unread count), read
+    in one query, only if a page shows the header. The count stops at UNREAD_SHOWN + 1 (the
+    badge says "99+" beyond): staff may have tens of thousands unread, and counting them all
+    would cost every page (docs/performance.md)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
 
     @functools.cache
-    def unread():
+    def read():
+        unread = Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
         return (
-            user.notifications.filter(read_at__isnull=True).values("pk")[: UNREAD_SHOWN + 1].count()
+            User.objects.filter(pk=user.pk)
+            .annotate(
+                member=Exists(Membership.objects.filter(user=OuterRef("pk"))),
+                leads=Exists(User.led_cans.through.objects.filter(user=OuterRef("pk"))),
+                unread=BoundedCount(unread.order_by().values("pk")[: UNREAD_SHOWN + 1]),
+            )
+            .values("member", "leads", "unread")
+            .get()
         )
 
-    return {"unread_notices": unread}
+    return {"header": read}

@@ -718,7 +718,7 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
 # the request's revocations, and each offered form's.
 # The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 23, "riley": 19}
+MOU_PAGE_QUERIES = {"sam": 21, "riley": 17}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])
@@ -745,7 +745,7 @@ def test_the_mou_page_runs_as_many_queries_with_five_people_as_with_one(
 
 # The session, the person, the page's people with their CAN scopes, their bounded count
 # (requests_app/core/paging.py), and the header's three.
-PROVISIONING_QUERIES = 8
+PROVISIONING_QUERIES = 6
 
 
 @pytest.mark.parametrize("people", [(ADA,), (ADA, BO, CY)], ids=["one", "three"])

@@ -1791,19 +1791,19 @@ def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
 
 # Each includes the header's unread-notice count, and the list's count up to 10,001
 # (requests_app/core/paging.py).
-MY_REQUESTS_QUERIES = 9
+MY_REQUESTS_QUERIES = 7
 # The scope step also lists the CANs to tick. Whether the person sees the request is asked once
 # per page, however many actions the page asks about.
 STEP_PAGE_QUERIES = {
-    "organization": 10,
-    "people": 10,
-    "scope": 11,
-    "eligibility": 10,
-    "research": 10,
-    "attestations": 10,
+    "organization": 8,
+    "people": 8,
+    "scope": 9,
+    "eligibility": 8,
+    "research": 8,
+    "attestations": 8,
     # The review reads the application as it stands in one statement: its people, CANs and
     # files once each, whatever their number.
-    "review": 13,
+    "review": 11,
 }
 
 

@@ -11,7 +11,7 @@ from requests_app.models import Comment, Event, NamedPerson
 from tests.support.journey import FULL
 
 # Per role, on a request in vetting (one in its own organization for the requestor).
-PAGE_QUERIES = {"riley": 15, "sam": 26, "morgan": 26, "casey": 30, "lee": 28}
+PAGE_QUERIES = {"riley": 13, "sam": 24, "morgan": 24, "casey": 28, "lee": 26}
 
 
 def grow(request, personas, size):

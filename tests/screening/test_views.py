@@ -1680,11 +1680,11 @@ def busy(request, authors, comments=1):
 
 # The header's unread-notice count is one query on every page; 50 until the rules
 # remembered, per page, whether the person belongs to the organization.
-QUEUE_QUERIES = 11
+QUEUE_QUERIES = 9
 # The request page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered (a denial's failing criteria, one query);
 # whether the person sees the request is asked once, when the page finds it, not again per action.
-REQUEST_PAGE_QUERIES = 30
+REQUEST_PAGE_QUERIES = 28
 # The session, the person, the assignee filter's choices, and every row with its CANs and people
 # in one query (requests_app/core/exports.py): 6 and one more per 500 rows before.
 EXPORT_QUERIES = 4

@@ -67,7 +67,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "requests_app.core.context_processors.site",
-                "requests_app.core.context_processors.notices",
+                "requests_app.core.context_processors.header",
             ],
         },
     },
@@ -186,6 +186,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# Widgets drawn by Django's own Jinja2 templates, the admin's by Django templates
+# (docs/performance.md).
+FORM_RENDERER = "requests_app.core.renderer.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -7,6 +7,8 @@ One module over 450 lines on purpose: it is read against the policy clause by cl
 here, not in eight packages."""
 
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -34,6 +36,30 @@ class Condition:
 
 def condition(problems):
     return Condition(problems)
+
+
+_reading = ContextVar("policy_reading", default=None)
+
+
+@contextmanager
+def one_reading():
+    """While a page renders, nothing it shows changes: what the policy reads of a request (its
+    assessments, the criteria) is read once for the whole page, not once for each action the
+    page asks about. Outside one, every call reads afresh, as an action must."""
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _once(key, read):
+    memo = _reading.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def _models():
@@ -147,16 +173,23 @@ def points_to_raise(request):
 def current_assessments(request):
     """{criterion: its newest assessment} for the request."""
     models = _models()
-    rows = models.latest_per(
-        models.Assessment.objects.filter(request=request).select_related("criterion"),
-        "request",
-        "criterion",
-    )
-    return {row.criterion_id: row for row in rows}
+
+    def read():
+        rows = models.latest_per(
+            models.Assessment.objects.filter(request=request).select_related("criterion"),
+            "request",
+            "criterion",
+        )
+        return {row.criterion_id: row for row in rows}
+
+    return _once(("assessments", request.pk), read)
 
 
 def catalogue():
-    return _models().Criterion.objects.filter(policy_version=POLICY_VERSION)
+    """The criteria of the policy version, as a queryset (read once per page: one_reading)."""
+    return _once(
+        ("catalogue",), lambda: _models().Criterion.objects.filter(policy_version=POLICY_VERSION)
+    )
 
 
 @condition

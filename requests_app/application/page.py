@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from requests_app import policy
 from requests_app.application import record as application_record
 from requests_app.application.forms import STEP_BY_SLUG, STEPS
 from requests_app.application.queries import visible_request
@@ -55,7 +56,13 @@ def request_detail(request, reference):
 
 def request_page(request, access_request, bound=None, status=200):
     """The request page, with forms for what the person may do. `bound` holds a form that
-    failed, by name, so the page shows it again with its errors and everything typed."""
+    failed, by name, so the page shows it again with its errors and everything typed. The
+    policy reads the request once for the whole page (policy.one_reading)."""
+    with policy.one_reading():
+        return _request_page(request, access_request, bound, status)
+
+
+def _request_page(request, access_request, bound, status):
     user, bound = request.user, bound or {}
     internal = requests_seen_internally_by(user).filter(pk=access_request.pk).exists()
     comments = list(

@@ -137,6 +137,14 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
                 condition=Q(status__in=sorted(Status.OPEN)),
                 name="open_requests_waiting",
             ),
+            # Decided requests, the latest decided first: the docket's past tab walks it and
+            # keeps the ones the member voted on.
+            models.Index(
+                fields=["-status_changed_at", "-id"],
+                include=["organization", "status"],
+                condition=Q(status__in=sorted(Status.DECIDED)),
+                name="decided_newest_first",
+            ),
             # The queue sorted by status, either way.
             models.Index(fields=["status", "id"], name="requests_by_status"),
             # An organization's own requests, the latest changed first.

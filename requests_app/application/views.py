@@ -392,8 +392,12 @@ MY_REQUESTS_PAGE_SIZE = 25
 def my_requests(request):
     if not Membership.objects.filter(user=request.user).exists():
         return redirect("organization")
-    organizations = Organization.objects.filter(pk__in=active_organization_ids(request.user))
-    own = requests_visible_to(request.user).filter(organization__in=organizations)
+    organizations = list(Organization.objects.filter(pk__in=active_organization_ids(request.user)))
+    # By their ids, not a subquery: the database then walks requests_of_organization in the
+    # list's order and stops at a page, however many requests the organization has.
+    own = requests_visible_to(request.user).filter(
+        organization__in=[organization.pk for organization in organizations]
+    )
     page = paginate(
         request,
         grants.with_grant_state(own.select_related("organization")).only(*SHOWN_IN_LISTS),

@@ -35,7 +35,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from requests_app.bench.generate import MEASURED_CAN, SEARCH_TERM, SHORT_HISTORY
+from requests_app.core import paging
 from requests_app.core.states import AgreementStatus, Status
+from requests_app.core.visibility import requests_seen_internally_by
 from requests_app.models import CAN, AccessRequest, Agreement, Event, Organization, User
 
 BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hmis_bench"
@@ -133,9 +135,11 @@ class Page:
     user: User | None
 
 
-def pages(who, client, say=print):
+def pages(who, client):
     """Every page measured, the bare ones first. `client` finds the queue's deep page."""
-    deep, deep_row = deep_page(client, "/queue/", DEEP_ROW, say)
+    # The queue's default list: the open requests staff see.
+    queue = requests_seen_internally_by(who.staff).filter(status__in=Status.OPEN)
+    deep, deep_row = deep_page(client, "/queue/", DEEP_ROW, queue)
     return [
         Page(BARE_OK, "/bench/ok", None),
         Page(BARE_ROWS, "/bench/rows", None),
@@ -250,10 +254,11 @@ def _next_link(links):
     return None
 
 
-def deep_page(client, url, row, say):
+def deep_page(client, url, row, rows):
     """The address of the page holding about `row`, and the row it starts at: by its number
-    when the pagination numbers its pages (?page=N), else by following its "next" links (a
-    cursor) until that far or the last page."""
+    when the pagination numbers its pages (?page=N), else by a cursor to the row before it,
+    signed as the page's own Next link is. `rows`: the list's rows, in any order (the
+    cursor's ordering is read from the Next link)."""
     page = _read(client, url)
     following = _next_link(page.links)
     if following is None:
@@ -264,15 +269,15 @@ def deep_page(client, url, row, say):
     if query.get("page", "").isdigit():
         query["page"] = str(math.ceil(row / size))
         return f"{urlsplit(target).path}?{urlencode(query)}", (int(query["page"]) - 1) * size + 1
-    seen = 0
-    while following and seen + page.rows < row:
-        seen += page.rows
-        url = urljoin(url, following)
-        page = _read(client, url)
-        following = _next_link(page.links)
-        if seen % (100 * size) == 0:
-            say(f"  following the queue's next links: row {seen:,}")
-    return url, seen + 1
+    direction = next(d for d in paging.CURSOR if d in query)
+    signature = paging.cursor_signature(query[direction])
+    ordering = signature.split(",")
+    start = min(row, rows.count())  # a smaller list: its last row
+    if start < 2:
+        return url, 1
+    before = rows.order_by(*ordering).values_list(*(o.lstrip("-") for o in ordering))[start - 2]
+    query[direction] = paging.cursor_token(signature, before, start - 1)
+    return f"{urlsplit(target).path}?{urlencode(query)}", start
 
 
 # The server.
@@ -425,7 +430,7 @@ def main(say):
     sessions = {
         user.pk: session_key(user) for user in (who.staff, who.member, who.leader, who.requestor)
     }
-    listed = pages(who, client_for(who.staff, sessions), say)
+    listed = pages(who, client_for(who.staff, sessions))
     results = {page.name: {"page": page.name, "url": page.url} for page in listed}
     for page in listed:
         found = probe(client_for(page.user, sessions), page.url)

@@ -126,8 +126,19 @@ def _dumped(value):
 
 
 def _token(keys, row, position):
-    values = [_dumped(getattr(row, f"paging_{i}")) for i in range(len(keys))]
-    return _SIGNER.sign_object({"k": _signature(keys), "v": values, "n": position})
+    values = [getattr(row, f"paging_{i}") for i in range(len(keys))]
+    return cursor_token(_signature(keys), values, position)
+
+
+def cursor_token(signature, values, position):
+    """What a Next link holds: the row numbered `position` in the ordering `signature`
+    names ("status_changed_at,pk"), by its values there; the page after it follows."""
+    return _SIGNER.sign_object({"k": signature, "v": [_dumped(v) for v in values], "n": position})
+
+
+def cursor_signature(token):
+    """The ordering a link's cursor walks, as `cursor_token` takes it."""
+    return _SIGNER.unsign_object(token)["k"]
 
 
 def _signature(keys):
@@ -253,7 +264,7 @@ def paginate(
         position = _count_text(len(rows), one, many)
     else:
         of = f" of {_number(total)}" if count else ""
-        span = f"{one} {start}" if start == end else f"{many} {start} to {end}"
+        span = f"{one} {start:,}" if start == end else f"{many} {start:,} to {end:,}"
         position = f"{span[:1].upper()}{span[1:]}{of}"
     return ListPage(
         rows=rows,
@@ -275,20 +286,30 @@ def _rows(keyed, keys, cursor, size):
     """(rows, has_next, has_previous, position of the first row): size + 1 rows are read, the
     extra one only to know whether there is more."""
     if cursor is None:
-        rows = list(keyed.order_by(*(k.order() for k in keys))[: size + 1])
+        rows = _read(keyed.order_by(*(k.order() for k in keys)), size + 1)
         return rows[:size], len(rows) > size, False, 1
     direction, values, position = cursor
     if direction == AFTER:
         found = keyed.filter(_beyond(keys, values)).order_by(*(k.order() for k in keys))
-        rows = list(found[: size + 1])
+        rows = _read(found, size + 1)
         return rows[:size], len(rows) > size, True, position + 1
     # Before: the same walk in the reverse order, read back to front.
     backwards = [k.reversed() for k in keys]
     found = keyed.filter(_beyond(backwards, values)).order_by(*(k.order() for k in backwards))
-    rows = list(found[: size + 1])
+    rows = _read(found, size + 1)
     earlier = len(rows) > size
     rows = rows[:size][::-1]
     return rows, True, earlier, max(1, position - len(rows)) if earlier else 1
+
+
+def _read(found, limit):
+    """The first `limit` rows of `found`, in its order: their keys first, through what the
+    order and the filters need alone, then the rows themselves by key. Read in one query, the
+    database may join every matching row's relations before it sorts them, and a list of a
+    thousand rows costs a thousand joins for a page of 25 (docs/performance.md)."""
+    keys = list(found.values_list("pk", flat=True)[:limit])
+    rows = {row.pk: row for row in found.order_by().filter(pk__in=keys)}
+    return [rows[key] for key in keys if key in rows]
 
 
 def _bounded_count(queryset):

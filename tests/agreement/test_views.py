@@ -745,7 +745,7 @@ def test_the_mou_page_runs_as_many_queries_with_five_people_as_with_one(
 
 # The session, the person, the page's people with their CAN scopes, their bounded count
 # (requests_app/core/paging.py), and the header's three.
-PROVISIONING_QUERIES = 6
+PROVISIONING_QUERIES = 7
 
 
 @pytest.mark.parametrize("people", [(ADA,), (ADA, BO, CY)], ids=["one", "three"])

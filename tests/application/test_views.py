@@ -1791,7 +1791,7 @@ def test_the_request_page_offers_the_requestor_exactly_what_the_workflow_allows(
 
 # Each includes the header's unread-notice count, and the list's count up to 10,001
 # (requests_app/core/paging.py).
-MY_REQUESTS_QUERIES = 7
+MY_REQUESTS_QUERIES = 8
 # The scope step also lists the CANs to tick. Whether the person sees the request is asked once
 # per page, however many actions the page asks about.
 STEP_PAGE_QUERIES = {

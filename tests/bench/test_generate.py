@@ -103,7 +103,7 @@ def test_every_page_measured_answers_its_reader(bench):
         user.pk: run.session_key(user)
         for user in (bench.staff, bench.member, bench.leader, bench.requestor)
     }
-    listed = run.pages(bench, run.client_for(bench.staff, sessions), say=lambda line: None)
+    listed = run.pages(bench, run.client_for(bench.staff, sessions))
     measured = [p for p in listed if not p.name.startswith("bare")] + run.downloads(bench)
     answers = {
         page.name: run.probe(run.client_for(page.user, sessions), page.url)["status"]

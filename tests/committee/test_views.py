@@ -524,7 +524,7 @@ def test_a_malformed_cursor_gives_the_dockets_first_page(
 
 # The session, the person, whether they lead a CAN, the rows, their CANs, people and the CAN's
 # recommendations, the bounded count, the header's three, and the CANs led for the heading.
-CAN_LIST_QUERIES = 10
+CAN_LIST_QUERIES = 11
 
 
 def test_the_can_list_pages_60_requests_the_longest_waiting_first(client, journey, personas):
@@ -1466,13 +1466,13 @@ def busy_vetting(journey, personas, voters, comments):
 # The header's unread-notice count is one query on every page; whether a person
 # belongs to the requesting organization is asked once per page; the rows are counted up to
 # 10,001 (requests_app/core/paging.py), on every page.
-DOCKET_QUERIES = 8
+DOCKET_QUERIES = 9
 # The case page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered; whether the person sees the request is
 # asked once, not once per action it asks about, and not at all when the page found the request
 # through the person's visibility.
-CASE_PAGE_QUERIES = 24
-CHAIR_CASE_PAGE_QUERIES = 30
+CASE_PAGE_QUERIES = 25
+CHAIR_CASE_PAGE_QUERIES = 31
 
 
 def test_the_docket_runs_as_many_queries_for_16_busy_requests_as_for_one(

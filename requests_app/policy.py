@@ -6,6 +6,7 @@ One module over 450 lines on purpose: it is read against the policy clause by cl
 (docs/policy-map.md), and a reader checking a clause should find every rule that cites it
 here, not in eight packages."""
 
+import functools
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -279,8 +280,10 @@ def researcher_conditions_missing(request, levels, conditions):
     return [f"Write the conditions the MOU will state before granting {_joined(grants)}: {rule}."]
 
 
+@functools.lru_cache(maxsize=4096)
 def working_days_between(start, end):
-    """Monday-to-Friday days from `start` to `end` (dates), not counting `start` itself."""
+    """Monday-to-Friday days from `start` to `end` (dates), not counting `start` itself. Kept
+    per pair of dates: an export asks it of 50,000 rows that share a few thousand dates."""
     whole_weeks, rest = divmod((end - start).days, 7)
     days = whole_weeks * 5
     for offset in range(1, rest + 1):

@@ -20,13 +20,13 @@ def csv_download(rows, filename):
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection):
 # a name typed as =HYPERLINK("http://x","click") would run when staff open the file.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
 def spreadsheet_safe(cell):
     """The cell as text a spreadsheet shows as typed: a leading quote where it would start a
     formula (the quote itself is not shown)."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
         return f"'{cell}"
     return cell
 

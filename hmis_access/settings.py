@@ -26,8 +26,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
-    "crispy_forms",
-    "crispy_bootstrap5",
     "bootstrap",
     "django_fsm",
     "csp",
@@ -186,11 +184,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# Widgets drawn by Django's own Jinja2 templates, the admin's by Django templates
-# (docs/performance.md).
+# Fields and widgets drawn by Jinja2 templates in Bootstrap's markup, the admin's widgets by
+# Django templates (docs/performance.md).
 FORM_RENDERER = "requests_app.core.renderer.FormRenderer"
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Security. Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER_ENABLED.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -1,8 +1,9 @@
 import functools
 
 from django.conf import settings
-from django.db.models import Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 
+from requests_app.core.paging import BoundedCount
 from requests_app.models import Membership, Notification, User
 
 UNREAD_SHOWN = 99
@@ -10,14 +11,6 @@ UNREAD_SHOWN = 99
 
 def site(request):
     return {"committee_name": settings.COMMITTEE_NAME}
-
-
-class BoundedCount(Subquery):
-    """How many rows a sliced queryset holds, as a column of the outer query: a count that
-    stops at the slice's end, whatever the table's size."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS bounded)"
-    output_field = IntegerField()
 
 
 def header(request):

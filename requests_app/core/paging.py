@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import F, Q
+from django.db.models import F, IntegerField, Q, Subquery
 
 AFTER, BEFORE = "after", "before"  # the cursor's two directions, as the address names them
 CURSOR = (AFTER, BEFORE)
@@ -316,6 +316,14 @@ def _bounded_count(queryset):
     """How many rows, up to COUNT_BOUND + 1: a LIMIT inside the count, over the rows' ids alone
     (no joins the filters do not need, no annotations, no order)."""
     return queryset.order_by().values("pk")[: COUNT_BOUND + 1].count()
+
+
+class BoundedCount(Subquery):
+    """`_bounded_count` as a column of another query (the header's unread notices): how many
+    rows a sliced queryset holds, stopping at the slice's end whatever the table's size."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS bounded)"
+    output_field = IntegerField()
 
 
 def _number(total):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class RequestsAppConfig(AppConfig):
@@ -11,3 +12,8 @@ class RequestsAppConfig(AppConfig):
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401
+
+        # SQLite computes the hash chains' links as PostgreSQL does (core/chain.py).
+        from .core.chain import register_sqlite
+
+        connection_created.connect(register_sqlite, dispatch_uid="hmis_link")

@@ -207,6 +207,11 @@ class MOUVersion(AppendOnlyModel):
         """What a signer is shown and signs: the version and its SHA-256."""
         return (self.version, self.sha256)
 
+    def named(self):
+        """The version as an event's data names it: its hash then sits in the request's hash
+        chain, so an exported history proves which PDF was issued and signed."""
+        return {"version": self.version, "sha256": self.sha256}
+
     def matches_its_hash(self):
         """Whether the stored bytes are still those rendered: a missing file does not match."""
         try:

@@ -110,7 +110,7 @@ def _store(row):
             row.agreement.request,
             row.created_by,
             Event.Kind.MOU_ISSUED,
-            data={"version": row.version},
+            data=row.named(),
             public=True,
         )
     return row

@@ -146,7 +146,7 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
         user,
         event_kind,
         note=f"{full_name}, {title}",
-        data={"version": current.version},
+        data=current.named(),
         public=True,
     )
     render_after_commit(locked, kind, f"{signature}", user)

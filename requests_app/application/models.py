@@ -333,3 +333,8 @@ class ApplicationVersion(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.request} as submitted, version {self.number}"
+
+    def named(self):
+        """The version as its submission's event names it: its hash then sits in the request's
+        hash chain, so an exported history proves what was submitted."""
+        return {"version": self.number, "sha256": self.sha256}

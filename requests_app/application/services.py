@@ -38,8 +38,10 @@ def move(locked, name, *args):
 def submit(request, user):
     locked = lock(request, user, "submit")
     was = move(locked, "submit")
-    application_record.freeze(locked, user)
-    record_event(locked, user, Event.Kind.SUBMITTED, from_status=was, public=True)
+    version = application_record.freeze(locked, user)
+    record_event(
+        locked, user, Event.Kind.SUBMITTED, from_status=was, data=version.named(), public=True
+    )
     return locked
 
 
@@ -49,11 +51,19 @@ def resubmit(request, user, response):
     response = text(response)
     require("resubmit", (not response, "Write a response to the question before resubmitting."))
     was = move(locked, "resubmit")
-    application_record.freeze(locked, user)
+    version = application_record.freeze(locked, user)
     Comment.objects.create(
         request=locked, author=user, body=response, visibility=Comment.Visibility.REQUESTOR
     )
-    record_event(locked, user, Event.Kind.RESUBMITTED, note=response, from_status=was, public=True)
+    record_event(
+        locked,
+        user,
+        Event.Kind.RESUBMITTED,
+        note=response,
+        from_status=was,
+        data=version.named(),
+        public=True,
+    )
     return locked
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from requests_app.agreement import mou
 from requests_app.agreement.access import add_months
 from requests_app.application import record
+from requests_app.core import chain
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.models import (
     CAN,
@@ -832,6 +833,7 @@ class Generator:
         )
         self._request_row(plan, times, changed)
         self.status, self.votes, when = Status.DRAFT, [], {}
+        self.digest = chain.GENESIS  # each request's events are a hash chain of their own
         for (kind, actor, details), time in zip(story, times, strict=True):
             self._event(plan, kind, actor, details, time)
             when[kind] = time
@@ -851,17 +853,27 @@ class Generator:
         was = self.status
         if "to" in details:
             self.status = details["to"]
+        said = {
+            "kind": kind,
+            "from_status": was if "to" in details else "",
+            "to_status": self.status if "to" in details else "",
+            "note": note,
+            "data": chain.jsonable(data),
+        }
+        public = kind not in INTERNAL
+        content = chain.event_content(
+            plan.reference, actor_id=actor, public=public, at=time, **said
+        )
+        prev, self.digest = self.digest, chain.link(self.digest, chain.content_digest(content))
         event = self.load.add(
             Event,
             request_id=plan.pk,
-            kind=kind,
             actor_id=actor,
-            from_status=was if "to" in details else "",
-            to_status=self.status if "to" in details else "",
-            note=note,
-            data=data,
-            visible_to_requestor=kind not in INTERNAL,
+            visible_to_requestor=public,
             created_at=time,
+            prev_digest=prev,
+            digest=self.digest,
+            **said,
         )
         told = AUDIENCES.get(kind)
         if told:

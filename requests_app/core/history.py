@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from requests_app.core import chain
 from requests_app.core.records import AppendOnlyModel
 from requests_app.core.states import Status
 
@@ -51,13 +52,60 @@ class Event(AppendOnlyModel):
     data = models.JSONField(default=dict, blank=True)
     visible_to_requestor = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The request's events form one hash chain, in the order they were recorded (core/chain.py).
+    prev_digest = chain.DigestField()
+    digest = chain.DigestField()
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["request", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "prev_digest"], name="one_event_after_each_event"
+            )
+        ]
 
     def __str__(self):
         return f"{self.request}: {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.digest:
+            # Chained after the request's newest event by the INSERT itself (core/chain.py).
+            self.data = chain.jsonable(self.data)
+            links = chain.chained(
+                Event.objects.filter(request_id=self.request_id),
+                self.content(self.request.reference),
+            )
+            self.prev_digest, self.digest = links["prev_digest"], links["digest"]
+        super().save(*args, **kwargs)
+
+    def content(self, reference):
+        """What the event's digest seals; `reference` is its request's."""
+        return chain.event_content(
+            reference,
+            self.kind,
+            self.actor_id,
+            self.from_status,
+            self.to_status,
+            self.note,
+            self.data,
+            self.visible_to_requestor,
+            self.created_at,
+        )
+
+    @classmethod
+    def linked(cls, request, events):
+        """Unsaved `events` of `request`, chained in order after its newest event, for
+        bulk_create (which skips save): generated data and tests that write many at once."""
+        prev = cls.objects.filter(request=request).order_by("-pk").values_list("digest", flat=True)
+        prev = prev.first() or chain.GENESIS
+        for event in events:
+            event.data = chain.jsonable(event.data)
+            event.prev_digest = prev
+            event.digest = prev = chain.link(
+                prev, chain.content_digest(event.content(request.reference))
+            )
+        return events
 
     def headline(self):
         """What happened, in a line: the kind, with the details its data holds."""

@@ -84,7 +84,7 @@ def test_an_approval_issues_an_agreement_with_each_persons_access_and_version_1(
     issued = request.events.get(kind=Event.Kind.MOU_ISSUED)
     assert (issued.actor, issued.data, issued.visible_to_requestor) == (
         personas.sam,
-        {"version": 1},
+        {"version": 1, "sha256": mou.sha256},
         True,
     )
     assert notices(request, Notification.Kind.MOU_READY) == ["Riley Requestor"]
@@ -260,7 +260,7 @@ def test_the_requestor_signs_the_current_version(stage, personas):
     assert (signed.actor, signed.note, signed.data) == (
         personas.riley,
         f"Riley Requestor, {RILEY_TITLE}",
-        {"version": 1},
+        {"version": 1, "sha256": agreement.mous.get(version=1).sha256},
     )
     assert notices(agreement.request, Notification.Kind.SIGNED) == ["Sam Staff"]
 

@@ -1904,7 +1904,7 @@ def changes_recorded(request, count, by):
     written directly, as only their number and order matter here. Their lines, the newest
     first."""
     start = timezone.now()
-    Event.objects.bulk_create(
+    events = [
         Event(
             request=request,
             kind=Event.Kind.ANSWERS_CHANGED,
@@ -1914,7 +1914,8 @@ def changes_recorded(request, count, by):
             created_at=start + datetime.timedelta(minutes=n + 1),
         )
         for n in range(count)
-    )
+    ]
+    Event.objects.bulk_create(Event.linked(request, events))
     return [f"Answers changed: Change {n}, by {by.name}" for n in reversed(range(count))]
 
 

@@ -3,7 +3,11 @@ the numbers asked for, what it makes holds the models' rules, and every page the
 measures (requests_app/bench/run.py) answers its reader 200, the bare pages and the CSV exports
 included."""
 
+import io
+import json
+
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import F
 from django.test import override_settings
@@ -11,6 +15,7 @@ from django.test import override_settings
 from requests_app.bench import run
 from requests_app.bench.generate import SHORT_HISTORY, Scale, generate
 from requests_app.core.states import AgreementStatus, Status
+from requests_app.core.verify_history import verify
 from requests_app.models import (
     AccessRequest,
     Agreement,
@@ -62,6 +67,14 @@ def test_the_measured_requests_have_the_histories_asked_for(bench):
     assert bench.long_events == 300
     assert Event.objects.filter(request__reference=bench.short).count() == SHORT_HISTORY
     assert AccessRequest.objects.get(reference=bench.short).status == Status.SCREENING
+
+
+def test_every_generated_history_is_an_unbroken_hash_chain(bench):
+    out = io.StringIO()
+    call_command("export_history", stdout=out)
+    bundle = json.loads(out.getvalue())
+
+    assert verify(bundle).startswith(f"verified: {len(bundle['chains'])} chains, 2500 entries")
 
 
 def test_the_requestor_measured_belongs_to_the_organization_with_the_most_requests(bench):

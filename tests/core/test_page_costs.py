@@ -17,7 +17,7 @@ PAGE_QUERIES = {"riley": 14, "sam": 25, "morgan": 25, "casey": 29, "lee": 27}
 def grow(request, personas, size):
     """`size` more events, messages and named people on `request`, written directly: only
     their number matters here."""
-    Event.objects.bulk_create(
+    events = [
         Event(
             request=request,
             kind=Event.Kind.ANSWERS_CHANGED,
@@ -26,7 +26,8 @@ def grow(request, personas, size):
             visible_to_requestor=bool(n % 2),
         )
         for n in range(size)
-    )
+    ]
+    Event.objects.bulk_create(Event.linked(request, events))
     Comment.objects.bulk_create(
         Comment(
             request=request,

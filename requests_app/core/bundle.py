@@ -1,0 +1,145 @@
+"""A history bundle: a request's (or the whole site's) hash chains and the hashes of the
+documents its decisions rest on, as one JSON file that verify_history.py checks offline
+(docs/security.md). Written by `python manage.py export_history`.
+
+The bundle is written a chain at a time, so the whole site's history never sits in memory."""
+
+import json
+from itertools import groupby
+from operator import itemgetter
+
+from django.conf import settings
+from django.utils import timezone
+
+from requests_app.core import chain
+from requests_app.core.verify_history import FORMAT, GENESIS
+from requests_app.models import AccessRequest, ApplicationVersion, Event, MOUVersion, User
+
+EVENT_FIELDS = (
+    "pk",
+    "request_id",
+    "request__reference",
+    "kind",
+    "actor_id",
+    "from_status",
+    "to_status",
+    "note",
+    "data",
+    "visible_to_requestor",
+    "created_at",
+    "prev_digest",
+    "digest",
+)
+
+
+def _entries(rows, reference):
+    for position, row in enumerate(rows, start=1):
+        content = chain.event_content(
+            reference,
+            row["kind"],
+            row["actor_id"],
+            row["from_status"],
+            row["to_status"],
+            row["note"],
+            row["data"],
+            row["visible_to_requestor"],
+            row["created_at"],
+        )
+        yield {
+            "position": position,
+            "content": content,
+            "prev": row["prev_digest"],
+            "digest": row["digest"],
+        }
+
+
+def event_chains(requests):
+    """Each request's events as a chain, in the order they were recorded."""
+    rows = (
+        Event.objects.filter(request__in=requests)
+        .order_by("request_id", "pk")
+        .values(*EVENT_FIELDS)
+        .iterator(chunk_size=5000)
+    )
+    for _, events in groupby(rows, key=itemgetter("request_id")):
+        events = list(events)
+        reference = events[0]["request__reference"]
+        entries = list(_entries(events, reference))
+        yield {
+            "name": f"{reference} events",
+            "anchor": GENESIS,
+            "entries": entries,
+            "head": entries[-1]["digest"],
+        }
+
+
+def documents(requests):
+    """The frozen application versions (with their text, hashed again by the verifier) and the
+    MOU versions (their files named as they are stored under PRIVATE_FILES_ROOT)."""
+    named = {
+        data["sha256"]
+        for data in Event.objects.filter(request__in=requests, data__has_key="sha256").values_list(
+            "data", flat=True
+        )
+    }
+    versions = ApplicationVersion.objects.filter(request__in=requests).order_by("request", "number")
+    for version in versions.values("request__reference", "number", "sha256", "content"):
+        yield {
+            "request": version["request__reference"],
+            "kind": "application version",
+            "number": version["number"],
+            "sha256": version["sha256"],
+            "named_by_history": version["sha256"] in named,
+            "content": version["content"],
+        }
+    mous = MOUVersion.objects.filter(agreement__request__in=requests).order_by(
+        "agreement__request", "version"
+    )
+    for mou in mous.values("agreement__request__reference", "version", "sha256", "size", "file"):
+        yield {
+            "request": mou["agreement__request__reference"],
+            "kind": "MOU version",
+            "number": mou["version"],
+            "sha256": mou["sha256"],
+            "size": mou["size"],
+            "named_by_history": mou["sha256"] in named,
+            "file": mou["file"],
+        }
+
+
+def people(requests):
+    """Who the entries' actor numbers are, for a reader; not sealed (names and e-mails change)."""
+    actors = Event.objects.filter(request__in=requests, actor__isnull=False).values("actor")
+    return {
+        str(pk): {"name": name, "email": email}
+        for pk, name, email in User.objects.filter(pk__in=actors)
+        .order_by("pk")
+        .values_list("pk", "name", "email")
+    }
+
+
+def write(out, references=None):
+    """Write the bundle of the requests named by `references` (every submitted request when
+    None) to the text stream `out`; returns how many chains it holds."""
+    requests = AccessRequest.objects.exclude(reference=None)
+    if references is not None:
+        requests = requests.filter(reference__in=references)
+    ids = requests.values("pk")
+    dump = json.dumps
+    out.write("{\n")
+    out.write(f' "format": {dump(FORMAT)},\n')
+    out.write(f' "site": {dump(settings.SITE_URL)},\n')
+    out.write(f' "exported_at": {dump(chain.stamp(timezone.now()))},\n')
+    out.write(f' "requests": {dump(references or "all")},\n')
+    out.write(' "chains": [')
+    count = 0
+    for count, one in enumerate(event_chains(ids), start=1):
+        out.write(("," if count > 1 else "") + "\n  " + dump(one, ensure_ascii=False))
+    out.write("\n ],\n")
+    out.write(' "documents": [')
+    for number, document in enumerate(documents(ids), start=1):
+        out.write(("," if number > 1 else "") + "\n  " + dump(document, ensure_ascii=False))
+    out.write("\n ],\n")
+    out.write(f' "people": {dump(people(ids), ensure_ascii=False)}\n')
+    out.write("}\n")
+    return count

@@ -1,0 +1,213 @@
+"""Response headers: whatever a signed-in person is sent (a page, a redirect, an error, a
+download) says Cache-Control: no-store, since it shows people's names and the access they hold;
+every answer carries the Permissions-Policy; the login page and the error pages an anonymous
+visitor sees keep the headers they had.
+
+The walk takes every URL pattern from the resolver (tests/support/routes.py), this app's, the
+admin's and allauth's, so a page added later is walked without being listed here, and requests
+each with real values (staged requests, real primary keys) as each role."""
+
+import itertools
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client
+
+from requests_app.application.forms import STEPS
+from requests_app.models import Attachment, Criterion, Membership, Notification
+from tests.support.factories import MembershipFactory
+from tests.support.journey import staged_journey
+from tests.support.routes import admin_model, admin_objects, parameters, path_of, routes, where
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = routes()
+
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), bluetooth=(), browsing-topics=(), camera=(), "
+    "display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), "
+    "idle-detection=(), local-fonts=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "picture-in-picture=(), publickey-credentials-create=(self), "
+    "publickey-credentials-get=(self), screen-wake-lock=(), serial=(), usb=(), "
+    "xr-spatial-tracking=()"
+)
+# The headers every answer had before Permissions-Policy (hmis_access/settings.py).
+CSP = {
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY,
+}
+# Django's never_cache, which the login page and the admin's pages already send.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+# One persona of each role; the admin's pages are walked by the administrator only.
+ROLES = ["riley", "sam", "casey", "lee", "alex"]
+
+
+def headers(response):
+    """The security headers; the CSP as its set of directives, whose order django-csp does not
+    keep from one process to the next."""
+    found = {name: response.get(name) for name in [*SECURITY_HEADERS, "Cache-Control"]}
+    if found["Content-Security-Policy"]:
+        found["Content-Security-Policy"] = set(found["Content-Security-Policy"].split("; "))
+    return found
+
+
+def directives(response):
+    return {part.strip() for part in response.get("Cache-Control", "").split(",")}
+
+
+@pytest.fixture(scope="module")
+def staged(django_db_setup, django_db_blocker):
+    """A draft (editable, with a draft MOU) and an approval with an attachment and its MOU's
+    first version, for the path values of every pattern; rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        journey = staged_journey()
+        p = journey.p
+        draft = journey.draft()
+        approved = journey.approved(committed=True)
+        attachment = Attachment(
+            request=approved,
+            original_name="IRB approval.pdf",
+            content_type="application/pdf",
+            size=8,
+            uploaded_by=p.riley,
+        )
+        attachment.file.save("irb.pdf", ContentFile(b"%PDF-1.7"), save=True)
+        pending = MembershipFactory(organization=p.harbor, state=Membership.State.PENDING)
+        notice = Notification.objects.order_by("pk").first()
+        values = {
+            "reference": [draft.reference, approved.reference],
+            "step": [STEPS[0].slug],
+            "number": ["1"],
+            "version": ["1"],
+            "criterion_id": [str(Criterion.objects.order_by("pk").first().pk)],
+            "pk": [str(attachment.pk), str(pending.pk), str(notice.pk)],
+            "app_label": ["requests_app"],
+            "key": ["MQ:1abc:xyz"],
+            "uidb36": ["1"],
+        }
+        yield p, values, admin_objects(), {"draft": draft, "approved": approved}
+        transaction.set_rollback(True)
+
+
+def paths(route, values, objects):
+    """The route's paths with every combination of the staged values; a parameter nobody
+    staged (a pattern added later) gets "1", which at worst is not found: its answer is
+    checked all the same."""
+    model = admin_model(route, objects)
+    real = {
+        name: (objects[model] if model and name == "object_id" else values.get(name, ["1"]))
+        for name in parameters(route)
+    }
+    for combination in itertools.product(*real.values()):
+        yield path_of(route, dict(zip(real, combination, strict=True)))
+
+
+@pytest.mark.parametrize("persona", ROLES)
+def test_every_answer_to_a_signed_in_person_is_not_stored_and_carries_the_policy(staged, persona):
+    p, values, objects, _ = staged
+    client = Client()
+    client.force_login(p.by_name(persona))
+    walked, wrong = set(), []
+    for route in ROUTES:
+        if where(route).startswith("admin/") and persona != "alex":
+            continue
+        walked.add(route)
+        for path in paths(route, values, objects):
+            response = client.get(path, secure=True)
+            if "no-store" not in directives(response) or (
+                response.get("Permissions-Policy") != PERMISSIONS_POLICY
+            ):
+                wrong.append(f"{path} ({response.status_code}): {headers(response)}")
+    assert wrong == []
+    skipped = 0 if persona == "alex" else sum(where(r).startswith("admin/") for r in ROUTES)
+    assert len(walked) == len(ROUTES) - skipped
+
+
+# What the downloads (files, MOUs, versions, CSVs) and some errors send a signed-in person.
+
+
+@pytest.mark.parametrize(
+    ("persona", "address", "status", "cache_control"),
+    [
+        ("riley", "/r/{approved}/files/{attachment}", 200, "no-store, private"),
+        ("sam", "/r/{approved}/files/{attachment}", 200, "no-store, private"),
+        ("riley", "/r/{draft}/draft-mou.pdf", 200, "no-store, private"),
+        ("riley", "/r/{approved}/mou/v1.pdf", 200, "no-store, private"),
+        ("sam", "/r/{approved}/mou/v1.pdf", 200, "no-store, private"),
+        ("sam", "/r/{approved}/application/v1.json", 200, "no-store, private"),
+        ("sam", "/queue/export.csv", 200, "no-store, private"),
+        ("sam", "/provisioning/export.csv", 200, "no-store, private"),
+        ("riley", "/", 302, "no-store, private"),
+        ("riley", "/queue/", 403, "no-store, private"),
+        ("quinn", "/r/{draft}/", 404, "no-store, private"),
+        ("riley", "/nothing/here", 404, "no-store, private"),
+        ("riley", "/accounts/login/", 302, NEVER_CACHE),
+        ("alex", "/admin/", 200, NEVER_CACHE),
+    ],
+)
+def test_downloads_and_errors_for_a_signed_in_person_are_not_stored(
+    staged, persona, address, status, cache_control
+):
+    p, _, _, requests = staged
+    attachment = requests["approved"].attachments.get()
+    client = Client()
+    client.force_login(p.by_name(persona))
+    url = address.format(
+        draft=requests["draft"].reference,
+        approved=requests["approved"].reference,
+        attachment=attachment.pk,
+    )
+
+    response = client.get(url, secure=True)
+
+    assert (response.status_code, headers(response)) == (
+        status,
+        {**SECURITY_HEADERS, "Cache-Control": cache_control},
+    )
+
+
+# What an anonymous visitor is sent: as before, with the Permissions-Policy added.
+
+
+@pytest.mark.parametrize(
+    ("address", "status", "cache_control"),
+    [
+        ("/accounts/login/", 200, NEVER_CACHE),
+        ("/accounts/signup/", 200, NEVER_CACHE),
+        ("/nothing/here", 404, None),
+        ("/r/HMIS-2026-0001/", 302, None),
+        ("/healthz", 200, NEVER_CACHE),
+    ],
+)
+def test_an_anonymous_visitor_gets_the_headers_as_before(db, address, status, cache_control):
+    response = Client().get(address, secure=True)
+
+    assert (response.status_code, headers(response)) == (
+        status,
+        {**SECURITY_HEADERS, "Cache-Control": cache_control},
+    )
+
+
+def test_a_sign_in_refused_for_its_csrf_token_keeps_its_headers(db):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/accounts/login/", {"login": "a@b.example"}, secure=True)
+
+    assert (response.status_code, headers(response)) == (
+        403,
+        {**SECURITY_HEADERS, "Cache-Control": None},
+    )

@@ -219,13 +219,13 @@ CONTENT_SECURITY_POLICY = {
 
 # Permissions-Policy: the browser features no page of the site uses are refused to it and to
 # anything it might embed. Security keys (WebAuthn) sign people in, so the site itself may ask
-# for and create a public-key credential.
+# for and create a public-key credential. Only features Chromium knows: it logs an error for
+# any other (e.g. "bluetooth"), and the browser tests fail on such an error.
 PERMISSIONS_POLICY = {
     **dict.fromkeys(
         [
             "accelerometer",
             "autoplay",
-            "bluetooth",
             "browsing-topics",
             "camera",
             "display-capture",

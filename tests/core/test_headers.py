@@ -12,8 +12,11 @@ import itertools
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.utils.cache import patch_cache_control
 
+from hmis_access.middleware import PrivateResponseMiddleware
 from requests_app.application.forms import STEPS
 from requests_app.models import Attachment, Criterion, Membership, Notification
 from tests.support.factories import MembershipFactory
@@ -25,7 +28,7 @@ pytestmark = pytest.mark.django_db
 ROUTES = routes()
 
 PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(), bluetooth=(), browsing-topics=(), camera=(), "
+    "accelerometer=(), autoplay=(), browsing-topics=(), camera=(), "
     "display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), "
     "idle-detection=(), local-fonts=(), magnetometer=(), microphone=(), midi=(), payment=(), "
     "picture-in-picture=(), publickey-credentials-create=(self), "
@@ -211,3 +214,28 @@ def test_a_sign_in_refused_for_its_csrf_token_keeps_its_headers(db):
         403,
         {**SECURITY_HEADERS, "Cache-Control": None},
     )
+
+
+# A view that says its answer may be cached by anyone still does not have it cached when the
+# answer goes to a signed-in person; to an anonymous visitor it goes as the view said.
+
+
+@pytest.mark.parametrize(
+    ("persona", "cache_control"),
+    [
+        ("riley", "max-age=600, no-store, private"),
+        ("anonymous", "public, max-age=600"),
+    ],
+)
+def test_a_public_answer_to_a_signed_in_person_becomes_private(staged, persona, cache_control):
+    def cacheable(request):
+        response = HttpResponse("Harbor Health Partners")
+        patch_cache_control(response, public=True, max_age=600)
+        return response
+
+    request = RequestFactory().get("/")
+    request.user = staged[0].by_name(persona)
+
+    response = PrivateResponseMiddleware(cacheable)(request)
+
+    assert response["Cache-Control"] == cache_control

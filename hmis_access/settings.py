@@ -245,7 +245,7 @@ PERMISSIONS_POLICY = {
             "usb",
             "xr-spatial-tracking",
         ],
-        [],
+        (),  # allowed to no origin
     ),
     "publickey-credentials-create": ["self"],
     "publickey-credentials-get": ["self"],

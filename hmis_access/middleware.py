@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils.cache import patch_cache_control
 
 from requests_app.application.uploads import MAX_ATTACHMENT_BYTES
 
@@ -29,3 +30,20 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class PrivateResponseMiddleware:
+    """Cache-Control: no-store on every response to a signed-in person: pages, redirects,
+    errors and downloads (attachments, MOUs, CSVs) show people's names and the access they
+    hold, and must not be kept by the browser's cache or a proxy for the next person at that
+    computer. `private` takes out any `public`; directives already set (the admin's and the
+    login page's `no-cache, must-revalidate`) are kept. Anonymous answers keep their own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the rest, so every answer carries PERMISSIONS_POLICY, static files and 413s too.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before anything reads the body: an oversized upload is refused from its Content-Length.
     "hmis_access.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -45,6 +47,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Inside AuthenticationMiddleware, which tells it who is signed in; outside the rest, so the
+    # answers of every later middleware and view to a signed-in person are not cached.
+    "hmis_access.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -210,6 +215,40 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     },
+}
+
+# Permissions-Policy: the browser features no page of the site uses are refused to it and to
+# anything it might embed. Security keys (WebAuthn) sign people in, so the site itself may ask
+# for and create a public-key credential. Only features Chromium knows: it logs an error for
+# any other (e.g. "bluetooth"), and the browser tests fail on such an error.
+PERMISSIONS_POLICY = {
+    **dict.fromkeys(
+        [
+            "accelerometer",
+            "autoplay",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "encrypted-media",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "local-fonts",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "picture-in-picture",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        ],
+        (),  # allowed to no origin
+    ),
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
 }
 
 LOGGING = {

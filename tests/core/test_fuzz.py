@@ -36,19 +36,17 @@ import traceback
 import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, TestCase, override_settings
-from django.urls import URLResolver, get_resolver, resolve
-from django.urls.resolvers import RegexPattern
+from django.urls import resolve
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -68,6 +66,7 @@ from tests.support.factories import MembershipFactory, RevocationFactory
 from tests.support.journey import staged_journey
 from tests.support.pages import TreeBuilder
 from tests.support.personas import PERSONA_NAMES
+from tests.support.routes import admin_model, admin_objects, parameters, path_of, routes, where
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 # Repeatable by default; FUZZ_RANDOM=1 (make fuzz) explores new cases on every run.
@@ -78,48 +77,13 @@ SHRINK = os.environ.get("FUZZ_SHRINK") == "1"
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 
-# The site's URL patterns: each a chain of patterns from the root resolver to a view.
+# The site's URL patterns (tests/support/routes.py).
 
-
-def _routes(resolver, chain=()):
-    for pattern in resolver.url_patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _routes(pattern, (*chain, pattern.pattern))
-        else:
-            yield (*chain, pattern.pattern)
-
-
-ROUTES = list(_routes(get_resolver()))
-APP_ROUTES = [r for r in ROUTES if not "".join(map(str, r)).startswith(("admin/", "accounts/"))]
+ROUTES = routes()
+APP_ROUTES = [r for r in ROUTES if not where(r).startswith(("admin/", "accounts/"))]
 OTHER_ROUTES = [r for r in ROUTES if r not in APP_ROUTES]
-PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
-GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^()]*\)")
 # Pages of a request that differ with its status, read for every staged request.
 PAGES = {"request_detail", "agreement", "application_step"}
-
-
-def parameters(route):
-    names = []
-    for part in route:
-        found = GROUP if isinstance(part, RegexPattern) else PARAMETER
-        names += [m["name"] for m in found.finditer(str(part))]
-    return names
-
-
-def path_of(route, values):
-    """The path of `route` with `values` for its parameters, each percent-encoded."""
-
-    def value(match):
-        return quote(values[match["name"]], safe="")
-
-    pieces = []
-    for part in route:
-        if isinstance(part, RegexPattern):
-            literal = GROUP.sub(value, str(part).removeprefix("^").removesuffix("$"))
-            pieces.append(re.sub(r"\\(.)", r"\1", literal))
-        else:
-            pieces.append(PARAMETER.sub(value, str(part)))
-    return "/" + "".join(pieces)
 
 
 # The forms of the site's pages, by where they send to.
@@ -333,7 +297,7 @@ class Stage:
         return f"Stage({len(self.forms)} forms)"
 
     def real_values(self, route):
-        model = next((str(p) for p in route if str(p) in self.objects), None)
+        model = admin_model(route, self.objects)
         own = {"object_id": self.objects[model]} if model else {}
         return {name: own.get(name) or self.values.get(name, ["1"]) for name in parameters(route)}
 
@@ -437,14 +401,7 @@ def _stage_data():
         "key": ["abc", "MQ:1abc:xyz"],
         "uidb36": ["1", "zz"],
     }
-    objects = {
-        f"{model._meta.app_label}/{model._meta.model_name}/": [
-            str(pk) for pk in model._default_manager.order_by("pk").values_list("pk", flat=True)[:2]
-        ]
-        or ["1"]
-        for model in admin.site._registry
-    }
-    stage = Stage(sessions, values, objects, [draft.reference, returned.reference])
+    stage = Stage(sessions, values, admin_objects(), [draft.reference, returned.reference])
     _read_the_pages(stage)
     return stage
 
@@ -456,12 +413,12 @@ def _read_the_pages(stage):
         client = stage.client(persona)
         paths = set()
         for route in ROUTES:
-            where = "".join(map(str, route))
-            if where.startswith("admin/") != (persona == "alex"):
+            written = where(route)
+            if written.startswith("admin/") != (persona == "alex"):
                 continue  # the administrator's pages are the admin's
-            if where.startswith("accounts/") and persona not in ("anonymous", "riley"):
+            if written.startswith("accounts/") and persona not in ("anonymous", "riley"):
                 continue
-            if where.endswith(("/history/", "<path:object_id>/")):
+            if written.endswith(("/history/", "<path:object_id>/")):
                 continue  # no forms there
             real = stage.real_values(route)
             if route[-1].name == "application_step":

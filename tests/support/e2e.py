@@ -34,6 +34,16 @@ def new_page(browser, live_server):
             else None
         ),
     )
+    # Likewise a Permissions-Policy it cannot read, such as a feature it does not know.
+    page.policy_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            page.policy_errors.append(message.text)
+            if "Permissions-Policy" in message.text
+            else None
+        ),
+    )
     try:
         yield page
     finally:
@@ -67,11 +77,18 @@ def assert_no_csp_violations(page):
     assert page.csp_violations == [], f"CSP violations on {page.url}: {page.csp_violations}"
 
 
+def assert_no_policy_errors(page):
+    assert page.policy_errors == [], (
+        f"Permissions-Policy errors on {page.url}: {page.policy_errors}"
+    )
+
+
 def visit(page, url):
     """Opens `url` (relative to the live server, or absolute) and checks it with axe."""
     response = page.goto(url)
     assert response.ok, f"{url} answered {response.status}"
     assert_no_csp_violations(page)
+    assert_no_policy_errors(page)
     assert_accessible(page)
     return response
 

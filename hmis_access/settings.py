@@ -240,5 +240,11 @@ GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)
 VOTE_REMINDER_DAYS_BEFORE_DEADLINE = env.int("VOTE_REMINDER_DAYS_BEFORE_DEADLINE", default=3)
 RETURN_REMINDER_DAYS = env.int("RETURN_REMINDER_DAYS", default=14)
 
+# The read log (requests_app/audit): days an entry is kept before `manage.py purge_read_log`
+# deletes it. Seven years (2557 days): HUD's HMIS Data and Technical Standards Final Notice
+# (69 FR 45888, 2004, privacy standards, data quality) keeps personal data seven years after it
+# was created or last changed.
+READ_LOG_RETENTION_DAYS = env.int("READ_LOG_RETENTION_DAYS", default=2557)
+
 # The benchmark's bare pages under /bench/ (docs/performance.md); only `make bench` turns it on.
 BENCH_PAGES = env.bool("BENCH_PAGES", default=False)

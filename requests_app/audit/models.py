@@ -23,9 +23,7 @@ class ReadLogEntry(AppendOnlyModel):
         DRAFT_MOU = "draft_mou", "Draft MOU"
         CSV_EXPORT = "csv_export", "CSV export"
 
-    reader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     # Empty for a CSV export, which concerns a list. Without a database constraint: a draft its
@@ -58,4 +56,5 @@ class ReadLogEntry(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} read by {self.reader_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        what = " ".join(filter(None, [self.get_kind_display(), self.reference, self.subject]))
+        return f"{what}, {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 import datetime
 
-from allauth.account.adapter import get_account_adapter
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -19,7 +19,7 @@ def client_address(http_request):
     none by default, as X-Forwarded-For is whatever the client wrote) the address they
     forwarded. None when there is none to take."""
     try:
-        return get_account_adapter(http_request).get_client_ip(http_request)
+        return get_adapter(http_request).get_client_ip(http_request)
     except PermissionDenied:
         return None
 

@@ -50,8 +50,14 @@ def purge_expired(now=None):
     than it (migration 0019), so this is the one way an entry goes."""
     cutoff = retention_cutoff(now)
     table = connection.ops.quote_name(ReadLogEntry._meta.db_table)
+    postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgresql:
             cursor.execute("SELECT set_config('hmis.purge_before', %s, true)", [cutoff.isoformat()])
         cursor.execute(f"DELETE FROM {table} WHERE created_at < %s", [cutoff])  # noqa: S608
-        return cursor.rowcount
+        deleted = cursor.rowcount
+        if postgresql:
+            # Closed again at once: run inside a longer transaction, the cutoff would otherwise
+            # stay open until that one ends.
+            cursor.execute("SELECT set_config('hmis.purge_before', '', true)")
+        return deleted

@@ -5,8 +5,11 @@ Append-only like the records of migrations 0002 and 0010, with one exception, th
 the purge's. The purge (`manage.py purge_read_log`, audit/services.py purge_expired) names its
 cutoff inside its own transaction, `SET LOCAL hmis.purge_before = '<timestamp>'` (by
 set_config(..., true)), and the trigger lets a DELETE through only for a row older than that
-cutoff. Nothing else sets it: a DELETE without it, or of a newer row, is refused, and the
-setting ends with the transaction that set it. (TRUNCATE, used by test flushes, is not a row
+cutoff. Nothing else sets it: a DELETE without it, or of a newer row, is refused; the purge
+clears it once done, and it would end with the transaction that set it anyway. Anyone who can
+run SQL could set it too: the guard is against a bug or a slip, as the other triggers are, and
+the role the application connects as cannot switch triggers off (README, Running on
+PostgreSQL). (TRUNCATE, used by test flushes, is not a row
 operation and is unaffected.)"""
 
 import django.db.models.deletion

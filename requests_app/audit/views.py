@@ -41,7 +41,7 @@ def request_reads(request, reference):
         if permissions.reads_the_audit(user)
         else requests_seen_internally_by(user)
     )
-    access_request = get_object_or_404(requests.only("pk", "reference"), reference=reference)
+    access_request = get_object_or_404(requests, reference=reference)
     page = paginate(
         request,
         ReadLogEntry.objects.filter(request=access_request).select_related("reader"),

@@ -9,8 +9,7 @@ cutoff. Nothing else sets it: a DELETE without it, or of a newer row, is refused
 clears it once done, and it would end with the transaction that set it anyway. Anyone who can
 run SQL could set it too: the guard is against a bug or a slip, as the other triggers are, and
 the role the application connects as cannot switch triggers off (README, Running on
-PostgreSQL). (TRUNCATE, used by test flushes, is not a row
-operation and is unaffected.)"""
+PostgreSQL). TRUNCATE, used by test flushes, is not a row operation and is unaffected."""
 
 import django.db.models.deletion
 import django.utils.timezone

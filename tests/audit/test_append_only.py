@@ -157,9 +157,7 @@ def test_the_admin_lists_entries_and_offers_no_add(client, personas, logged):
     add = client.get("/admin/requests_app/readlogentry/add/")
 
     page = listing.content.decode()
-    offered = [
-        word for word in ("/readlogentry/add/", "delete_selected") if word in page
-    ]
+    offered = [word for word in ("/readlogentry/add/", "delete_selected") if word in page]
     assert (listing.status_code, add.status_code, offered) == (200, 403, [])
 
 
@@ -180,9 +178,7 @@ def test_the_admin_refuses_a_change_and_a_deletion(client, personas, logged):
         f"/admin/requests_app/readlogentry/{logged.pk}/change/",
         {"subject": "rewritten", "_save": "Save"},
     )
-    delete = client.post(
-        f"/admin/requests_app/readlogentry/{logged.pk}/delete/", {"post": "yes"}
-    )
+    delete = client.post(f"/admin/requests_app/readlogentry/{logged.pk}/delete/", {"post": "yes"})
     bulk = client.post(
         "/admin/requests_app/readlogentry/",
         {"action": "delete_selected", "_selected_action": [logged.pk], "post": "yes"},

@@ -48,8 +48,11 @@ def request_page(journey, stage, p):
 
 def application_version(journey, stage, p):
     request = journey.vetting()
-    return p.morgan, reverse("application_version", args=[request.reference, 1]), request, (
-        "Version 1"
+    return (
+        p.morgan,
+        reverse("application_version", args=[request.reference, 1]),
+        request,
+        ("Version 1"),
     )
 
 
@@ -141,9 +144,7 @@ def test_an_mou_version_whose_file_was_altered_is_not_served_and_not_recorded(
     assert (response.status_code, entries()) == (409, [])
 
 
-def test_a_form_refused_shows_the_page_again_and_that_showing_is_a_read(
-    client, journey, personas
-):
+def test_a_form_refused_shows_the_page_again_and_that_showing_is_a_read(client, journey, personas):
     request = journey.screening()
     client.force_login(personas.sam)
 
@@ -233,4 +234,3 @@ def test_a_draft_read_by_its_organization_can_still_be_deleted_and_its_reads_sta
 
     assert response.status_code == 302
     assert [(kind, ref) for _, kind, _, ref, _, _ in entries()] == [(KIND.REQUEST_PAGE, reference)]
-

@@ -43,8 +43,6 @@ def _url(agreement):
 
 
 def _page(request, agreement, bound=None, status=200):
-    # The page lists the people given access, their levels and trainings: a read, recorded.
-    record_read(request, ReadLogEntry.Kind.MOU_PAGE, access_request=agreement.request)
     bound = bound or {}
     user = request.user
     actions = set(available(agreement, user))
@@ -94,7 +92,11 @@ def _page(request, agreement, bound=None, status=200):
         "has_errors": any(form.errors for form in bound.values()),
         **action_forms(agreement, user, actions, bound, current=current),
     }
-    return render(request, "requests_app/agreement/agreement.html", context, status=status)
+    response = render(request, "requests_app/agreement/agreement.html", context, status=status)
+    # The page lists the people given access, their levels and trainings: a read, recorded
+    # once the page is drawn.
+    record_read(request, ReadLogEntry.Kind.MOU_PAGE, access_request=agreement.request)
+    return response
 
 
 @login_required

@@ -67,9 +67,11 @@ def request_page(request, access_request, bound=None, status=200):
     failed, by name, so the page shows it again with its errors and everything typed. The
     policy reads the request once for the whole page (policy.one_reading). Every showing is a
     read of the request's people and answers, and is recorded (audit/services.py)."""
-    record_read(request, ReadLogEntry.Kind.REQUEST_PAGE, access_request=access_request)
     with policy.one_reading():
-        return _request_page(request, access_request, bound, status)
+        response = _request_page(request, access_request, bound, status)
+    # Recorded once the page is drawn: a page that failed to draw showed nothing.
+    record_read(request, ReadLogEntry.Kind.REQUEST_PAGE, access_request=access_request)
+    return response
 
 
 def _request_page(request, access_request, bound, status):

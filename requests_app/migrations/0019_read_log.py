@@ -51,29 +51,71 @@ def drop_guard(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('requests_app', '0018_decided_newest_first'),
+        ("requests_app", "0018_decided_newest_first"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReadLogEntry',
+            name="ReadLogEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('request_page', 'Request page'), ('application_version', 'Application version'), ('attachment', 'Attachment'), ('mou_page', 'MOU page'), ('mou_version', 'MOU version'), ('draft_mou', 'Draft MOU'), ('csv_export', 'CSV export')], max_length=30)),
-                ('reference', models.CharField(blank=True, max_length=20)),
-                ('subject', models.CharField(blank=True, max_length=2000)),
-                ('address', models.GenericIPAddressField(blank=True, null=True)),
-                ('reader', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='requests_app.accessrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("request_page", "Request page"),
+                            ("application_version", "Application version"),
+                            ("attachment", "Attachment"),
+                            ("mou_page", "MOU page"),
+                            ("mou_version", "MOU version"),
+                            ("draft_mou", "Draft MOU"),
+                            ("csv_export", "CSV export"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=20)),
+                ("subject", models.CharField(blank=True, max_length=2000)),
+                ("address", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "reader",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="requests_app.accessrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'read-log entry',
-                'verbose_name_plural': 'read log',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['request', 'created_at'], name='reads_of_request'), models.Index(fields=['reader', 'created_at'], name='reads_by_person'), models.Index(fields=['reference', 'created_at'], name='reads_by_reference')],
+                "verbose_name": "read-log entry",
+                "verbose_name_plural": "read log",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["request", "created_at"], name="reads_of_request"),
+                    models.Index(fields=["reader", "created_at"], name="reads_by_person"),
+                    models.Index(fields=["reference", "created_at"], name="reads_by_reference"),
+                ],
             },
         ),
         migrations.RunPython(create_guard, drop_guard),

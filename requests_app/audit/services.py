@@ -15,9 +15,9 @@ SUBJECT_LENGTH = ReadLogEntry._meta.get_field("subject").max_length
 
 def client_address(http_request):
     """The reader's address, as allauth's login rate limits take it: REMOTE_ADDR, or behind
-    proxies the site trusts (ALLAUTH_TRUSTED_PROXY_COUNT, ALLAUTH_TRUSTED_CLIENT_IP_HEADER;
-    none by default, as X-Forwarded-For is whatever the client wrote) the address they
-    forwarded. None when there is none to take."""
+    proxies the site trusts (TRUSTED_PROXY_COUNT, none by default, as X-Forwarded-For is
+    whatever the client wrote) the address the outermost one forwarded. None when there is
+    none to take."""
     try:
         return get_adapter(http_request).get_client_ip(http_request)
     except PermissionDenied:

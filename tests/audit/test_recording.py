@@ -1,7 +1,11 @@
 """Every read of personal data writes exactly one entry of the read log, saying who read what
 of which request, when and from which address; a read that was refused (a 404) writes none."""
 
+import runpy
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -217,6 +221,18 @@ def test_behind_a_trusted_proxy_the_address_it_forwarded_is_kept(
     )
 
     assert [address for *_, address in entries()] == ["192.0.2.44"]
+
+
+@pytest.mark.parametrize(("env", "count"), [({}, 0), ({"TRUSTED_PROXY_COUNT": "1"}, 1)])
+def test_the_trusted_proxies_come_from_the_environment(monkeypatch, env, count):
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "test-only-not-secret")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    values = runpy.run_path(str(Path(django_settings.BASE_DIR) / "hmis_access" / "settings.py"))
+
+    assert values["ALLAUTH_TRUSTED_PROXY_COUNT"] == count
 
 
 # A draft its organization deletes goes; the reads of it stay, with its reference.

@@ -202,6 +202,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the site that each append the address they were reached from to
+# X-Forwarded-For (1 behind one nginx). The client's address, for allauth's login limits and the
+# read log, is then the one the outermost trusted proxy wrote; 0 believes no header, and the
+# address is the connection's (REMOTE_ADDR): behind a proxy, the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
@@ -278,6 +283,12 @@ GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)
 # days before the deadline; requestors whose return is unanswered after this many days.
 VOTE_REMINDER_DAYS_BEFORE_DEADLINE = env.int("VOTE_REMINDER_DAYS_BEFORE_DEADLINE", default=3)
 RETURN_REMINDER_DAYS = env.int("RETURN_REMINDER_DAYS", default=14)
+
+# The read log (requests_app/audit): days an entry is kept before `manage.py purge_read_log`
+# deletes it. Seven years (2557 days): HUD's HMIS Data and Technical Standards Final Notice
+# (69 FR 45888, 2004, privacy standards, data quality) keeps personal data seven years after it
+# was created or last changed.
+READ_LOG_RETENTION_DAYS = env.int("READ_LOG_RETENTION_DAYS", default=2557)
 
 # The benchmark's bare pages under /bench/ (docs/performance.md); only `make bench` turns it on.
 BENCH_PAGES = env.bool("BENCH_PAGES", default=False)

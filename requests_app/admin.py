@@ -21,6 +21,7 @@ from .models import (
     NamedPerson,
     Notification,
     Organization,
+    ReadLogEntry,
     Revocation,
     User,
     Vote,
@@ -203,6 +204,16 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "request", "kind", "actor", "from_status", "to_status"]
     list_filter = ["kind"]
     search_fields = ["request__reference"]
+
+
+@admin.register(ReadLogEntry)
+class ReadLogEntryAdmin(ReadOnlyAdmin):
+    """Shown, never added, changed or deleted: the database refuses it too (migration 0019)."""
+
+    list_display = ["created_at", "reader", "kind", "reference", "subject", "address"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "reader__email"]
+    list_select_related = ["reader"]
 
 
 for model in (

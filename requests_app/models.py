@@ -17,6 +17,7 @@ from requests_app.application.models import (
     Attachment,
     NamedPerson,
 )
+from requests_app.audit.models import ReadLogEntry
 from requests_app.committee.models import Vote, VotingRound
 from requests_app.core.history import Event
 from requests_app.core.records import StoredFileAltered, latest_per, private_storage, stored_sha256
@@ -44,6 +45,7 @@ __all__ = [
     "NotificationPreference",
     "Organization",
     "PersonAccess",
+    "ReadLogEntry",
     "Revocation",
     "Signature",
     "StoredFileAltered",

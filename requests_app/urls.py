@@ -4,6 +4,7 @@ from .accounts import views as accounts
 from .agreement import views as agreement
 from .application import page
 from .application import views as application
+from .audit import views as audit
 from .committee import views as committee
 from .core.converters import ReferenceConverter
 from .core.web import action_urls
@@ -66,6 +67,10 @@ urlpatterns = [
         name="provisioning_export",
     ),
     path("r/<reference:reference>/files/<int:pk>", page.attachment, name="attachment"),
+    # The read log: who has seen a request, and the whole log for administrators.
+    path("r/<reference:reference>/reads/", audit.request_reads, name="request_reads"),
+    path("audit/", audit.audit, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
     # Every action with a form: requests_app/actions.py.
     *action_urls(),
 ]

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from requests_app import workflow
 from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
+from requests_app.audit.models import ReadLogEntry
+from requests_app.audit.services import record_read
 from requests_app.core import permissions
 from requests_app.core.actions import AGREEMENT, ActionRefused, available, version
 from requests_app.core.files import csv_download
@@ -90,7 +92,11 @@ def _page(request, agreement, bound=None, status=200):
         "has_errors": any(form.errors for form in bound.values()),
         **action_forms(agreement, user, actions, bound, current=current),
     }
-    return render(request, "requests_app/agreement/agreement.html", context, status=status)
+    response = render(request, "requests_app/agreement/agreement.html", context, status=status)
+    # The page lists the people given access, their levels and trainings: a read, recorded
+    # once the page is drawn.
+    record_read(request, ReadLogEntry.Kind.MOU_PAGE, access_request=agreement.request)
+    return response
 
 
 @login_required
@@ -115,6 +121,12 @@ def mou_download(request, reference, version):
             {"access_request": agreement.request, "mou": mou},
             status=409,
         )
+    record_read(
+        request,
+        ReadLogEntry.Kind.MOU_VERSION,
+        access_request=agreement.request,
+        subject=f"Version {mou.version}",
+    )
     return FileResponse(
         stored,
         as_attachment=True,
@@ -233,4 +245,4 @@ def provisioning_export(request):
                 f"{a.agreement__ends_on:%Y-%m-%d}",
             ]
 
-    return csv_download(rows(), f"hmis-provisioning-{today}.csv")
+    return csv_download(request, rows(), f"hmis-provisioning-{today}.csv")

@@ -13,6 +13,8 @@ from requests_app import policy
 from requests_app.application import record as application_record
 from requests_app.application.forms import STEP_BY_SLUG, STEPS
 from requests_app.application.queries import visible_request
+from requests_app.audit.models import ReadLogEntry
+from requests_app.audit.services import record_read
 from requests_app.committee.views import committee_panel, recusal_panel
 from requests_app.core import permissions
 from requests_app.core.actions import REQUEST, available, version
@@ -41,6 +43,12 @@ def attachment(request, reference, pk):
     """A file of a request, to whoever may see the request, always as a download."""
     access_request = visible_request(request, reference)
     attached = get_object_or_404(access_request.attachments, pk=pk)
+    record_read(
+        request,
+        ReadLogEntry.Kind.ATTACHMENT,
+        access_request=access_request,
+        subject=attached.original_name,
+    )
     return FileResponse(
         attached.file.open("rb"),
         as_attachment=True,
@@ -57,9 +65,13 @@ def request_detail(request, reference):
 def request_page(request, access_request, bound=None, status=200):
     """The request page, with forms for what the person may do. `bound` holds a form that
     failed, by name, so the page shows it again with its errors and everything typed. The
-    policy reads the request once for the whole page (policy.one_reading)."""
+    policy reads the request once for the whole page (policy.one_reading). Every showing is a
+    read of the request's people and answers, and is recorded (audit/services.py)."""
     with policy.one_reading():
-        return _request_page(request, access_request, bound, status)
+        response = _request_page(request, access_request, bound, status)
+    # Recorded once the page is drawn: a page that failed to draw showed nothing.
+    record_read(request, ReadLogEntry.Kind.REQUEST_PAGE, access_request=access_request)
+    return response
 
 
 def _request_page(request, access_request, bound, status):
@@ -77,6 +89,8 @@ def _request_page(request, access_request, bound, status):
         "versions": versions,
         "seen": version(access_request),
         "internal": internal,
+        # A link to who has read the request: for staff and administrators inside it.
+        "who_has_seen": internal and permissions.sees_who_read(user),
         "own": own,
         # Someone who would see inside the request but for belonging to its organization.
         "conflict": own

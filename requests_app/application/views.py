@@ -25,6 +25,8 @@ from requests_app.application.forms import (
 )
 from requests_app.application.page import latest_question, resume_url, step_url
 from requests_app.application.queries import SHOWN_IN_LISTS, visible_request
+from requests_app.audit.models import ReadLogEntry
+from requests_app.audit.services import record_read
 from requests_app.core.actions import ActionRefused, available, refusals, version
 from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.states import Status
@@ -364,9 +366,11 @@ def mou_draft(request, reference):
     access_request = visible_request(request, reference)
     if not access_request.has_draft_mou:
         raise Http404("A decided or withdrawn request has no draft MOU.")
+    filename = f"{access_request.reference}-draft-mou.pdf"
     response = HttpResponse(mou.draft_pdf(access_request), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{access_request.reference}-draft-mou.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    record_read(
+        request, ReadLogEntry.Kind.DRAFT_MOU, access_request=access_request, subject=filename
     )
     return response
 
@@ -378,6 +382,12 @@ def application_version(request, reference, number):
     the request page shows, so anyone can check the file against the record."""
     access_request = visible_request(request, reference)
     frozen = get_object_or_404(access_request.versions, number=number)
+    record_read(
+        request,
+        ReadLogEntry.Kind.APPLICATION_VERSION,
+        access_request=access_request,
+        subject=f"Version {frozen.number}",
+    )
     response = HttpResponse(frozen.content.encode(), content_type="application/json")
     response["Content-Disposition"] = (
         f'attachment; filename="{access_request.reference}-application-v{frozen.number}.json"'

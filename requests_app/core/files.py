@@ -1,18 +1,29 @@
 """The one writer of the files the site gives people to open in a spreadsheet: every cell is made
-safe (a formula is written as text)."""
+safe (a formula is written as text), and every export is recorded in the read log."""
 
 import csv
 import io
 
 from django.http import StreamingHttpResponse
 
+from requests_app.audit.models import ReadLogEntry
+from requests_app.audit.services import record_read
+
 # Rows sent together: a piece of the response per row costs more than writing the row.
 ROWS_PER_PIECE = 500
 
 
-def csv_download(rows, filename):
+def csv_download(http_request, rows, filename):
     """`rows` as a CSV attachment, streamed: it never holds every row at once. Every CSV the
-    site writes goes through here, so every cell is made safe to open in a spreadsheet."""
+    site writes goes through here, so every cell is made safe to open in a spreadsheet, and
+    every export is recorded as read by the person asking, with the filters it was asked
+    with (its query string)."""
+    query = http_request.GET.urlencode()
+    record_read(
+        http_request,
+        ReadLogEntry.Kind.CSV_EXPORT,
+        subject=f"{filename}?{query}" if query else filename,
+    )
     response = StreamingHttpResponse(_pieces(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

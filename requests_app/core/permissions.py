@@ -110,3 +110,14 @@ def during(statuses, what):
 
 def leads_a_can(user):
     return user.is_authenticated and user.led_cans.exists()
+
+
+@rules.predicate
+def reads_the_audit(user):
+    """Administrators (those who reach Django's admin) read the whole site's read log."""
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+# Who may see who has read a request: CCEH staff (on a request they see inside) and
+# administrators.
+sees_who_read = is_cceh_staff | reads_the_audit

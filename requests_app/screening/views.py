@@ -135,7 +135,7 @@ def queue_export(request):
                 "yes" if policy.waited_too_long(r.since, today) else "no",
             ]
 
-    return csv_download(rows(), f"hmis-queue-{today}.csv")
+    return csv_download(request, rows(), f"hmis-queue-{today}.csv")
 
 
 @role_required(leads_a_can)

@@ -716,9 +716,9 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 
 # Measured with one person: the session, the user, the request and its visibility, the
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
-# the request's revocations, and each offered form's.
+# the request's revocations, each offered form's, and the read's record (requests_app/audit).
 # The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 21, "riley": 17}
+MOU_PAGE_QUERIES = {"sam": 22, "riley": 18}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])
@@ -824,9 +824,10 @@ def test_a_malformed_cursor_gives_the_provisioning_lists_first_page(
     assert (ticked_on(response), pages_of(response)[0]) == (waiting[:2], "People 1 to 2 of 3")
 
 
-# The session, the person, and every row with its CAN scope in one query
-# (requests_app/core/exports.py), whatever the number of people.
-PROVISIONING_EXPORT_QUERIES = 3
+# The session, the person, the export's record in the read log (requests_app/core/files.py),
+# and every row with its CAN scope in one query (requests_app/core/exports.py), whatever the
+# number of people.
+PROVISIONING_EXPORT_QUERIES = 4
 
 
 def test_the_provisioning_export_runs_as_many_queries_for_many_people_as_for_one(

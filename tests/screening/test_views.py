@@ -1685,11 +1685,13 @@ def busy(request, authors, comments=1):
 QUEUE_QUERIES = 10
 # The request page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered (a denial's failing criteria, one query);
-# whether the person sees the request is asked once, when the page finds it, not again per action.
-REQUEST_PAGE_QUERIES = 24
+# whether the person sees the request is asked once, when the page finds it, not again per action;
+# the read is recorded in one INSERT (requests_app/audit).
+REQUEST_PAGE_QUERIES = 25
 # The session, the person, the assignee filter's choices, and every row with its CANs and people
-# in one query (requests_app/core/exports.py): 6 and one more per 500 rows before.
-EXPORT_QUERIES = 4
+# in one query (requests_app/core/exports.py): 6 and one more per 500 rows before. And the
+# export's record in the read log (requests_app/core/files.py).
+EXPORT_QUERIES = 5
 
 
 def test_the_queue_runs_as_many_queries_for_30_busy_requests_as_for_2_plain_ones(

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from requests_app.core import chain
 from requests_app.core.records import AppendOnlyModel
 
 
@@ -43,6 +44,11 @@ class ReadLogEntry(AppendOnlyModel):
     subject = models.CharField(max_length=2000, blank=True)
     # The client's address as allauth's rate limits take it (audit/services.py client_address).
     address = models.GenericIPAddressField(null=True, blank=True)
+    # The reads of one request form a hash chain, and the CSV exports (no request) another,
+    # in the order they were recorded (core/chain.py).
+    content_sha256 = chain.SealField()
+    prev_digest = chain.DigestField()
+    digest = chain.DigestField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -53,7 +59,32 @@ class ReadLogEntry(AppendOnlyModel):
             models.Index(fields=["request", "created_at"], name="reads_of_request"),
             models.Index(fields=["reader", "created_at"], name="reads_by_person"),
             models.Index(fields=["reference", "created_at"], name="reads_by_reference"),
+            # The chain's newest entry, read as each entry is added to it.
+            models.Index(fields=["reference", "id"], name="reads_chain"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference", "prev_digest"], name="one_read_after_each")
+        ]
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.digest:
+            sealed = chain.chained(
+                ReadLogEntry.objects.filter(reference=self.reference), self.content()
+            )
+            for field, value in sealed.items():
+                setattr(self, field, value)
+        super().save(*args, **kwargs)
+
+    def content(self):
+        """What the entry's digest seals, by stable identifiers (core/chain.py)."""
+        return chain.read_content(
+            self.reference,
+            self.reader_id,
+            self.kind,
+            self.subject,
+            self.address,
+            self.created_at,
+        )
 
     def __str__(self):
         what = " ".join(filter(None, [self.get_kind_display(), self.reference, self.subject]))

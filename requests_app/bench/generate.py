@@ -864,13 +864,15 @@ class Generator:
         content = chain.event_content(
             plan.reference, actor_id=actor, public=public, at=time, **said
         )
-        prev, self.digest = self.digest, chain.link(self.digest, chain.content_digest(content))
+        sealed = chain.content_digest(content)
+        prev, self.digest = self.digest, chain.link(self.digest, sealed)
         event = self.load.add(
             Event,
             request_id=plan.pk,
             actor_id=actor,
             visible_to_requestor=public,
             created_at=time,
+            content_sha256=sealed,
             prev_digest=prev,
             digest=self.digest,
             **said,

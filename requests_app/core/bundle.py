@@ -4,16 +4,25 @@ documents its decisions rest on, as one JSON file that verify_history.py checks 
 
 The bundle is written a chain at a time, so the whole site's history never sits in memory."""
 
+import itertools
 import json
 from itertools import groupby
 from operator import itemgetter
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from requests_app.core import chain
 from requests_app.core.verify_history import FORMAT, GENESIS
-from requests_app.models import AccessRequest, ApplicationVersion, Event, MOUVersion, User
+from requests_app.models import (
+    AccessRequest,
+    ApplicationVersion,
+    Event,
+    MOUVersion,
+    ReadLogEntry,
+    User,
+)
 
 EVENT_FIELDS = (
     "pk",
@@ -73,6 +82,48 @@ def event_chains(requests):
         }
 
 
+READ_FIELDS = (
+    "reference",
+    "reader_id",
+    "kind",
+    "subject",
+    "address",
+    "created_at",
+    "prev_digest",
+    "digest",
+)
+
+
+def read_chains(reads):
+    """The reads of each request (and, with the site's history, the CSV exports, whose chain
+    has the empty reference) as chains. The purge of entries past their retention removes a
+    chain's oldest entries: such a chain starts from the digest its first kept entry follows."""
+    rows = reads.order_by("reference", "pk").values(*READ_FIELDS).iterator(chunk_size=5000)
+    for reference, reads in groupby(rows, key=itemgetter("reference")):
+        entries = [
+            {
+                "position": position,
+                "content": chain.read_content(
+                    reference,
+                    row["reader_id"],
+                    row["kind"],
+                    row["subject"],
+                    row["address"],
+                    row["created_at"],
+                ),
+                "prev": row["prev_digest"],
+                "digest": row["digest"],
+            }
+            for position, row in enumerate(reads, start=1)
+        ]
+        yield {
+            "name": f"{reference or 'CSV exports'} reads",
+            "anchor": entries[0]["prev"],
+            "entries": entries,
+            "head": entries[-1]["digest"],
+        }
+
+
 def documents(requests):
     """The frozen application versions (with their text, hashed again by the verifier) and the
     MOU versions (their files named as they are stored under PRIVATE_FILES_ROOT)."""
@@ -107,12 +158,14 @@ def documents(requests):
         }
 
 
-def people(requests):
-    """Who the entries' actor numbers are, for a reader; not sealed (names and e-mails change)."""
+def people(requests, reads):
+    """Who the entries' actor and reader numbers are, for a person reading the bundle; not
+    sealed (names and e-mails change)."""
     actors = Event.objects.filter(request__in=requests, actor__isnull=False).values("actor")
+    readers = reads.values("reader")
     return {
         str(pk): {"name": name, "email": email}
-        for pk, name, email in User.objects.filter(pk__in=actors)
+        for pk, name, email in User.objects.filter(Q(pk__in=actors) | Q(pk__in=readers))
         .order_by("pk")
         .values_list("pk", "name", "email")
     }
@@ -125,6 +178,10 @@ def write(out, references=None):
     if references is not None:
         requests = requests.filter(reference__in=references)
     ids = requests.values("pk")
+    # The reads: each request's, and with the whole site's the CSV exports' too.
+    reads = ReadLogEntry.objects.all()
+    if references is not None:
+        reads = reads.filter(reference__in=requests.values("reference"))
     dump = json.dumps
     out.write("{\n")
     out.write(f' "format": {dump(FORMAT)},\n')
@@ -133,13 +190,14 @@ def write(out, references=None):
     out.write(f' "requests": {dump(references or "all")},\n')
     out.write(' "chains": [')
     count = 0
-    for count, one in enumerate(event_chains(ids), start=1):
+    chains = itertools.chain(event_chains(ids), read_chains(reads))
+    for count, one in enumerate(chains, start=1):
         out.write(("," if count > 1 else "") + "\n  " + dump(one, ensure_ascii=False))
     out.write("\n ],\n")
     out.write(' "documents": [')
     for number, document in enumerate(documents(ids), start=1):
         out.write(("," if number > 1 else "") + "\n  " + dump(document, ensure_ascii=False))
     out.write("\n ],\n")
-    out.write(f' "people": {dump(people(ids), ensure_ascii=False)}\n')
+    out.write(f' "people": {dump(people(ids, reads), ensure_ascii=False)}\n')
     out.write("}\n")
     return count

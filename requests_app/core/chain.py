@@ -1,19 +1,27 @@
 """Hash chains over the records that prove what happened: each record carries the SHA-256 of
-the one before it in its chain (`prev_digest`) and its own (`digest`), so that an edit, a
-deletion or a reordering breaks the chain where it happened (docs/security.md).
+its own content (`content_sha256`), the digest of the record before it in its chain
+(`prev_digest`) and its own (`digest`, the SHA-256 of those two), so that an edit, a deletion
+or a reordering breaks the chain where it happened (docs/security.md).
 
 The digests are defined once, in verify_history.py, the stand-alone script a third party runs;
-this module only feeds it the site's records. The new record's `prev_digest` and `digest` are
-computed by its INSERT itself (the database function `hmis_link`, migration 0020 on
-PostgreSQL, `register_sqlite` on SQLite), so chaining a record costs no query of its own, and a
-unique (chain, prev_digest) constraint refuses a fork: two records can never follow the same one.
+this module only feeds it the site's records. Python seals the content; the database links the
+record into its chain as it inserts it, so chaining costs no query of its own:
+
+- PostgreSQL: a BEFORE INSERT trigger (`hmis_chain`, migration 0020) takes a lock on the chain,
+  reads its newest digest with a fresh snapshot and links the row. Two transactions adding to
+  one chain at once are put in order, never forked; a unique (chain, prev_digest) constraint
+  refuses a fork all the same. Rows that come with their digests (bulk loads, `Event.linked`)
+  are taken as they are.
+- SQLite, which writes one transaction at a time: the INSERT reads the newest digest itself
+  (`chained`), with `hmis_link` given to each connection by `register_sqlite`.
 """
 
 import datetime
+import ipaddress
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -22,25 +30,31 @@ from requests_app.core.verify_history import GENESIS, content_digest, link
 __all__ = [
     "GENESIS",
     "DigestField",
+    "SealField",
     "chained",
     "content_digest",
     "event_content",
     "jsonable",
     "link",
+    "read_content",
     "stamp",
 ]
 
 
-class DigestField(models.CharField):
-    """A SHA-256 in hex, computed by the INSERT and read back by it (RETURNING), so a saved
-    record holds its digest without a second query."""
-
-    db_returning = True
+class SealField(models.CharField):
+    """A SHA-256 in hex."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+
+class DigestField(SealField):
+    """A link of the chain: computed as the row is inserted and read back by the INSERT itself
+    (RETURNING), so a saved record holds it without a second query."""
+
+    db_returning = True
 
 
 class Link(models.Func):
@@ -49,10 +63,14 @@ class Link(models.Func):
 
 
 def chained(previous, content):
-    """The `prev_digest` and `digest` of a new record whose chain's records are `previous` (a
-    queryset), with `content` its canonical content: expressions its INSERT evaluates."""
+    """The chain's fields of a new record whose content is `content` and whose chain's records
+    are `previous` (a queryset): its content's SHA-256, and on SQLite the expressions its
+    INSERT evaluates to link it (PostgreSQL's trigger links it there)."""
+    sealed = content_digest(content)
+    if connections[previous.db].vendor != "sqlite":
+        return {"content_sha256": sealed, "prev_digest": "", "digest": ""}
     prev = Coalesce(Subquery(previous.order_by("-pk").values("digest")[:1]), Value(GENESIS))
-    return {"prev_digest": prev, "digest": Link(prev, Value(content_digest(content)))}
+    return {"content_sha256": sealed, "prev_digest": prev, "digest": Link(prev, Value(sealed))}
 
 
 def stamp(moment):
@@ -78,6 +96,20 @@ def event_content(reference, kind, actor_id, from_status, to_status, note, data,
         "note": note,
         "data": data,
         "visible_to_requestor": public,
+        "created_at": stamp(at),
+    }
+
+
+def read_content(reference, reader_id, kind, subject, address, at):
+    """What a read-log entry's digest seals (audit/models.py)."""
+    return {
+        "request": reference,
+        "reader": reader_id,
+        "kind": kind,
+        "subject": subject,
+        # Spelt out in full, as any form of the same address is (PostgreSQL gives back an
+        # address in a form of its own).
+        "address": ipaddress.ip_address(address).exploded if address else None,
         "created_at": stamp(at),
     }
 

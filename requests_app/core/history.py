@@ -53,6 +53,7 @@ class Event(AppendOnlyModel):
     visible_to_requestor = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # The request's events form one hash chain, in the order they were recorded (core/chain.py).
+    content_sha256 = chain.SealField()
     prev_digest = chain.DigestField()
     digest = chain.DigestField()
 
@@ -70,13 +71,14 @@ class Event(AppendOnlyModel):
 
     def save(self, *args, **kwargs):
         if self._state.adding and not self.digest:
-            # Chained after the request's newest event by the INSERT itself (core/chain.py).
+            # Linked after the request's newest event as it is inserted (core/chain.py).
             self.data = chain.jsonable(self.data)
-            links = chain.chained(
+            sealed = chain.chained(
                 Event.objects.filter(request_id=self.request_id),
                 self.content(self.request.reference),
             )
-            self.prev_digest, self.digest = links["prev_digest"], links["digest"]
+            for field, value in sealed.items():
+                setattr(self, field, value)
         super().save(*args, **kwargs)
 
     def content(self, reference):
@@ -101,10 +103,9 @@ class Event(AppendOnlyModel):
         prev = prev.first() or chain.GENESIS
         for event in events:
             event.data = chain.jsonable(event.data)
+            event.content_sha256 = chain.content_digest(event.content(request.reference))
             event.prev_digest = prev
-            event.digest = prev = chain.link(
-                prev, chain.content_digest(event.content(request.reference))
-            )
+            event.digest = prev = chain.link(prev, event.content_sha256)
         return events
 
     def headline(self):

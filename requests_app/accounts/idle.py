@@ -1,4 +1,4 @@
-"""Automatic sign-out after inactivity (docs/security.md): each person's limit, the moment of
+"""Automatic sign-out after inactivity: each person's limit, the moment of
 their last activity kept in the session, the answers of an application step posted after the
 session ended, and the endpoint the warning dialog (static/js/idle.js) asks and extends.
 

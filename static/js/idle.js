@@ -93,8 +93,9 @@
       step.submit();
       return;
     }
-    var here = window.location.pathname + window.location.search;
-    window.location.assign(dialog.dataset.login + "?next=" + encodeURIComponent(here));
+    // Back here after signing in; slashes left as they are, as the server writes them.
+    var here = encodeURIComponent(window.location.pathname + window.location.search);
+    window.location.assign(dialog.dataset.login + "?next=" + here.replace(/%2F/g, "/"));
   }
 
   stay.addEventListener("submit", function (event) {

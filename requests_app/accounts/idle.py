@@ -59,20 +59,33 @@ def _start_timing(sender, request, user, **kwargs):
     A deciding role's session cookie ends with the browser: staying signed in across a closed
     browser ("remember me") is not offered to anyone (settings.ACCOUNT_SESSION_REMEMBER), and
     this holds it whatever signs the person in."""
-    session = request.session
+    session = getattr(request, "session", None)
+    if session is None:
+        return
     session[LIMIT] = round(limit_minutes(user) * 60)
     session[LAST] = now()
     session.pop(SIGNED_OUT, None)
+    # Answers kept for someone else who used this browser stay theirs: dropped, never shown.
+    kept = {
+        path: entry for path, entry in session.get(KEPT, {}).items() if entry["user"] == user.pk
+    }
+    if kept:
+        session[KEPT] = kept
+    else:
+        session.pop(KEPT, None)
     if decides(user):
         session.set_expiry(0)
 
 
 def limit_of(request):
-    """The signed-in person's limit in seconds, from the session; decided again (and kept)
-    only for a session that began before this rule."""
-    limit = request.session.get(LIMIT)
+    """The signed-in person's limit in seconds, from the session; decided again (and kept,
+    timed from now) only for a session that began before this rule."""
+    session = request.session
+    limit = session.get(LIMIT)
     if limit is None:
-        limit = request.session[LIMIT] = round(limit_minutes(request.user) * 60)
+        limit = session[LIMIT] = round(limit_minutes(request.user) * 60)
+    if LAST not in session:
+        session[LAST] = now()
     return limit
 
 

@@ -135,6 +135,19 @@ def test_timing_a_page_costs_no_query(client, personas, settings, persona):
     assert timed == untimed
 
 
+def test_a_session_begun_before_the_rule_is_timed_from_its_next_page(client, personas, clock):
+    client.force_login(personas.lee)
+    session = client.session
+    del session["idle_limit"], session["idle_last"]
+    session.save()
+
+    clock.shift(60 * MINUTE)
+    assert client.get(PAGE).status_code == 200
+    # A CAN leader: 15 minutes, though nothing at sign-in said so.
+    clock.shift(15 * MINUTE + SECOND)
+    assert client.get(PAGE)["Location"] == signed_out_to(PAGE)
+
+
 def test_the_sign_in_form_offers_no_remember_me(client):
     page = client.get("/accounts/login/").content.decode()
     assert re.findall(r'<input [^>]*name="(\w+)"', page) == [
@@ -326,6 +339,7 @@ def test_kept_answers_are_shown_to_nobody_else(csrf_client, personas, journey, c
 
     sign_in(csrf_client, colleague, to=url)
 
+    assert "idle_kept" not in csrf_client.session
     assert purpose_shown(csrf_client.get(url)) == "Saved purpose."
 
 

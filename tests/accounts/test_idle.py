@@ -401,3 +401,11 @@ def test_a_file_posted_after_the_limit_is_not_kept_and_the_person_is_told(
         0,
     )
     assert parsed(page).find("input", id="id_description").attrs["value"] == "IRB approval"
+
+
+def test_the_admin_pages_carry_the_warning_too(client, personas):
+    client.force_login(personas.alex)
+
+    page = client.get("/admin/").content.decode()
+
+    assert (page.count('<dialog id="idle-warning"'), page.count("/static/js/idle.js")) == (1, 1)

@@ -37,7 +37,8 @@ def seconds_left(page):
     return page.request.get("/session/activity").json()["remaining"]
 
 
-@pytest.mark.parametrize("persona", ["riley", "sam"])
+# alex: on the Django admin's own pages.
+@pytest.mark.parametrize("persona", ["riley", "sam", "alex"])
 def test_the_warning_comes_first_and_stay_signed_in_keeps_the_session(
     page, live_server, personas, persona
 ):

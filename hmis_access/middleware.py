@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CSRF_SESSION_KEY, CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve, reverse
@@ -70,8 +70,13 @@ class IdleLogoutMiddleware:
         user_pk = request.user.pk
         # The CSRF check reads the token before logout() can flush a session-held one.
         keep = self._is_draft_step(request) and self._csrf_passes(request)
+        # The CSRF token survives the sign-out wherever it lives (a cookie by default, or the
+        # session with CSRF_USE_SESSIONS), so the page's own form can still post its step.
+        token = request.session.get(CSRF_SESSION_KEY)
         logout(request)
         request.session[idle.SIGNED_OUT] = user_pk
+        if token is not None:
+            request.session[CSRF_SESSION_KEY] = token
         messages.info(
             request,
             f"You were signed out after {idle.minutes(limit)} without activity, to keep the "

@@ -343,10 +343,12 @@ def test_kept_answers_are_shown_to_nobody_else(csrf_client, personas, journey, c
     assert purpose_shown(csrf_client.get(url)) == "Saved purpose."
 
 
+@pytest.mark.parametrize("in_session", [False, True], ids=["csrf-cookie", "csrf-in-session"])
 def test_a_step_posted_after_the_warnings_check_signed_the_person_out_is_kept(
-    csrf_client, personas, journey, clock
+    csrf_client, personas, journey, clock, settings, in_session
 ):
     # The browser's path: the check at the deadline signs out, then the page posts the step.
+    settings.CSRF_USE_SESSIONS = in_session
     draft = journey.draft(purpose="Saved purpose.")
     url = step_url(draft, "scope")
     sign_in(csrf_client, personas.riley)

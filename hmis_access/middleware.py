@@ -68,10 +68,10 @@ class IdleLogoutMiddleware:
 
     def _sign_out(self, request, limit):
         user_pk = request.user.pk
-        # The CSRF check reads the token before logout() can flush a session-held one.
+        # Checked before logout() flushes the session, which may hold the CSRF token; and the
+        # token survives the sign-out wherever it lives (a cookie by default, the session with
+        # CSRF_USE_SESSIONS), so the page's own form can still post its step after it.
         keep = self._is_draft_step(request) and self._csrf_passes(request)
-        # The CSRF token survives the sign-out wherever it lives (a cookie by default, or the
-        # session with CSRF_USE_SESSIONS), so the page's own form can still post its step.
         token = request.session.get(CSRF_SESSION_KEY)
         logout(request)
         request.session[idle.SIGNED_OUT] = user_pk

@@ -61,6 +61,11 @@ def test_the_warning_comes_first_and_stay_signed_in_keeps_the_session(
     expect(warning(page)).to_be_visible(timeout=LIMIT * 1000)
     assert page.url == here
 
+    # Escape is an answer too: the same as "Stay signed in", never a silent dismissal.
+    page.keyboard.press("Escape")
+    expect(warning(page)).to_be_hidden()
+    assert LIMIT - 2 <= seconds_left(page) <= LIMIT
+
 
 def test_when_time_runs_out_the_page_goes_to_the_sign_in_page(page, live_server, personas):
     login(page, live_server, personas.riley)

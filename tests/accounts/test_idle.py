@@ -411,3 +411,38 @@ def test_the_admin_pages_carry_the_warning_too(client, personas):
     page = client.get("/admin/").content.decode()
 
     assert (page.count('<dialog id="idle-warning"'), page.count("/static/js/idle.js")) == (1, 1)
+
+
+def test_kept_answers_never_overwrite_a_colleagues_save_unseen(
+    csrf_client, personas, journey, clock
+):
+    dana = MembershipFactory(organization=personas.harbor, user__name="Dana Colleague").user
+    draft = journey.draft(purpose="Saved purpose.")
+    url = step_url(draft, "scope")
+    sign_in(csrf_client, personas.riley)
+    values = step_page_values(csrf_client, url)
+    clock.shift(31 * MINUTE)
+    csrf_client.post(url, {**values, "scope": "statewide", "purpose": TYPED})
+    # Meanwhile Dana saves the same step.
+    colleague = Client()
+    colleague.force_login(dana)
+    dana_values = step_page_values(colleague, url)
+    clock.shift(MINUTE)
+    colleague.post(url, {**dana_values, "scope": "statewide", "purpose": "Dana's purpose."})
+    sign_in(csrf_client, personas.riley, to=url)
+
+    shown = step_page_values(csrf_client, url)
+    clock.shift(MINUTE)
+    response = csrf_client.post(url, {**shown, "scope": "statewide", "purpose": TYPED})
+
+    draft.refresh_from_db()
+    assert (response.status_code, draft.purpose) == (400, "Dana's purpose.")
+    problems = [
+        li.text
+        for alert in parsed(response).find_all("div", cls="alert-danger")
+        if not alert.has_class("error-summary")
+        for li in alert.find_all("li")
+    ]
+    assert [p.split(" at ")[0] for p in problems] == [
+        "Dana Colleague saved changes to this application"
+    ]

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     # answers of every later middleware and view to a signed-in person are not cached.
     "hmis_access.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the session, the user and messages: signs out after inactivity (its own message).
+    "hmis_access.middleware.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -71,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "requests_app.core.context_processors.site",
                 "requests_app.core.context_processors.header",
+                "requests_app.core.context_processors.idle",
             ],
         },
     },
@@ -120,6 +123,9 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# No "Remember me": every session cookie ends when the browser closes, and the idle limit
+# below ends the session on the server whatever the cookie (requests_app/accounts/idle.py).
+ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[HMIS Access] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
@@ -208,6 +214,13 @@ if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
 # address is the connection's (REMOTE_ADDR): behind a proxy, the proxy's own.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_REFERRER_POLICY = "same-origin"
+# Automatic sign-out after this many minutes without activity (HMIS standards ask for it):
+# sooner for the roles that decide (CCEH staff, sub-committee members and chair, CAN leaders,
+# administrators) than for requestors. A warning shows this many seconds before, with "Stay
+# signed in" (WCAG 2.2.1); a person's limit is decided when they sign in.
+IDLE_LOGOUT_DECIDING_MINUTES = env.int("IDLE_LOGOUT_DECIDING_MINUTES", default=15)
+IDLE_LOGOUT_REQUESTOR_MINUTES = env.int("IDLE_LOGOUT_REQUESTOR_MINUTES", default=30)
+IDLE_WARNING_SECONDS = env.int("IDLE_WARNING_SECONDS", default=120)
 X_FRAME_OPTIONS = "DENY"
 
 # No inline script or style anywhere: the policy forbids them, so templates cannot drift.

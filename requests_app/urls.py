@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from .accounts import idle
 from .accounts import views as accounts
 from .agreement import views as agreement
 from .application import page
@@ -18,6 +19,8 @@ register_converter(ReferenceConverter, "reference")
 urlpatterns = [
     path("", accounts.home, name="home"),
     path("healthz", accounts.healthz, name="healthz"),
+    # The idle warning's check and its "Stay signed in" (static/js/idle.js).
+    path("session/activity", idle.activity, name="idle_activity"),
     path("requests/", application.my_requests, name="my_requests"),
     path("queue/", screening.queue, name="queue"),
     path("queue/export.csv", screening.queue_export, name="queue_export"),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import policy, workflow
+from requests_app.accounts import idle
 from requests_app.agreement import mou
 from requests_app.application import record as application_record
 from requests_app.application.forms import (
@@ -115,7 +116,31 @@ def _error_summary(*forms):
     return summary
 
 
-def _step_page(request, access_request, step, form, people=None, files=None, status=200):
+def _kept_step_page(request, access_request, step, kept):
+    """The answers posted on this step after the person's session ended for inactivity
+    (IdleLogoutMiddleware kept them), shown again unsaved, with the version of the answers the
+    person was editing: saving them is refused, not silently applied, if a colleague changed
+    the step in between."""
+    messages.warning(
+        request,
+        "These are the answers you typed before you were signed out. They are not saved yet: "
+        "check them and save."
+        + (" Choose the file again: files are not kept." if kept.had_files else ""),
+    )
+    return _step_page(
+        request,
+        access_request,
+        step,
+        step_form(step, access_request, kept),
+        people=people_formset(access_request, kept) if step.slug == "people" else None,
+        files=_files_form(access_request, kept) if step.slug == "research" else None,
+        edit_seen=kept.get("edit_seen", ""),
+    )
+
+
+def _step_page(
+    request, access_request, step, form, people=None, files=None, status=200, edit_seen=None
+):
     context = {
         "access_request": access_request,
         "step": step,
@@ -128,7 +153,7 @@ def _step_page(request, access_request, step, form, people=None, files=None, sta
         "files": files,
         "errors": _error_summary(form, people, files),
         "question": latest_question(access_request),
-        "edit_seen": workflow.edit_version(access_request),
+        "edit_seen": workflow.edit_version(access_request) if edit_seen is None else edit_seen,
         "refusals": refusals(access_request, request.user, "edit"),
     }
     return render(request, "requests_app/application/step.html", context, status=status)
@@ -154,6 +179,9 @@ def application_step(request, reference, step):
         )
         return redirect(access_request)
     if request.method != "POST":
+        kept = idle.take_kept(request)
+        if kept is not None:
+            return _kept_step_page(request, access_request, step, kept)
         return _step_page(
             request,
             access_request,

@@ -34,6 +34,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from requests_app.accounts import idle
 from requests_app.bench.generate import MEASURED_CAN, SEARCH_TERM, SHORT_HISTORY
 from requests_app.core import paging
 from requests_app.core.states import AgreementStatus, Status
@@ -180,6 +181,10 @@ def session_key(user):
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # Timed as a sign-in times it (requests_app/accounts/idle.py), with a limit no run reaches:
+    # a page is measured, not the idle sign-out, however long the other pages take.
+    session[idle.LIMIT] = 24 * 3600
+    session[idle.LAST] = idle.now()
     session.create()
     return session.session_key
 

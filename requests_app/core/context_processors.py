@@ -3,6 +3,7 @@ import functools
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
+from requests_app.accounts import idle as idle_rule
 from requests_app.core.paging import BoundedCount
 from requests_app.models import Membership, Notification, User
 
@@ -37,3 +38,18 @@ def header(request):
         )
 
     return {"header": read}
+
+
+def idle(request):
+    """The idle deadline of a signed-in person, for the warning (templates/includes/idle.html,
+    static/js/idle.js): read from the session, no query."""
+    session = getattr(request, "session", None)
+    if session is None or not idle_rule.signed_in(session) or idle_rule.LIMIT not in session:
+        return {}
+    return {
+        "idle": {
+            "remaining": max(0, int(idle_rule.remaining(session))),
+            "limit": idle_rule.minutes(session[idle_rule.LIMIT]),
+            "warning": settings.IDLE_WARNING_SECONDS,
+        }
+    }

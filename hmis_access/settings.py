@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session ended elsewhere (another sign-in, a change of roles) says so and signs out.
+    "requests_app.accounts.sessions.EndedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -89,18 +91,30 @@ if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("po
     _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# One cache every process shares: allauth counts failed sign-ins in it, and a cache of each
+# process's own memory would let each gunicorn worker count them afresh. The database's
+# table (hmis_cache) is made by `migrate` (migration 0021); Redis by URL suits as well.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://hmis_cache")}
 
 AUTH_USER_MODEL = "requests_app.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Password rules, run by allauth's sign-up, change and reset forms and by the admin's.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "name"]},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "requests_app.accounts.passwords.SiteNameValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -116,6 +130,19 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[HMIS Access] "
+ACCOUNT_ADAPTER = "requests_app.accounts.adapter.AccountAdapter"
+# Failed sign-ins, counted by allauth in the shared cache above. The adapter counts a "key" per
+# account *and* address, so somebody guessing from one address slows only themselves: at most
+# 5 failures for one account from one address in 15 minutes, and 10 from one address for any
+# accounts together; the owner signing in from elsewhere is not locked out. A success gives
+# its attempt back. allauth's own default, 5 per account from anywhere, let anyone lock out a
+# staff account. Format: allauth's, "amount/period/per", comma-separated.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env("LOGIN_FAILED_RATE_LIMITS", default="10/15m/ip,5/15m/key"),
+}
+# Behind proxies that append to X-Forwarded-For, how many of them are ours: without it every
+# sign-in would come from the proxy's address and share one count.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

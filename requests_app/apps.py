@@ -11,3 +11,6 @@ class RequestsAppConfig(AppConfig):
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401
+
+        # Sign-ins, role changes and their sessions.
+        from .accounts import sessions  # noqa: F401

@@ -101,7 +101,7 @@ def test_the_limit_holds_across_processes(shared_cache):
         SECURE_SSL_REDIRECT="0",
         STATICFILES_BACKEND="django.contrib.staticfiles.storage.StaticFilesStorage",
     )
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", OTHER_PROCESS],
         env=environment,
         cwd=Path(__file__).resolve().parents[2],

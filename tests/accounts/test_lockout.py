@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -93,8 +94,8 @@ def test_the_limit_holds_across_processes(shared_cache):
     environment.update(
         DJANGO_SETTINGS_MODULE="hmis_access.settings",
         DATABASE_URL=(
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
+            f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'] or '')}@"
+            f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
         ),
         SECRET_KEY="test-only-not-secret",
         ALLOWED_HOSTS="testserver",

@@ -18,6 +18,24 @@ def create_cache_tables(apps, schema_editor):
     call_command("createcachetable", database=alias, verbosity=0)
 
 
+def record_open_sessions(apps, schema_editor):
+    """Sessions signed in before this migration, recorded once, so the session rules reach
+    them too instead of waiting for them to expire."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    Session = apps.get_model("sessions", "Session")
+    User = apps.get_model("requests_app", "User")
+    UserSession = apps.get_model("requests_app", "UserSession")
+    users = set(User.objects.values_list("pk", flat=True))
+    records = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        user_id = SessionStore().decode(session.session_data).get("_auth_user_id")
+        if user_id is not None and int(user_id) in users:
+            records.append(UserSession(session_id=session.session_key, user_id=int(user_id)))
+    UserSession.objects.bulk_create(records, batch_size=1000)
+
+
 def drop_cache_table(apps, schema_editor):
     quoted = schema_editor.quote_name(CACHE_TABLE)
     schema_editor.execute(f"DROP TABLE IF EXISTS {quoted}")
@@ -40,5 +58,6 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to=settings.AUTH_USER_MODEL)),
             ],
         ),
+        migrations.RunPython(record_open_sessions, migrations.RunPython.noop),
         migrations.RunPython(create_cache_tables, drop_cache_table),
     ]

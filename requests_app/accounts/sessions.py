@@ -30,7 +30,8 @@ REASONS = {
 
 
 def decides(user):
-    """The roles that decide or administer (docs/policy): one session at a time for them."""
+    """Who decides on requests or administers the site: one session at a time for them, as
+    HUD's HMIS security standards ask (no simultaneous sessions). Requestors may hold several."""
     return (
         user.is_cceh_staff
         or user.is_committee_member
@@ -84,8 +85,8 @@ def one_session_for_who_decides(sender, request, user, **kwargs):
         sessions = "session" if ended == 1 else "sessions"
         messages.info(
             request,
-            f"Signing in here ended your {ended} other {sessions}: a person who decides "
-            "is signed in in one place at a time.",
+            f"Signing in here ended your {ended} other {sessions}: people who decide on "
+            "requests keep one session at a time.",
             fail_silently=True,  # Django's test client signs in with a bare request
         )
 

@@ -86,8 +86,8 @@ ONE_SESSION = {
     "alex": True,
 }
 ENDED_ONE = (
-    "Signing in here ended your 1 other session: a person who decides is signed in in one "
-    "place at a time."
+    "Signing in here ended your 1 other session: people who decide on requests keep one "
+    "session at a time."
 )
 
 

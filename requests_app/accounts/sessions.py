@@ -62,8 +62,10 @@ def record(request, user):
     if request.session.session_key is None:
         # Signing in over another person's session flushes it: its successor has no key yet.
         request.session.save()
-    UserSession.objects.create(
-        session_id=request.session.session_key, user=user, ip=get_client_ip(request)
+    # Signing in again over one's own session keeps its key (django.contrib.auth.login).
+    UserSession.objects.update_or_create(
+        session_id=request.session.session_key,
+        defaults={"user": user, "ip": get_client_ip(request)},
     )
 
 
@@ -76,7 +78,10 @@ def rotate(request):
 
 @receiver(user_logged_in)
 def one_session_for_who_decides(sender, request, user, **kwargs):
-    # Django's login() has already given the session a new key (django.contrib.auth.login).
+    # Django's login() has already given the session a new key (django.contrib.auth.login),
+    # keeping its data: a sign-in over an ended session no request has yet cleared must not
+    # carry the end into the new one.
+    request.session.pop(ENDED, None)
     record(request, user)
     if not decides(user):
         return

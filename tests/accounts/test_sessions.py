@@ -183,6 +183,15 @@ def test_a_change_of_roles_ends_the_persons_sessions(personas, change):
             assert_still_signed_in(client, personas.by_name(name))
 
 
+def test_signing_in_again_over_an_ended_session_starts_afresh(personas):
+    client = signed_in(personas.sam)
+    personas.sam.is_committee_member = True
+    personas.sam.save()
+    client.force_login(personas.sam)  # before any request has cleared the ended session
+    assert_still_signed_in(client, personas.sam)
+    assert messages_of(client.get("/", follow=True)) == []
+
+
 def rename(p):
     p.riley.name = "Riley Renamed"
     p.riley.save()

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     # answers of every later middleware and view to a signed-in person are not cached.
     "hmis_access.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session ended elsewhere (another sign-in, a change of roles) says so and signs out.
+    "requests_app.accounts.sessions.EndedSessionMiddleware",
     # After the session, the user and messages: signs out after inactivity (its own message).
     "hmis_access.middleware.IdleLogoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -97,18 +99,30 @@ if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("po
     _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# One cache every process shares: allauth counts failed sign-ins in it, and a cache of each
+# process's own memory would let each gunicorn worker count them afresh. The database's
+# table (hmis_cache) is made by `migrate` (migration 0021); Redis by URL suits as well.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://hmis_cache")}
 
 AUTH_USER_MODEL = "requests_app.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Password rules, run by allauth's sign-up, change and reset forms and by the admin's.
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "name"]},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "requests_app.accounts.passwords.SiteNameValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -127,6 +141,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # below ends the session on the server whatever the cookie (requests_app/accounts/idle.py).
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[HMIS Access] "
+ACCOUNT_ADAPTER = "requests_app.accounts.adapter.AccountAdapter"
+# Failed sign-ins, counted by allauth in the shared cache above. The adapter counts a "key" per
+# account *and* address, so somebody guessing from one address slows only themselves: at most
+# 5 failures for one account from one address in 15 minutes, and 10 from one address for any
+# accounts together; the owner signing in from elsewhere is not locked out. A success gives
+# its attempt back. allauth's own default, 5 per account from anywhere, let anyone lock out a
+# staff account. Format: allauth's, "amount/period/per", comma-separated.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env("LOGIN_FAILED_RATE_LIMITS", default="10/15m/ip,5/15m/key"),
+}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

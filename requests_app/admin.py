@@ -3,8 +3,13 @@ import unicodedata
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from django.utils.module_loading import autodiscover_modules
+from django.views.decorators.http import require_POST
 
+from requests_app.accounts import sessions
 from requests_app.core.visibility import requests_visible_to
 
 from .accounts.forms import OrganizationForm
@@ -95,6 +100,34 @@ class UserAdmin(ControlCharacterGuard, BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
+    actions = ["end_sessions"]
+
+    def _end_sessions(self, request, user_ids):
+        # The administrator's own session stays, should they pick themselves.
+        ended = sessions.end_sessions(
+            user_ids, sessions.ENDED_BY_ADMINISTRATOR, keep=request.session.session_key
+        )
+        noun = "session" if ended == 1 else "sessions"
+        self.message_user(request, f"Ended {ended} {noun}. Each person must sign in again.")
+
+    @admin.action(description="End the selected people's sessions", permissions=["change"])
+    def end_sessions(self, request, queryset):
+        self._end_sessions(request, list(queryset.values_list("pk", flat=True)))
+
+    def get_urls(self):
+        # The same, from a person's change page (templates/admin/requests_app/user/).
+        end = self.admin_site.admin_view(require_POST(self.end_sessions_view))
+        return [
+            path("<int:pk>/end-sessions/", end, name="requests_app_user_end_sessions"),
+            *super().get_urls(),
+        ]
+
+    def end_sessions_view(self, request, pk):
+        user = get_object_or_404(User, pk=pk)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self._end_sessions(request, [user.pk])
+        return redirect("admin:requests_app_user_change", user.pk)
 
 
 class MembershipInline(admin.StackedInline):

@@ -12,6 +12,8 @@ class RequestsAppConfig(AppConfig):
 
         # Times the idle limit from each sign-in (its user_logged_in receiver).
         from .accounts import idle  # noqa: F401
+        # Sign-ins, role changes and their sessions.
+        from .accounts import sessions  # noqa: F401
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401

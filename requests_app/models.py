@@ -1,7 +1,14 @@
 """Every model of the app, from the domain that owns it: Django loads the app's models from
 here, and the migrations name UserManager, private_storage and mou_path by this module."""
 
-from requests_app.accounts.models import CAN, Membership, Organization, User, UserManager
+from requests_app.accounts.models import (
+    CAN,
+    Membership,
+    Organization,
+    User,
+    UserManager,
+    UserSession,
+)
 from requests_app.agreement.models import (
     Agreement,
     MOUVersion,
@@ -52,6 +59,7 @@ __all__ = [
     "Training",
     "User",
     "UserManager",
+    "UserSession",
     "Vote",
     "VotingRound",
     "latest_per",

@@ -26,6 +26,10 @@ def _served_over_plain_http():
     with override_settings(
         # Hashing with the production hasher costs a second per test user; MD5 is for tests only.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # Each process's memory, cleared before every test (_fresh_cache) without a database:
+        # the database cache's rows would outlive the flush that ends a live-server test. The
+        # lockout tests use the database cache itself (tests/accounts/test_lockout.py).
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,

@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@demo.test"
 REQUESTOR = "requestor@demo.test"
-PASSWORD = "hmis-demo-2026"  # noqa: S105 -- the demo data's published password
+PASSWORD = "open-door-demo-2026"  # noqa: S105 -- the demo data's published password
 
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

@@ -48,7 +48,24 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class RememberedRoles:
+    """Remembers the roles a row was read with, so that a save that changes them can end the
+    person's sessions (requests_app/accounts/sessions.py) without reading the row again."""
+
+    ROLE_FIELDS = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if set(cls.ROLE_FIELDS) <= set(field_names):
+            instance._saved_roles = instance.roles()
+        return instance
+
+    def roles(self):
+        return tuple(getattr(self, field) for field in self.ROLE_FIELDS)
+
+
+class User(RememberedRoles, AbstractBaseUser, PermissionsMixin):
     """A person. Roles are set by an administrator; requestors get theirs by joining an
     organization. One person can hold several roles."""
 
@@ -74,6 +91,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
+
+    # What a person may see and do; a change ends their sessions. CAN leadership too (m2m).
+    ROLE_FIELDS = (
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "is_cceh_staff",
+        "is_committee_member",
+        "is_committee_chair",
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -138,7 +165,7 @@ class Organization(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(RememberedRoles, models.Model):
     """A person in an organization. Joining an existing organization waits for one of its
     active members to accept, so nobody reads an organization's requests by claiming it."""
 
@@ -159,6 +186,9 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Being an active member lets a person see the organization's requests and sign its MOU.
+    ROLE_FIELDS = ("state", "is_authorized_signatory")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
@@ -166,3 +196,21 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.organization} ({self.get_state_display()})"
+
+
+class UserSession(models.Model):
+    """A person's signed-in session, written at sign-in (requests_app/accounts/sessions.py), so
+    ending a person's sessions reads their keys here instead of decoding every session. It goes
+    with its session: at sign-out, at the key's rotation, and when `clearsessions` sweeps it."""
+
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sessions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField("address", null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from requests_app.accounts import sessions
 from requests_app.accounts.forms import JoinOrganizationForm, OrganizationForm
 from requests_app.core import permissions
 from requests_app.core.permissions import leads_a_can
@@ -83,6 +84,8 @@ def organization_create(request):
         Membership.objects.create(
             user=request.user, organization=organization, state=Membership.State.ACTIVE
         )
+    # A new role: the person's other sessions have ended, and this one takes a new key.
+    sessions.rotate(request)
     messages.success(request, f"{organization.name} is set up. You can now start a request.")
     return redirect("my_requests")
 

@@ -248,6 +248,8 @@ def test_a_member_of_one_organization_starts_a_draft_for_it_and_lands_on_the_fir
 def test_a_member_of_several_organizations_must_choose_one(riley_client, personas):
     second = OrganizationFactory(name="Shoreline Clinic")
     MembershipFactory(organization=second, user=personas.riley)
+    # Joining ended Riley's session (requests_app/accounts/sessions.py): signed in again.
+    riley_client.force_login(personas.riley)
 
     page = riley_client.get(reverse("request_new"))
     choices = parsed(page).find_all("input", name="organization")

@@ -23,7 +23,8 @@ from requests_app.models import (
     User,
 )
 
-PASSWORD = "hmis-demo-2026"
+# It passes the password rules (settings.AUTH_PASSWORD_VALIDATORS), as any password must.
+PASSWORD = "open-door-demo-2026"
 
 # (e-mail, name, role flags, what they do)
 PEOPLE = [

@@ -10,10 +10,9 @@ class RequestsAppConfig(AppConfig):
         # The action rows register themselves; every page, service and address reads them.
         from . import actions  # noqa: F401
 
-        # Times the idle limit from each sign-in (its user_logged_in receiver).
-        from .accounts import idle  # noqa: F401
-        # Sign-ins, role changes and their sessions.
-        from .accounts import sessions  # noqa: F401
+        # Their receivers: the idle limit timed from each sign-in; sign-ins, role changes and
+        # the sessions they end.
+        from .accounts import idle, sessions  # noqa: F401
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401

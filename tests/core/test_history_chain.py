@@ -3,6 +3,7 @@ of a request's (or the site's) history verifies offline with the stand-alone scr
 changed byte, removed entry or reordered pair is found and named (docs/security.md)."""
 
 import ast
+import datetime
 import hashlib
 import io
 import json
@@ -11,12 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from requests_app.core import verify_history
-from requests_app.models import Event
+from requests_app.models import Event, ReadLogEntry
 
 SCRIPT = Path(verify_history.__file__)
 
@@ -207,3 +211,49 @@ def test_the_site_bundle_holds_every_request_and_an_unknown_reference_is_refused
     with pytest.raises(CommandError) as refused:
         call_command("export_history", "HMIS-1999-0001", stdout=io.StringIO())
     assert str(refused.value) == "No request has the reference HMIS-1999-0001."
+
+
+def test_the_reads_of_a_request_are_a_chain_of_their_own_in_its_bundle(journey, personas, client):
+    request = journey.screening()
+    client.force_login(personas.sam)
+    for _ in range(3):
+        assert client.get(reverse("request_detail", args=[request.reference])).status_code == 200
+
+    bundle = exported(request.reference)
+
+    reads = bundle["chains"][1]
+    assert (reads["name"], reads["anchor"], len(reads["entries"])) == (
+        f"{request.reference} reads",
+        verify_history.GENESIS,
+        3,
+    )
+    assert reads["entries"][0]["content"]["reader"] == personas.sam.pk
+    assert verify_history.verify(bundle).startswith("verified: 2 chains, 5 entries")
+    reads["entries"][1]["content"]["address"] = "192.0.2.99"
+    assert broken(bundle) == (
+        f"{request.reference} reads, entry 2: its content is not what its digest sealed "
+        "(it was changed)"
+    )
+
+
+def test_the_site_bundle_chains_the_csv_exports_and_a_purged_chain_starts_where_it_was_kept(
+    journey, personas, client
+):
+    journey.submitted()
+    client.force_login(personas.sam)
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=3000)):
+        assert client.get(reverse("queue_export")).status_code == 200
+    kept = [client.get(reverse("queue_export")) for _ in range(2)]
+    assert [response.status_code for response in kept] == [200, 200]
+    first_kept = ReadLogEntry.objects.order_by("pk")[1]
+
+    assert call_command("purge_read_log", stdout=io.StringIO()) is None
+    bundle = exported()
+
+    exports = bundle["chains"][-1]
+    assert (exports["name"], exports["anchor"], len(exports["entries"])) == (
+        "CSV exports reads",
+        first_kept.prev_digest,
+        2,
+    )
+    assert verify_history.verify(bundle).startswith("verified: 2 chains, 3 entries")

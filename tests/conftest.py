@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
+from requests_app.core import tasks_backend
 from tests.support.journey import Journey, Stage
 from tests.support.pdf import cheap_write_pdf, weasyprint_write_pdf
 from tests.support.personas import load_catalogue, make_personas
@@ -55,6 +56,16 @@ def _fresh_cache():
     """allauth counts sign-ups, confirmation mails and failed logins in the cache: one test's
     attempts must not rate-limit the next test."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_request_left_open():
+    """A streamed answer (a CSV, a file) that a test never reads to its end nor closes never
+    ends its request, and the tasks queued since would wait for that end forever
+    (core/tasks_backend.py): a later test in the same process would find its MOU never
+    rendered. Each test starts outside any request, as each web request does."""
+    yield
+    tasks_backend._waiting.tasks = None
 
 
 @pytest.fixture(scope="session", autouse=True)

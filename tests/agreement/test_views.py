@@ -690,6 +690,8 @@ def test_marking_someone_not_on_the_list_is_refused_in_words(client, stage, pers
     if ticked != "x":
         # A row of the staff member's own organization's request: never theirs to mark.
         MembershipFactory(organization=personas.harbor, user=personas.sam)
+        # A new membership is a change of roles: it ends the sessions, so sign in again.
+        client.force_login(personas.sam)
         ticked = agreement.people.get().pk
 
     response = client.post(reverse("provisioning"), {"access": [ticked]}, follow=True)

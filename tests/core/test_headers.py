@@ -129,6 +129,9 @@ def test_every_answer_to_a_signed_in_person_is_not_stored_and_carries_the_policy
     for route in ROUTES:
         for path in paths(route, values, objects):
             response = client.get(path, secure=True)
+            # Closed as a browser closes a download: a streamed answer left open never ends its
+            # request, and the tasks it queued (core/tasks_backend.py) would wait for it.
+            response.close()
             if "no-store" not in directives(response) or (
                 response.get("Permissions-Policy") != PERMISSIONS_POLICY
             ):
@@ -172,6 +175,7 @@ def test_downloads_and_errors_for_a_signed_in_person_are_not_stored(
     )
 
     response = client.get(url, secure=True)
+    response.close()  # as a browser does once the download is over
 
     assert (response.status_code, headers(response)) == (
         status,

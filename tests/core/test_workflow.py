@@ -150,7 +150,8 @@ def test_submit_moves_a_draft_to_submitted_and_tells_staff_and_each_named_cans_l
         "from_status": Status.DRAFT,
         "to_status": Status.SUBMITTED,
         "note": "",
-        "data": {},
+        # The version submitted, by its hash: the request's hash chain then holds it.
+        "data": {"version": 1, "sha256": submitted.versions.get().sha256},
         "visible_to_requestor": True,
     }
     assert told(event) == [
@@ -316,7 +317,7 @@ def test_resubmit_answers_the_question_and_tells_only_the_assignee(journey, pers
         "from_status": Status.RETURNED,
         "to_status": Status.SUBMITTED,
         "note": "Two analysts, named above.",
-        "data": {},
+        "data": {"version": 2, "sha256": resubmitted.versions.get(number=2).sha256},
         "visible_to_requestor": True,
     }
     assert told(event) == [("Sam Staff", Notification.Kind.RESUBMITTED)]

@@ -11,3 +11,6 @@ class RequestsAppConfig(AppConfig):
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401
+
+        # Sign-in and enrolment keep in the session what the two-factor rule needs.
+        from .accounts import mfa  # noqa: F401

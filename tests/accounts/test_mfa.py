@@ -12,7 +12,7 @@ from requests_app.core.states import Status
 from requests_app.models import CAN, CANRecommendation, Vote
 from tests.support.factories import PASSWORD
 from tests.support.mfa import code_for, current_code, enrol_recovery_codes, enrol_totp
-from tests.support.pages import TreeBuilder, form_data, parsed
+from tests.support.pages import form_data, parsed
 
 pytestmark = pytest.mark.django_db
 
@@ -219,24 +219,18 @@ def test_a_requestor_acts_without_a_second_factor(client, journey, personas):
     assert observed() == Status.WITHDRAWN
 
 
-def test_a_requestor_may_enrol_from_the_link_on_every_page(client, personas):
+def test_a_requestor_may_enrol_from_their_preferences_page(client, personas):
     sign_in(client, personas.riley)
 
-    page = client.get("/requests/")
+    preferences = client.get(reverse("notification_preferences"))
     index = client.get(reverse("mfa_index"))
 
-    assert [a.text for a in parsed_nav(page) if a.attrs.get("href") == "/accounts/2fa/"] == [
+    assert [a.text for a in parsed(preferences).find_all("a", href="/accounts/2fa/")] == [
         "Two-factor sign-in"
     ]
     assert [a.text for a in parsed(index).find_all("a", href=SET_UP)] == [
         "Set up an authenticator app"
     ]
-
-
-def parsed_nav(response):
-    builder = TreeBuilder()
-    builder.feed(response.content.decode())
-    return builder.root.find("nav").find_all("a")
 
 
 def test_enrolling_through_the_set_up_page_lets_them_act(client, personas):

@@ -94,6 +94,7 @@ def test_staff_enrol_an_app_then_sign_in_with_a_code_and_a_recovery_code_once(
     # Now the queue opens; every management page of the second factor passes the checks.
     page.get_by_role("link", name="Continue to HMIS Access").click()
     expect(page).to_have_url(f"{live_server.url}/queue/")
+    page.get_by_role("link", name="E-mail preferences").click()
     page.get_by_role("link", name="Two-factor sign-in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in")
     checked(page)
@@ -128,3 +129,49 @@ def test_staff_enrol_an_app_then_sign_in_with_a_code_and_a_recovery_code_once(
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
     page.goto(f"{live_server.url}/queue/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/queue/")
+
+
+def test_a_member_adds_a_security_key_and_signs_in_with_it(page, live_server, personas):
+    """Chromium's virtual authenticator stands in for the key. The live server answers on
+    http://localhost, a secure context for WebAuthn, as https is in production."""
+    morgan = personas.morgan
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    login(page, live_server, morgan)
+    page.goto(f"{live_server.url}/accounts/2fa/webauthn/add/")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a security key")
+    checked(page)
+
+    page.get_by_label("Name").fill("Desk key")
+    page.get_by_role("button", name="Add the key").click()
+
+    # The first key of a person without recovery codes brings them.
+    expect(page).to_have_url(f"{live_server.url}{CODES}")
+    visit(page, "/accounts/2fa/webauthn/")
+    expect(page.locator("main table tbody td").first).to_have_text("Desk key")
+    sign_out(page, live_server)
+
+    sign_in_with_password(page, live_server, morgan)
+    expect(page.get_by_role("heading", level=2)).to_have_text("Or with a security key")
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page).to_have_url(f"{live_server.url}/docket/")
+    assert list(
+        Authenticator.objects.filter(user=morgan, type=Authenticator.Type.WEBAUTHN)
+        .exclude(last_used_at=None)
+        .values_list("data__name", flat=True)
+    ) == ["Desk key"]

@@ -36,7 +36,8 @@ OPEN_PAGES = {"account_login", "account_logout", "account_reauthenticate"}
 SET_UP_PAGE = "mfa_activate_totp"
 
 
-def _read(user):
+def second_factor_state(user):
+    """What sign-in keeps in the session for the rule: {"leads": ..., "enrolled": ...}."""
     return (
         User.objects.filter(pk=user.pk)
         .annotate(
@@ -53,7 +54,7 @@ def _read(user):
 def remember(request, user):
     """Reads and keeps in the session what the rule needs: does `user` lead a CAN, do they
     have a second factor."""
-    state = request.session[SESSION_KEY] = _read(user)
+    state = request.session[SESSION_KEY] = second_factor_state(user)
     return state
 
 

@@ -34,6 +34,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from requests_app.accounts import mfa
 from requests_app.bench.generate import MEASURED_CAN, SEARCH_TERM, SHORT_HISTORY
 from requests_app.core import paging
 from requests_app.core.states import AgreementStatus, Status
@@ -180,6 +181,9 @@ def session_key(user):
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # What signing in keeps for the two-factor rule (requests_app/accounts/mfa.py): the
+    # deciding people generated have an authenticator app, so their pages are measured.
+    session[mfa.SESSION_KEY] = mfa.second_factor_state(user)
     session.create()
     return session.session_key
 

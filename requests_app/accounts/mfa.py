@@ -30,9 +30,10 @@ from requests_app.models import User
 SESSION_KEY = "second_factor"
 # Recovery codes only back up one of these; they are never a second factor on their own.
 SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-# Where a person who must enrol may still go: signing in and out, and allauth's two-factor
-# pages (their names all start with "mfa_": set-up, recovery codes, re-authentication).
-OPEN_PAGES = {"account_login", "account_logout", "account_reauthenticate"}
+# Where a person who must enrol may still go: signing in and out (the admin's sign-out too),
+# and allauth's two-factor pages (their names all start with "mfa_": set-up, recovery codes,
+# re-authentication).
+OPEN_PAGES = {"account_login", "account_logout", "account_reauthenticate", "admin:logout"}
 SET_UP_PAGE = "mfa_activate_totp"
 
 
@@ -95,7 +96,7 @@ class SecondFactorRequiredMiddleware:
         user = request.user
         if not user.is_authenticated:
             return None
-        name = request.resolver_match.url_name or ""
+        name = request.resolver_match.view_name
         if name in OPEN_PAGES or name.startswith("mfa_"):
             return None
         state = request.session.get(SESSION_KEY)

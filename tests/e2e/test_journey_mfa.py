@@ -16,6 +16,7 @@ from tests.support.e2e import (
     assert_no_csp_violations,
     enter_code,
     login,
+    press_tab_until_focused,
     visit,
 )
 from tests.support.factories import PASSWORD
@@ -77,9 +78,11 @@ def test_staff_enrol_an_app_then_sign_in_with_a_code_and_a_recovery_code_once(
     expect(page.locator("main .invalid-feedback")).to_have_text("Incorrect code.")
     checked(page)
     secret = page.locator("#totp-secret").inner_text()  # the same key, kept in the session
-    field = page.get_by_label("Code from your authenticator app")
-    field.fill(code_for(secret))
-    field.press("Enter")
+    # By keyboard alone from here to the queue.
+    page.locator("main").focus()
+    press_tab_until_focused(page, page.get_by_label("Code from your authenticator app"))
+    page.keyboard.type(code_for(secret))
+    page.keyboard.press("Enter")
 
     expect(page).to_have_url(f"{live_server.url}{CODES}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
@@ -92,7 +95,9 @@ def test_staff_enrol_an_app_then_sign_in_with_a_code_and_a_recovery_code_once(
     assert Path(download.value.path()).read_text().split() == codes
 
     # Now the queue opens; every management page of the second factor passes the checks.
-    page.get_by_role("link", name="Continue to HMIS Access").click()
+    page.locator("main").focus()
+    press_tab_until_focused(page, page.get_by_role("link", name="Continue to HMIS Access"))
+    page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/queue/")
     page.get_by_role("link", name="E-mail preferences").click()
     page.get_by_role("link", name="Two-factor sign-in").click()

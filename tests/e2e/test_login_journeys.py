@@ -9,7 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from requests_app.models import AccessRequest
-from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, visit
+from tests.support.e2e import (
+    assert_accessible,
+    assert_no_csp_violations,
+    login,
+    press_tab_until_focused,
+    visit,
+)
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.mfa import current_code, has_totp
 
@@ -64,14 +70,6 @@ ROLE_HOMES = {
         "/admin/", "Site administration", sign_out="Log out", signed_out_path="/admin/logout/"
     ),
 }
-
-
-def press_tab_until_focused(page, target, limit=15):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("element => element === document.activeElement"):
-            return
-    pytest.fail(f"{limit} presses of Tab never reached {target}")
 
 
 def sign_in_with_keyboard(page, user):

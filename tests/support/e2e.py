@@ -4,6 +4,7 @@ it with axe-core against WCAG 2.0 and 2.1, levels A and AA, and sign a person in
 import re
 from contextlib import contextmanager
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
@@ -75,6 +76,15 @@ def visit(page, url):
     assert_no_csp_violations(page)
     assert_accessible(page)
     return response
+
+
+def press_tab_until_focused(page, target, limit=15):
+    """Moves the focus with Tab alone, as a keyboard user does, until `target` has it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{limit} presses of Tab never reached {target}")
 
 
 def login(page, live_server, user):

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "bootstrap",
     "django_fsm",
     "csp",
@@ -58,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication, sessions and messages: a person whose role decides is sent to set
+    # up a second factor before any other page (requests_app/accounts/mfa.py).
+    "requests_app.accounts.mfa.SecondFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "hmis_access.urls"
@@ -152,6 +156,22 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE_LIMITS", default="10/15m/ip,5/15m/key"),
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
+
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) or a security key (WebAuthn),
+# with recovery codes. Required before CCEH staff, the committee, CAN leaders and administrators
+# can act, optional for requestors (requests_app/accounts/mfa.py). Security keys need a secure
+# context: https, or http://localhost in development (not 127.0.0.1).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_FORMS = {
+    "authenticate": "requests_app.accounts.mfa.AuthenticateForm",
+    "reauthenticate": "requests_app.accounts.mfa.ReauthenticateForm",
+    "activate_totp": "requests_app.accounts.mfa.ActivateTOTPForm",
+}
+# The name an authenticator app shows beside the code.
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="HMIS Access")
+# Recovery codes given at enrolment, each usable once.
+MFA_RECOVERY_CODE_COUNT = env.int("MFA_RECOVERY_CODE_COUNT", default=10)
+# "Trust this browser" stays off (allauth's default): every sign-in asks for the second factor.
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -11,8 +11,8 @@ class RequestsAppConfig(AppConfig):
         from . import actions  # noqa: F401
 
         # Their receivers: the idle limit timed from each sign-in; sign-ins, role changes and
-        # the sessions they end.
-        from .accounts import idle, sessions  # noqa: F401
+        # the sessions they end; what the two-factor rule keeps in the session.
+        from .accounts import idle, mfa, sessions  # noqa: F401
 
         # The after-response task backend hears every request from the first one on.
         from .core import tasks_backend  # noqa: F401

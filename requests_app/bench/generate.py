@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -97,6 +98,8 @@ MEASURED_CAN_SHARE = 0.27
 COMMITTEE_SHARE = 0.06
 SHORT_HISTORY = 14  # submitted, screening started and each of the 12 criteria assessed
 CHUNK = 20_000  # rows per COPY
+# The authenticator-app key of every deciding person generated (base32); nobody signs in with it.
+BENCH_KEY = "BENCHBENCHBENCHBENCHBENCHBENCHBE"
 
 # fmt: off
 FIRST = [
@@ -454,6 +457,11 @@ class Generator:
         for can in self.cans:
             self.leaders[can] = self._user(self._name(), "can.example.org")
             self.load.add(User.led_cans.through, user_id=self.leaders[can], can_id=can)
+        # Every role that decides signs in with a second factor (requests_app/accounts/mfa.py).
+        for pk in [*self.staff, *self.members, *self.leaders.values()]:
+            self.load.add(
+                Authenticator, user_id=pk, type=Authenticator.Type.TOTP, data={"secret": BENCH_KEY}
+            )
 
     def _organizations(self):
         names = [

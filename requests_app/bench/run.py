@@ -34,7 +34,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from requests_app.accounts import idle
+from requests_app.accounts import idle, mfa
 from requests_app.bench.generate import MEASURED_CAN, SEARCH_TERM, SHORT_HISTORY
 from requests_app.core import paging
 from requests_app.core.states import AgreementStatus, Status
@@ -185,6 +185,9 @@ def session_key(user):
     # a page is measured, not the idle sign-out, however long the other pages take.
     session[idle.LIMIT] = 24 * 3600
     session[idle.LAST] = idle.now()
+    # What signing in keeps for the two-factor rule (requests_app/accounts/mfa.py): the
+    # deciding people generated have an authenticator app, so their pages are measured.
+    session[mfa.SESSION_KEY] = mfa.second_factor_state(user)
     session.create()
     return session.session_key
 

@@ -43,9 +43,8 @@ def insiders(personas):
     made = {
         "ivy": UserFactory(name="Ivy Insider", is_cceh_staff=True),
         "mo": UserFactory(name="Mo Member", is_committee_member=True),
-        "leo": UserFactory(name="Leo Leader"),
+        "leo": UserFactory(name="Leo Leader", led_cans=[personas.hartford]),
     }
-    made["leo"].led_cans.add(personas.hartford)
     for user in made.values():
         MembershipFactory(organization=personas.harbor, user=user)
     return made

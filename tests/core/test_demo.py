@@ -1,11 +1,13 @@
 from io import StringIO
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 
 from requests_app.core.states import Status
-from requests_app.management.commands.demo import PASSWORD, PEOPLE
+from requests_app.management.commands.demo import PASSWORD, PEOPLE, TOTP_KEY
 from requests_app.models import CAN, AccessRequest, Criterion, Event, Membership, User
+from tests.support.mfa import code_for
 
 
 def run_demo():
@@ -50,7 +52,7 @@ def test_demo_has_a_request_in_every_status_made_through_the_workflow(demo):
 
 def test_demo_runs_again_without_error_or_duplicates(demo):
     def counts():
-        models = (User, AccessRequest, Event, Membership, CAN, Criterion)
+        models = (User, AccessRequest, Event, Membership, CAN, Criterion, Authenticator)
         return {model.__name__: model.objects.count() for model in models}
 
     before = counts()
@@ -78,5 +80,10 @@ def test_demo_refuses_to_load_known_passwords_when_debug_is_off(db, settings):
 )
 def test_each_demo_user_signs_in_and_lands_on_their_home_page(client, demo, email, home):
     response = client.post("/accounts/login/", {"login": email, "password": PASSWORD}, follow=True)
+    if email != "requestor@demo.test":
+        # Every role but the requestor's signs in with the demo's authenticator-app key.
+        assert response.redirect_chain == [("/accounts/2fa/authenticate/", 302)]
+        code = code_for(TOTP_KEY)
+        response = client.post("/accounts/2fa/authenticate/", {"code": code}, follow=True)
     assert response.redirect_chain[-1] == (home, 302)
     assert response.status_code == 200

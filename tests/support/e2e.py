@@ -4,10 +4,12 @@ it with axe-core against WCAG 2.0 and 2.1, levels A and AA, and sign a person in
 import re
 from contextlib import contextmanager
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from .factories import PASSWORD
+from .mfa import current_code, has_totp
 
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Long enough for a slow CI machine, short enough that a broken journey fails fast.
@@ -93,11 +95,31 @@ def visit(page, url):
     return response
 
 
+def press_tab_until_focused(page, target, limit=15):
+    """Moves the focus with Tab alone, as a keyboard user does, until `target` has it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    pytest.fail(f"{limit} presses of Tab never reached {target}")
+
+
 def login(page, live_server, user):
-    """Signs `user` in through the real allauth form, as a person would."""
+    """Signs `user` in through the real allauth forms, as a person would: the password, then,
+    for a person with an authenticator app, the code it shows now."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     # A refused sign-in renders the form again at the same address.
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    if has_totp(user):
+        enter_code(page, current_code(user, reusable=True))
+        expect(page).not_to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+
+
+def enter_code(page, code):
+    """Answers the second step of signing in with an authenticator or recovery code."""
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.get_by_label("Authenticator or recovery code").fill(code)
+    page.get_by_role("button", name="Sign in").click()

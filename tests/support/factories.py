@@ -18,6 +18,8 @@ from requests_app.models import (
     VotingRound,
 )
 
+from .mfa import enrol_totp
+
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -36,6 +38,31 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             self.save()
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def led_cans(self, create, extracted, **kwargs):
+        """led_cans=[...]: the CANs this person leads, set before their second factor is."""
+        self.leads_on_creation = bool(create and extracted)
+        if self.leads_on_creation:
+            self.led_cans.set(extracted)
+
+    @factory.post_generation
+    def second_factor(self, create, extracted, **kwargs):
+        """A person whose role decides signs in with an authenticator app (requests_app/
+        accounts/mfa.py), so they come with one; second_factor=False leaves it out, True adds
+        one to anybody."""
+        if not create:
+            return
+        decides = (
+            self.is_cceh_staff
+            or self.is_committee_member
+            or self.is_committee_chair
+            or self.is_staff
+            or self.is_superuser
+            or self.leads_on_creation
+        )
+        if extracted if extracted is not None else decides:
+            enrol_totp(self)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

@@ -49,10 +49,8 @@ def make_personas():
     quinn = MembershipFactory(organization=elsewhere, user__name="Quinn Other").user
     hartford = CAN.objects.get(slug="greater-hartford")
     eastern = CAN.objects.get(slug="eastern")
-    lee = UserFactory(name="Lee Leader")
-    lee.led_cans.add(hartford)
-    pat = UserFactory(name="Pat Leader")
-    pat.led_cans.add(eastern)
+    lee = UserFactory(name="Lee Leader", led_cans=[hartford])
+    pat = UserFactory(name="Pat Leader", led_cans=[eastern])
     return Personas(
         anonymous=AnonymousUser(),
         riley=riley,

@@ -2,6 +2,8 @@
 every status, made through the workflow itself. Safe to run again: nothing is duplicated."""
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -25,6 +27,9 @@ from requests_app.models import (
 
 # It passes the password rules (settings.AUTH_PASSWORD_VALIDATORS), as any password must.
 PASSWORD = "open-door-demo-2026"
+# Every demo user whose role decides signs in with this authenticator-app key (base32): add it
+# to any authenticator app once, or run `oathtool --totp -b KEY`. Known, like the password.
+TOTP_KEY = "HMISDEMOHMISDEMOHMISDEMOHMISDEMO"
 
 # (e-mail, name, role flags, what they do)
 PEOPLE = [
@@ -58,12 +63,19 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {email: self._user(email, name, flags) for email, name, flags, _ in PEOPLE}
             users["canleader@demo.test"].led_cans.add(CAN.objects.get(slug="greater-hartford"))
+            for email, _, _, role in PEOPLE:
+                if "requestor" not in role:
+                    self._second_factor(users[email])
             organization = self._organization(users["requestor@demo.test"])
             if not organization.requests.exists():
                 self._requests(organization, users)
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in with any of these:"))
         for email, _, _, role in PEOPLE:
             self.stdout.write(f"  {email:<24} {PASSWORD}   {role}")
+        self.stdout.write(
+            f"All but the requestor then give the code of the authenticator-app key {TOTP_KEY} "
+            f"(add it to an app, or: oathtool --totp -b {TOTP_KEY})."
+        )
 
     def _user(self, email, name, flags):
         user, _ = User.objects.update_or_create(email=email, defaults={"name": name, **flags})
@@ -74,6 +86,11 @@ class Command(BaseCommand):
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         return user
+
+    def _second_factor(self, user):
+        """An authenticator app, as enrolling on the site makes one: their roles require it."""
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, TOTP_KEY)
 
     def _organization(self, requestor):
         organization, _ = Organization.objects.get_or_create(

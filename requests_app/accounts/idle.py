@@ -30,21 +30,8 @@ KEPT = "idle_kept"
 STAMP_STEP_SECONDS = 60
 
 
-def decides(user):
-    """CCEH staff, sub-committee members and chair, CAN leaders and administrators: the roles
-    whose sessions end sooner. Reads the CAN leadership (one query): asked at sign-in only."""
-    return (
-        user.is_cceh_staff
-        or user.is_committee_member
-        or user.is_committee_chair
-        or user.is_staff
-        or user.is_superuser
-        or user.led_cans.exists()
-    )
-
-
 def limit_minutes(user):
-    if decides(user):
+    if user.decides():
         return settings.IDLE_LOGOUT_DECIDING_MINUTES
     return settings.IDLE_LOGOUT_REQUESTOR_MINUTES
 
@@ -73,7 +60,7 @@ def _start_timing(sender, request, user, **kwargs):
         session[KEPT] = kept
     else:
         session.pop(KEPT, None)
-    if decides(user):
+    if user.decides():
         session.set_expiry(0)
 
 

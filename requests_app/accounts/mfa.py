@@ -59,20 +59,6 @@ def remember(request, user):
     return state
 
 
-def deciding_roles(user, leads):
-    """The roles of `user` that require a second factor, as the message names them."""
-    if not user.is_active:
-        return []
-    held = [
-        (user.is_cceh_staff, "CCEH staff"),
-        (user.is_committee_chair, "sub-committee chair"),
-        (user.is_committee_member and not user.is_committee_chair, "sub-committee member"),
-        (leads, "CAN leader"),
-        (user.is_staff or user.is_superuser, "administrator"),
-    ]
-    return [name for holds, name in held if holds]
-
-
 @receiver(user_logged_in, dispatch_uid="second_factor_on_login")
 def _on_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
@@ -101,10 +87,10 @@ class SecondFactorRequiredMiddleware:
             return None
         state = request.session.get(SESSION_KEY)
         if state is None or not state["enrolled"]:
-            if state is not None and not deciding_roles(user, state["leads"]):
+            if state is not None and not user.deciding_roles(state["leads"]):
                 return None
             state = remember(request, user)
-        roles = deciding_roles(user, state["leads"])
+        roles = user.deciding_roles(state["leads"])
         if state["enrolled"] or not roles:
             return None
         messages.warning(

@@ -121,6 +121,28 @@ class User(RememberedRoles, AbstractBaseUser, PermissionsMixin):
     def get_full_name(self):
         return self.name
 
+    def deciding_roles(self, leads=None):
+        """The roles of this person that decide on requests or run the site, by name: they
+        sign in with a second factor (accounts/mfa.py), hold one session at a time
+        (accounts/sessions.py) and are signed out sooner when idle (accounts/idle.py), as
+        docs/security.md says. `leads`: whether they lead a CAN, when already read; otherwise
+        read here (one query)."""
+        if not self.is_active:
+            return []
+        if leads is None:
+            leads = self.led_cans.exists()
+        held = [
+            (self.is_cceh_staff, "CCEH staff"),
+            (self.is_committee_chair, "sub-committee chair"),
+            (self.is_committee_member and not self.is_committee_chair, "sub-committee member"),
+            (leads, "CAN leader"),
+            (self.is_staff or self.is_superuser, "administrator"),
+        ]
+        return [name for holds, name in held if holds]
+
+    def decides(self):
+        return bool(self.deciding_roles())
+
     def get_short_name(self):
         return self.name.split(" ")[0] if self.name else self.email
 

@@ -29,19 +29,6 @@ REASONS = {
 }
 
 
-def decides(user):
-    """Who decides on requests or administers the site: one session at a time for them, as
-    HUD's HMIS security standards ask (no simultaneous sessions). Requestors may hold several."""
-    return (
-        user.is_cceh_staff
-        or user.is_committee_member
-        or user.is_committee_chair
-        or user.is_staff
-        or user.is_superuser
-        or user.led_cans.exists()
-    )
-
-
 def end_sessions(user_ids, reason, keep=None):
     """Ends the live sessions of these people (but `keep`, a session key) and returns how
     many were live. Their next request finds `reason` in place of their data."""
@@ -83,7 +70,7 @@ def one_session_for_who_decides(sender, request, user, **kwargs):
     # carry the end into the new one.
     request.session.pop(ENDED, None)
     record(request, user)
-    if not decides(user):
+    if not user.decides():
         return
     ended = end_sessions([user.pk], SIGNED_IN_ELSEWHERE, keep=request.session.session_key)
     if ended:

@@ -15,6 +15,7 @@ from requests_app.accounts.sessions import (
 )
 from requests_app.models import Membership, UserSession
 from tests.support.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.support.mfa import current_code, has_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,14 @@ def sign_in(client, user, address="127.0.0.1"):
         REMOTE_ADDR=address,
         follow=True,
     )
+    if has_totp(user):
+        # A person who decides answers the second factor's page too (accounts/mfa.py).
+        response = client.post(
+            "/accounts/2fa/authenticate/",
+            {"code": current_code(user, reusable=True)},
+            REMOTE_ADDR=address,
+            follow=True,
+        )
     assert response.context["user"] == user
     return messages_of(response)
 

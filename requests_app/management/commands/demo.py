@@ -1,5 +1,6 @@
 """Load the CANs, the criteria catalogue and a demo set: one user per role and requests in
-every status, made through the workflow itself. Safe to run again: nothing is duplicated."""
+every status, made through the workflow itself, each by its own organization (demo_data.py).
+Safe to run again: nothing is duplicated."""
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -10,17 +11,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from requests_app import workflow
-from requests_app.core.states import AccessLevel
+from requests_app import policy, workflow
+from requests_app.management.demo_data import APPLICATIONS
 from requests_app.models import (
     CAN,
-    AccessRequest,
     Agreement,
     Assessment,
     Criterion,
     Membership,
     MOUVersion,
-    NamedPerson,
     Organization,
     User,
 )
@@ -66,9 +65,7 @@ class Command(BaseCommand):
             for email, _, _, role in PEOPLE:
                 if "requestor" not in role:
                     self._second_factor(users[email])
-            organization = self._organization(users["requestor@demo.test"])
-            if not organization.requests.exists():
-                self._requests(organization, users)
+            self._applications(users)
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in with any of these:"))
         for email, _, _, role in PEOPLE:
             self.stdout.write(f"  {email:<24} {PASSWORD}   {role}")
@@ -92,61 +89,130 @@ class Command(BaseCommand):
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, TOTP_KEY)
 
-    def _organization(self, requestor):
+    def _applications(self, users):
+        """Each organization's request, unless it already made one (the demo ran before)."""
+        self.staff, self.leader = users["staff@demo.test"], users["canleader@demo.test"]
+        for application in APPLICATIONS:
+            organization, applicant = self._organization(application, users)
+            if organization.requests.exists():
+                continue
+            request = self._written(organization, applicant, application)
+            getattr(self, f"_{application['story']}")(request, application, applicant)
+
+    def _organization(self, application, users):
+        """The organization and the person who applies for it: an active member and its
+        authorized signatory. Only the demo's requestor signs in; the others are names on
+        paper, with no password."""
         organization, _ = Organization.objects.get_or_create(
-            name="Harbor Health Partners",
-            defaults={
-                "kind": Organization.Kind.HEALTH_CARE,
-                "address": "100 Harbor Street, Hartford, CT 06103",
-                "website": "https://harbor-health.example.org",
-            },
+            name=application["organization"]["name"], defaults=application["organization"]
         )
+        email, name, _title = application["applicant"]
+        applicant = users.get(email)
+        if applicant is None:
+            applicant, created = User.objects.get_or_create(email=email, defaults={"name": name})
+            if created:
+                applicant.set_unusable_password()
+                applicant.save(update_fields=["password"])
         Membership.objects.update_or_create(
-            user=requestor,
+            user=applicant,
             organization=organization,
             defaults={"state": Membership.State.ACTIVE, "is_authorized_signatory": True},
         )
-        return organization
+        return organization, applicant
 
-    def _draft(self, organization, requestor, program, need=AccessRequest.NeedType.ONGOING):
-        request = AccessRequest.objects.create(
-            organization=organization,
-            created_by=requestor,
-            program=program,
-            contact_name=requestor.name,
-            contact_email=requestor.email,
-            purpose="Coordinate discharge planning for patients experiencing homelessness.",
-            contribution="Fewer discharges to the street; faster housing referrals.",
-            existing_reporting_gap="CTCANDATA.org reports are aggregate and monthly; discharge "
-            "planners need to see enrollment status the same day.",
-            need_type=need,
-            usage_frequency="Daily",
-            funding_relation="Required by our state-funded medical respite contract.",
-            homeless_relationship="Our respite program serves 300 people a year.",
-            is_researcher=False,
-            had_prior_access=False,
-            attests_training=True,
-            attests_accuracy=True,
+    def _written(self, organization, applicant, application):
+        """A draft written as the application's pages write one: a step at a time."""
+        request = workflow.start_request(organization, applicant)
+        cans = list(CAN.objects.filter(slug__in=application.get("cans", [])))
+
+        def answers(*names):
+            return {name: application[name] for name in names}
+
+        steps = {
+            "people": answers("program", "contact_phone"),
+            "scope": {
+                "statewide": application.get("statewide", False),
+                "cans": cans,
+                **answers("purpose", "contribution", "existing_reporting_gap"),
+            },
+            "eligibility": answers(
+                "need_type",
+                "usage_frequency",
+                "funding_relation",
+                "homeless_relationship",
+                "had_prior_access",
+                "prior_access_details",
+                "prior_access_revoked",
+            ),
+            "research": answers(
+                "is_researcher", "aggregated_data_sufficient", "identified_data_justification"
+            ),
+            "attestations": {
+                "attests_training": application["attests"],
+                "attests_accuracy": application["attests"],
+            },
+        }
+        people = [
+            dict(zip(workflow.PERSON_FIELDS, person, strict=True))
+            for person in application["people"]
+        ]
+        request = workflow.save_answers(
+            request, applicant, "people", steps["people"], people=people
         )
-        request.cans.add(CAN.objects.get(slug="greater-hartford"))
-        NamedPerson.objects.create(
-            request=request,
-            name="Jordan Planner",
-            title="Discharge planner",
-            email=f"jordan.{request.pk}@harbor-health.example.org",
-            requested_level=AccessLevel.VIEW,
-        )
+        for step in ("scope", "eligibility", "research", "attestations"):
+            request = workflow.save_answers(request, applicant, step, steps[step])
         return request
 
-    def _active_access(self, request, requestor, staff, leader):
+    # The stories: what the workflow does with each request once it is written, by the people
+    # whose role does it. Each ends in the status its name says.
+
+    def _draft(self, request, application, applicant):
+        return request
+
+    def _submitted(self, request, application, applicant):
+        return workflow.submit(request, applicant)
+
+    def _screening(self, request, application, applicant):
+        request = self._submitted(request, application, applicant)
+        request = workflow.start_screening(request, self.staff)
+        for criterion in Criterion.objects.filter(policy_version=policy.POLICY_VERSION):
+            outcome, note = assessment(application, criterion)
+            workflow.assess_criterion(request, self.staff, criterion, outcome, note)
+        return request
+
+    def _returned(self, request, application, applicant):
+        request = self._screening(request, application, applicant)
+        return workflow.return_for_information(request, self.staff, application["returned_with"])
+
+    def _vetting(self, request, application, applicant):
+        request = self._screening(request, application, applicant)
+        return workflow.escalate(request, self.staff, application["escalated_with"])
+
+    def _approved(self, request, application, applicant):
+        request = self._screening(request, application, applicant)
+        # The demo's CAN leader leads Greater Hartford, which each approved request names; any
+        # other CAN's recommendation is waived by staff, with the reason.
+        workflow.recommend_for_can(
+            request,
+            self.leader,
+            CAN.objects.get(slug="greater-hartford"),
+            "support",
+            application["recommendation"],
+        )
+        waivers = {
+            CAN.objects.get(slug=slug): reason
+            for slug, reason in application.get("waived", {}).items()
+        }
+        # Each person is granted what was asked for them.
+        levels = {person: person.requested_level for person in request.people.all()}
+        workflow.approve(request, self.staff, levels, can_waivers=waivers)
+        return request
+
+    def _active(self, request, application, applicant):
         """An approval carried through its MOU's whole life to active access: signed,
         countersigned, training recorded, activated. Each version is rendered at once, as the
         task after each step's commit would (the demo runs in one transaction)."""
-        workflow.recommend_for_can(
-            request, leader, request.cans.get(), "support", "Diverts people from our shelters."
-        )
-        person = request.people.get()
-        workflow.approve(request, staff, {person: AccessLevel.REPORTING})
+        request = self._approved(request, application, applicant)
 
         def agreement(kind):
             current = Agreement.objects.get(request=request)
@@ -154,67 +220,60 @@ class Command(BaseCommand):
             workflow.render_mou_version(current.pk, current.mou_version)
             return Agreement.objects.get(pk=current.pk)
 
-        signed = workflow.sign_mou(
-            agreement(MOUVersion.Kind.ISSUED),
-            requestor,
-            requestor.name,
-            "Director of Care Coordination",
-            affirmed=True,
-        )
+        _email, name, title = application["applicant"]
+        workflow.sign_mou(agreement(MOUVersion.Kind.ISSUED), applicant, name, title, affirmed=True)
         workflow.countersign_mou(
-            agreement(MOUVersion.Kind.SIGNED), staff, staff.name, "HMIS Administrator", True
+            agreement(MOUVersion.Kind.SIGNED),
+            self.staff,
+            self.staff.name,
+            "HMIS Administrator",
+            True,
         )
         executed = agreement(MOUVersion.Kind.EXECUTED)
-        workflow.record_training(
-            executed, staff, person, timezone.localdate(), "CT HMIS new user training"
-        )
-        workflow.activate_access(executed, staff)
-        return signed
-
-    def _requests(self, organization, users):
-        requestor, staff = users["requestor@demo.test"], users["staff@demo.test"]
-        leader = users["canleader@demo.test"]
-        self._draft(organization, requestor, "Care coordination (draft)")
-
-        def screened(program, need=AccessRequest.NeedType.ONGOING, outcome_for=None):
-            request = workflow.submit(
-                self._draft(organization, requestor, program, need), requestor
+        for person in request.people.all():
+            workflow.record_training(
+                executed, self.staff, person, timezone.localdate(), "CT HMIS new user training"
             )
-            request = workflow.start_screening(request, staff)
-            for criterion in Criterion.objects.all():
-                outcome = (outcome_for or {}).get(criterion.code) or (
-                    Assessment.Outcome.NOT_MET
-                    if criterion.is_disqualifier
-                    else Assessment.Outcome.MET
-                )
-                workflow.assess_criterion(request, staff, criterion, outcome, "Demo assessment.")
-            return request
+        workflow.activate_access(executed, self.staff)
+        return request
 
-        workflow.submit(self._draft(organization, requestor, "Street outreach"), requestor)
-        screened("Medical respite")
-        returned = screened("Behavioral health")
-        workflow.return_for_information(
-            returned, staff, "Which staff will use the data, and how often each week?"
+    def _denied(self, request, application, applicant):
+        request = self._screening(request, application, applicant)
+        cited = Criterion.objects.filter(
+            policy_version=policy.POLICY_VERSION, code__in=application["denied_for"]
         )
-        vetting = screened("Housing research unit", outcome_for={"1.9": Assessment.Outcome.UNCLEAR})
-        workflow.escalate(
-            vetting, staff, "Identified data for matching; is aggregated data enough?"
-        )
-        approved = screened("Emergency department")
-        workflow.recommend_for_can(
-            approved, leader, approved.cans.get(), "support", "Known partner of our CAN."
-        )
-        person = approved.people.get()
-        workflow.approve(approved, staff, {person: AccessLevel.VIEW})
-        self._active_access(screened("Shelter diversion"), requestor, staff, leader)
-        denied = screened(
-            "Billing audit",
-            need=AccessRequest.NeedType.ONE_TIME,
-            outcome_for={"1.2": Assessment.Outcome.NOT_MET, "2.1": Assessment.Outcome.MET},
-        )
-        two_one = Criterion.objects.get(code="2.1")
-        workflow.deny(denied, staff, [two_one], "The policy does not allow one-time access (2.1).")
-        withdrawn = workflow.submit(
-            self._draft(organization, requestor, "Volunteer program"), requestor
-        )
-        workflow.withdraw(withdrawn, requestor, "We found the reports on CTCANDATA.org enough.")
+        return workflow.deny(request, self.staff, list(cited), application["denied_with"])
+
+    def _withdrawn(self, request, application, applicant):
+        request = self._submitted(request, application, applicant)
+        return workflow.withdraw(request, applicant, application["withdrawn_with"])
+
+
+def assessment(application, criterion):
+    """Staff's (outcome, note) on one criterion: what the application's `screening` says, or
+    else what its answers make plain."""
+    if criterion.code in application.get("screening", {}):
+        return application["screening"][criterion.code]
+    if criterion.is_disqualifier:
+        return Assessment.Outcome.NOT_MET, {
+            "2.1": "The need is ongoing, not one-time.",
+            "2.2": "Nothing suggests a risk of abuse; access is for the people named only.",
+        }[criterion.code]
+    not_applicable = {
+        "1.5": application.get("statewide") and "Statewide: no single CAN to involve.",
+        "1.9": not application["is_researcher"] and "Not a researcher.",
+    }
+    if not_applicable.get(criterion.code):
+        return Assessment.Outcome.NOT_APPLICABLE, not_applicable[criterion.code]
+    return Assessment.Outcome.MET, {
+        "1.1": "Needs one person's current status, which no aggregate report gives.",
+        "1.2": f"Ongoing: {application['usage_frequency'].lower()}.",
+        "1.3": "Tied to a funding requirement: " + application["funding_relation"],
+        "1.4": "Works directly with people experiencing homelessness.",
+        "1.5": "The named CANs' leaders were told at submission.",
+        "1.6": "A level is asked for each person named.",
+        "1.7": "Training attested for every person named.",
+        "1.8": "States how access helps end homelessness.",
+        "1.9": "Aggregated, de-identified data would serve.",
+        "1.10": "No earlier HMIS access.",
+    }[criterion.code]

@@ -4,9 +4,20 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 
+from requests_app import policy
 from requests_app.core.states import Status
 from requests_app.management.commands.demo import PASSWORD, PEOPLE, TOTP_KEY
-from requests_app.models import CAN, AccessRequest, Criterion, Event, Membership, User
+from requests_app.models import (
+    CAN,
+    AccessRequest,
+    Assessment,
+    Criterion,
+    Event,
+    Membership,
+    Organization,
+    Signature,
+    User,
+)
 from tests.support.mfa import code_for
 
 
@@ -50,9 +61,135 @@ def test_demo_has_a_request_in_every_status_made_through_the_workflow(demo):
     assert list(without_events.values_list("status", flat=True)) == [Status.DRAFT]
 
 
+ANSWERS = (
+    "program",
+    "purpose",
+    "contribution",
+    "existing_reporting_gap",
+    "usage_frequency",
+    "funding_relation",
+    "homeless_relationship",
+)
+
+
+def test_each_demo_request_is_made_by_its_own_organization_with_its_own_answers(demo):
+    requests = list(AccessRequest.objects.select_related("organization"))
+    assert len(requests) == 9
+    assert len({r.organization_id for r in requests}) == 9
+    # Every kind of organization the application offers applies.
+    assert {r.organization.kind for r in requests} == set(Organization.Kind)
+    for answer in ANSWERS:
+        assert len({getattr(r, answer) for r in requests}) == 9, answer
+    people = [p.email for r in requests for p in r.people.all()]
+    assert len(people) == len(set(people)) == 16
+
+
+def test_demo_has_a_researcher_a_statewide_and_a_multi_can_request(demo):
+    def named(requests):
+        return sorted((r.organization.name, r.status) for r in requests)
+
+    assert named(AccessRequest.objects.filter(is_researcher=True)) == [
+        ("Nutmeg State University, Center for Housing and Health Research", Status.VETTING)
+    ]
+    statewide = AccessRequest.objects.filter(statewide=True)
+    assert named(statewide) == [
+        ("Connecticut Department of Correction, Reentry Services", Status.SCREENING)
+    ]
+    assert list(statewide.values_list("cans", flat=True)) == [None]
+    multi_can = [r for r in AccessRequest.objects.all() if r.cans.count() > 1]
+    assert named(multi_can) == [
+        ("Hearth & Home Family Services", Status.APPROVED),
+        ("Nutmeg State University, Center for Housing and Health Research", Status.VETTING),
+    ]
+
+
+def test_the_escalated_request_asks_what_its_answers_leave_unclear(demo):
+    escalated = AccessRequest.objects.get(status=Status.VETTING)
+    # The answers: a researcher who needs identified data, and says why (1.9).
+    assert escalated.is_researcher is True
+    assert escalated.aggregated_data_sufficient is False
+    assert "Medicaid claims" in escalated.identified_data_justification
+    # Screening found 1.9 unclear, and only 1.9; the escalation asks about it.
+    unclear = [
+        a.criterion.code
+        for a in policy.current_assessments(escalated).values()
+        if a.outcome == Assessment.Outcome.UNCLEAR
+    ]
+    assert unclear == ["1.9"]
+    note = Event.objects.get(request=escalated, kind=Event.Kind.ESCALATED).note
+    assert note.startswith("A researcher asks for identified data")
+    assert "(1.9)" in note
+    assert escalated.voting_round.note == note
+
+
+def test_demo_assessments_of_1_9_follow_whether_the_requestor_is_a_researcher(demo):
+    nine = Criterion.objects.get(code="1.9")
+    outcomes = {
+        (a.request.is_researcher, a.outcome, a.note)
+        for a in Assessment.objects.filter(criterion=nine).select_related("request")
+    }
+    assert outcomes == {
+        (False, Assessment.Outcome.NOT_APPLICABLE, "Not a researcher."),
+        (
+            True,
+            Assessment.Outcome.UNCLEAR,
+            "A researcher asking for identified data, to link to Medicaid claims. The IRB "
+            "approved it; could a match run by CCEH, returning de-identified data, serve?",
+        ),
+    }
+
+
+def test_demo_answers_agree_with_what_became_of_each_request(demo):
+    by_status = {r.status: r for r in AccessRequest.objects.all()}
+    # Only the denied request asked for one-time access, and its denial cites 2.1.
+    assert [r.status for r in AccessRequest.objects.filter(need_type="one_time")] == [Status.DENIED]
+    denied = by_status[Status.DENIED].decision
+    assert sorted(denied.cited_criteria.values_list("code", flat=True)) == ["1.1", "1.2", "2.1"]
+    # The returned request asks about the vague answer it was returned for.
+    returned = by_status[Status.RETURNED]
+    assert returned.usage_frequency == "As needed"
+    question = Event.objects.get(request=returned, kind=Event.Kind.RETURNED).note
+    assert "how often each week?" in question
+    # The draft is still being written: its last step, the attestations, is not given.
+    draft = by_status[Status.DRAFT]
+    assert (draft.attests_training, draft.attests_accuracy) == (False, False)
+    assert draft.organization.name == "Harbor Health Partners"
+    assert draft.created_by.email == "requestor@demo.test"
+    # The withdrawn request's reason answers its own doubt about the public reports.
+    withdrawn = by_status[Status.WITHDRAWN]
+    assert "public reports" in withdrawn.existing_reporting_gap
+    reason = Event.objects.get(request=withdrawn, kind=Event.Kind.WITHDRAWN).note
+    assert reason == "We found the nightly shelter counts we need on CTCANDATA.org."
+
+
+def test_each_demo_mou_is_signed_by_its_own_organizations_signatory(demo):
+    signatures = Signature.objects.filter(party=Signature.Party.ORGANIZATION)
+    assert list(signatures.values_list("full_name", "title")) == [
+        ("Gwen Alvarez", "Executive Director")
+    ]
+
+
+def test_only_the_demo_logins_have_a_password(demo):
+    """The applicants of the other organizations are names on paper: nobody signs in as them
+    with the demo's published password."""
+    logins = {email for email, _, _, _ in PEOPLE}
+    others = User.objects.exclude(email__in=logins)
+    assert others.count() == 8
+    assert [u.email for u in others if u.has_usable_password()] == []
+
+
 def test_demo_runs_again_without_error_or_duplicates(demo):
     def counts():
-        models = (User, AccessRequest, Event, Membership, CAN, Criterion, Authenticator)
+        models = (
+            User,
+            Organization,
+            AccessRequest,
+            Event,
+            Membership,
+            CAN,
+            Criterion,
+            Authenticator,
+        )
         return {model.__name__: model.objects.count() for model in models}
 
     before = counts()

@@ -61,3 +61,18 @@ def test_a_request_page_prints_as_its_record_without_what_works_only_on_screen(
     badge = page.locator(".request-status")
     expect(badge).to_have_text("Approved")
     expect(badge).to_have_css("color", "rgb(0, 0, 0)")
+
+
+def test_a_long_history_prints_where_it_stops(page, live_server, personas, journey):
+    """Only the newest events are on the page; the paper says so instead of ending silently."""
+    request = journey.assess_all(journey.screening())
+    journey.assess_all(request)
+    login(page, live_server, personas.sam)
+    visit(page, request.get_absolute_url())
+    pages = page.get_by_role("navigation", name="Pages of the history")
+    expect(pages.get_by_role("link", name="Older")).to_be_visible()
+
+    page.emulate_media(media="print")
+
+    expect(pages).to_have_text("Events 1 to 25", use_inner_text=True)
+    expect(pages.get_by_role("link", name="Older")).to_be_hidden()

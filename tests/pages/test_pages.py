@@ -108,7 +108,7 @@ def test_the_500_page_needs_neither_the_database_nor_the_request():
     assert [a.text for a in page.find("header").find_all("a")] == ["HMIS Access"]
 
 
-# The landing page and where each person starts.
+# The landing page; where each signed-in person starts is tests/core/test_site.py's.
 
 
 def test_an_anonymous_visitor_reads_what_the_service_is_and_how_to_start(client, db):
@@ -127,27 +127,6 @@ def test_an_anonymous_visitor_reads_what_the_service_is_and_how_to_start(client,
     }
     assert main.find("a", href="/policy/").text == '"Granting CT HMIS access"'
     assert len(main.find("ol").find_all("li")) == 5
-
-
-@pytest.mark.parametrize(
-    ("persona", "home"),
-    [
-        ("riley", "/requests/"),
-        ("quinn", "/requests/"),
-        ("sam", "/queue/"),
-        ("morgan", "/docket/"),
-        ("casey", "/docket/"),
-        ("lee", "/can/"),
-        ("pat", "/can/"),
-        ("alex", "/admin/"),
-    ],
-)
-def test_a_signed_in_person_is_still_sent_to_their_own_start_page(client, personas, persona, home):
-    client.force_login(personas.by_name(persona))
-
-    response = client.get("/")
-
-    assert (response.status_code, response["Location"]) == (302, home)
 
 
 # The policy, served by the site.

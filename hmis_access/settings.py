@@ -327,6 +327,8 @@ LOGGING = {
 }
 
 # The product's own settings.
+# Where the help page (/help/) and the error pages send questions: CCEH's HMIS team.
+HELP_EMAIL = env("HELP_EMAIL", default="hmis-access@localhost")
 COMMITTEE_NAME = env("COMMITTEE_NAME", default="HMIS Steering Committee sub-committee")
 # Quorum: strictly more than this share of current members cast a vote that is not a recusal.
 COMMITTEE_QUORUM_SHARE = env("COMMITTEE_QUORUM_SHARE", default="1/2")

@@ -5,7 +5,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse_lazy
 from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_POST
 
@@ -32,6 +32,14 @@ from .models import (
     Vote,
     VotingRound,
 )
+
+# The admin speaks as the site. Its "View site" opens the help page: the site's root sends an
+# administrator straight back to the admin (accounts/views.py HOME_PAGES), and the help page
+# is the one page of the site meant for every role.
+admin.site.site_header = "HMIS Access administration"
+admin.site.site_title = "HMIS Access"
+admin.site.index_title = "People, CANs and settings"
+admin.site.site_url = reverse_lazy("help")
 
 
 def _has_control_character(*texts):

@@ -10,6 +10,7 @@ from .committee import views as committee
 from .core.converters import ReferenceConverter
 from .core.web import action_urls
 from .notifications import views as notifications
+from .pages import views as pages
 from .screening import views as screening
 
 # Path values match a strict pattern or the address is not found: a `str` value passes a NUL
@@ -19,6 +20,14 @@ register_converter(ReferenceConverter, "reference")
 urlpatterns = [
     path("", accounts.home, name="home"),
     path("healthz", accounts.healthz, name="healthz"),
+    # Open to anyone, signed in or not: the policy the site implements, and help.
+    path("policy/", pages.policy_page, name="policy"),
+    path(
+        "policy/granting-hmis-access-policy-v1.0.txt",
+        pages.policy_download,
+        name="policy_text",
+    ),
+    path("help/", pages.help_page, name="help"),
     # The idle warning's check and its "Stay signed in" (static/js/idle.js).
     path("session/activity", idle.activity, name="idle_activity"),
     path("requests/", application.my_requests, name="my_requests"),

@@ -31,9 +31,17 @@ SESSION_KEY = "second_factor"
 # Recovery codes only back up one of these; they are never a second factor on their own.
 SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
 # Where a person who must enrol may still go: signing in and out (the admin's sign-out too),
-# and allauth's two-factor pages (their names all start with "mfa_": set-up, recovery codes,
-# re-authentication).
-OPEN_PAGES = {"account_login", "account_logout", "account_reauthenticate", "admin:logout"}
+# allauth's two-factor pages (their names all start with "mfa_": set-up, recovery codes,
+# re-authentication), and help and the policy, which every page's footer links (WCAG 3.2.6).
+OPEN_PAGES = {
+    "account_login",
+    "account_logout",
+    "account_reauthenticate",
+    "admin:logout",
+    "help",
+    "policy",
+    "policy_text",
+}
 SET_UP_PAGE = "mfa_activate_totp"
 
 

@@ -19,6 +19,7 @@ from requests_app.core.visibility import (
 from requests_app.models import (
     Membership,
 )
+from requests_app.pages.views import landing
 
 # Where each role starts, most demanding first: the first role a person holds wins.
 HOME_PAGES = [
@@ -41,8 +42,11 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@login_required
 def home(request):
+    """An anonymous visitor reads what the service is (the landing page); a signed-in person
+    goes to the page their first role starts on."""
+    if not request.user.is_authenticated:
+        return landing(request)
     for predicate, page in HOME_PAGES:
         if predicate(request.user):
             return redirect(page)

@@ -103,6 +103,9 @@ def test_every_other_page_sends_them_back_until_they_have_enrolled(client, perso
         ("sam", SET_UP),
         ("sam", "/accounts/2fa/webauthn/add/"),
         ("alex", "/accounts/2fa/"),
+        # Help, linked in every footer, and the policy it cites.
+        ("sam", "/help/"),
+        ("lee", "/policy/"),
     ],
 )
 def test_the_set_up_pages_stay_open_to_them(client, personas, persona, page):

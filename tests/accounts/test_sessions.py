@@ -19,7 +19,9 @@ from tests.support.mfa import current_code, has_totp
 
 pytestmark = pytest.mark.django_db
 
-SIGNED_OUT_AT = "/accounts/login/?next=/"
+# A page only a signed-in person may open (the site's root shows anyone else the landing page).
+PAGE = "/notices/"
+SIGNED_OUT_AT = f"/accounts/login/?next={PAGE}"
 
 
 def sign_in(client, user, address="127.0.0.1"):
@@ -54,16 +56,16 @@ def signed_in(user):
 
 def assert_signed_out(client, reason):
     """The ended session's next page sends it to sign in and says why, once."""
-    response = client.get("/", follow=True)
+    response = client.get(PAGE, follow=True)
     assert response.redirect_chain[0] == (SIGNED_OUT_AT, 302)
     assert messages_of(response) == [REASONS[reason]]
-    assert client.get("/")["Location"] == SIGNED_OUT_AT
+    assert client.get(PAGE)["Location"] == SIGNED_OUT_AT
     assert messages_of(client.get(SIGNED_OUT_AT)) == []
 
 
 def assert_still_signed_in(client, user):
     assert client.session["_auth_user_id"] == str(user.pk)
-    assert client.get("/")["Location"] != SIGNED_OUT_AT
+    assert client.get(PAGE).get("Location") != SIGNED_OUT_AT
 
 
 def test_signing_in_gives_the_session_a_new_key_and_records_it(client, personas):

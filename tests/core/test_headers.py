@@ -199,6 +199,10 @@ def test_downloads_and_errors_for_a_signed_in_person_are_not_stored(
         ("/nothing/here", 404, None),
         ("/r/HMIS-2026-0001/", 302, None),
         ("/healthz", 200, NEVER_CACHE),
+        # The pages anyone may read: the landing page, help and the policy.
+        ("/", 200, None),
+        ("/help/", 200, None),
+        ("/policy/", 200, None),
     ],
 )
 def test_an_anonymous_visitor_gets_the_headers_as_before(db, address, status, cache_control):

@@ -95,6 +95,7 @@ def test_healthz_answers_503_when_the_database_does_not():
         ("morgan", "/docket/"),
         ("casey", "/docket/"),
         ("lee", "/can/"),
+        ("pat", "/can/"),
         ("quinn", "/requests/"),
         ("alex", "/admin/"),
     ],

@@ -35,7 +35,7 @@ def checked(page):
 
 def sign_out(page, live_server):
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
+    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def sign_in_with_password(page, live_server, user):

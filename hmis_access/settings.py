@@ -2,6 +2,7 @@
 each one with its default. With nothing set it runs on SQLite with the console e-mail backend."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -155,7 +156,6 @@ ACCOUNT_ADAPTER = "requests_app.accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE_LIMITS", default="10/15m/ip,5/15m/key"),
 }
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 # Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) or a security key (WebAuthn),
 # with recovery codes. Required before CCEH staff, the committee, CAN leaders and administrators
@@ -182,6 +182,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HMIS Access <hmis-access
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails start with this: the address people reach the site at.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# allauth's links (e-mail confirmation, password reset) start with this scheme: by default
+# SITE_URL's, so an http development site gets http links and production's https site https
+# ones, whatever scheme the request that sent the mail came in by (a proxy may hide it).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env(
+    "ACCOUNT_DEFAULT_HTTP_PROTOCOL", default=urlsplit(SITE_URL).scheme or "https"
+)
 
 # Background work: e-mails and MOU renders. Production sets django_tasks_db.DatabaseBackend and
 # runs `manage.py db_worker`. Without a worker, each task runs in the process that queues it,

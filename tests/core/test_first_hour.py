@@ -222,3 +222,15 @@ def test_make_run_serves_on_the_port_chosen_and_a_second_run_skips_what_was_done
 def test_the_development_env_file_is_never_committed():
     ignored = (Path(settings.BASE_DIR) / ".gitignore").read_text().splitlines()
     assert ".env" in ignored
+
+
+def test_the_quick_start_has_two_commands_and_says_how_to_choose_the_port():
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    quick_start = readme.split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#")[0].strip() for line in quick_start.splitlines()]
+    assert [command for command in commands if command.startswith("make")] == [
+        "make run",
+        "make test",
+    ]
+    prose = " ".join(quick_start.split())
+    assert f"`make run PORT={PORT}` serves http://127.0.0.1:{PORT}" in prose

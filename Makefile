@@ -44,17 +44,15 @@ run: install .env
 # one xdist worker per core (PYTEST_WORKERS=0: one process), each with a database of its own
 # (test_<name>_gw0, ...), its own live server and Chromium. A module's tests stay on one worker
 # (--dist loadscope), so what a module stages once is staged once and its tests keep their order.
-# DEBUG is off whatever a developer's .env (`make run` writes DEBUG=1) or shell says: the suite
-# tests the site as it runs in production, as CI does from a clean clone.
+# The suite reads no .env (tests/support/no_dotenv.py): a developer's, which `make run` writes
+# with DEBUG=1, changes nothing it tests, as in CI's clean clone.
 PYTEST_WORKERS ?= auto
-test: export DEBUG = 0
 test: export SECRET_KEY ?= test-only-not-secret
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Thousands of hostile requests at every address, new ones on each run (tests/core/test_fuzz.py).
 # `make test` runs the same tests with a few hundred cases, the same ones every time.
-fuzz: export DEBUG = 0
 fuzz: export SECRET_KEY ?= test-only-not-secret
 fuzz: export FUZZ_EXAMPLES ?= 5000
 fuzz: export FUZZ_RANDOM ?= 1
@@ -65,7 +63,8 @@ fuzz: install
 # BENCH_DATABASE_URL names with 100,000 requests, then measures every page under gunicorn.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hmis_bench
 bench bench-mou: export DATABASE_URL = $(BENCH_DATABASE_URL)
-bench bench-mou: export DEBUG = 0
+# Measured as in production: no development .env (DEBUG=1 would record every query).
+bench bench-mou: export ENV_FILE =
 bench bench-mou: export SECRET_KEY ?= bench-only-not-secret
 bench bench-mou: export PRIVATE_FILES_ROOT ?= $(CURDIR)/var/bench
 bench: export BENCH_PAGES = 1

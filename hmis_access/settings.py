@@ -9,7 +9,13 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# Development defaults for what the environment leaves unset: `make run` writes .env (DEBUG=1 and
+# a secret key of the checkout's own) when there is none, so every manage.py command works
+# without exporting anything. ENV_FILE names another file; empty reads none, as the test suite
+# does (tests/support/no_dotenv.py), so a developer's .env never changes what is tested.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key is only acceptable while DEBUG is on; production must set its own.

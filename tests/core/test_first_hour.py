@@ -234,3 +234,28 @@ def test_the_quick_start_has_two_commands_and_says_how_to_choose_the_port():
     ]
     prose = " ".join(quick_start.split())
     assert f"`make run PORT={PORT}` serves http://127.0.0.1:{PORT}" in prose
+
+
+def settings_in_a_new_process(**environment):
+    script = "from hmis_access import settings as s; print(s.DEBUG, s.SECRET_KEY)"
+    return subprocess.run(  # noqa: S603 - our own interpreter and settings
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env={"PATH": os.environ["PATH"], **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+
+
+def test_a_developers_env_file_changes_nothing_the_suite_tests(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DEBUG=1\nSECRET_KEY=from-the-developers-env-file\n")
+    # Read by every manage.py command...
+    assert settings_in_a_new_process(ENV_FILE=str(dotenv)) == [
+        "True",
+        "from-the-developers-env-file",
+    ]
+    # ...but not by the suite, whose processes have ENV_FILE empty (tests/support/no_dotenv.py).
+    assert os.environ["ENV_FILE"] == ""
+    assert settings_in_a_new_process(ENV_FILE="", SECRET_KEY="x") == ["False", "x"]

@@ -9,6 +9,7 @@ this test's own venv (VENV, its stamp taken as up to date with -o) and a SQLite 
 copy. The environment is a bare one, so no DATABASE_URL, DEBUG or SECRET_KEY of the suite's
 reaches the server."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -90,8 +91,14 @@ class Server:
         pytest.fail(f"Nothing served on {PORT} after {timeout} s:\n{self.text()}")
 
     def stop(self):
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        """Ctrl-C, as a developer stops it: SIGINT to the whole group (make, runserver and its
+        reloader's child); whatever is left after a while is killed, freeing the port."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
 
 
 class Forms(HTMLParser):

@@ -188,9 +188,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HMIS Access <hmis-access
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails start with this: the address people reach the site at.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-# allauth's links (e-mail confirmation, password reset) start with this scheme: by default
-# SITE_URL's, so an http development site gets http links and production's https site https
-# ones, whatever scheme the request that sent the mail came in by (a proxy may hide it).
+# The scheme of allauth's links (e-mail confirmation, password reset): by default SITE_URL's, so
+# an http development site gets http links. "https" makes allauth write https whatever scheme
+# the request came in by (behind a proxy it may look like http); "http" keeps the request's.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env(
     "ACCOUNT_DEFAULT_HTTP_PROTOCOL", default=urlsplit(SITE_URL).scheme or "https"
 )

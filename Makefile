@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Where `make run` serves, e.g. `make run PORT=8123`. Another HOST must be in ALLOWED_HOSTS.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test fuzz bench bench-mou install lint format migrate demo graph collectstatic clean
 
@@ -14,21 +17,35 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-migrate: install
+# Development defaults that every manage.py command reads (settings.py reads .env for what the
+# environment leaves unset): DEBUG on and a secret key of this checkout's own. Written once,
+# when missing, and never committed (.gitignore); edit it freely.
+.env:
+	(umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=1'); \
+		print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@)
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
 	$(BIN)/python manage.py demo
 
-# Development server on SQLite unless DATABASE_URL says otherwise.
+# Development server on SQLite unless DATABASE_URL says otherwise, at http://HOST:PORT; links
+# in e-mails name that address unless SITE_URL is set. Each step that was done before is
+# skipped: the venv by its stamp, migrate and the demo by dev_setup's look at the database.
+# No collectstatic: with DEBUG on, whitenoise serves static files from the apps.
 run: export DEBUG ?= 1
-run: demo collectstatic
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: install .env
+	$(BIN)/python manage.py dev_setup
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite, browser tests included; on PostgreSQL when DATABASE_URL is set. In parallel,
 # one xdist worker per core (PYTEST_WORKERS=0: one process), each with a database of its own
 # (test_<name>_gw0, ...), its own live server and Chromium. A module's tests stay on one worker
 # (--dist loadscope), so what a module stages once is staged once and its tests keep their order.
+# The suite reads no .env (tests/support/no_dotenv.py): a developer's, which `make run` writes
+# with DEBUG=1, changes nothing it tests, as in CI's clean clone.
 PYTEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-secret
 test: install
@@ -46,6 +63,8 @@ fuzz: install
 # BENCH_DATABASE_URL names with 100,000 requests, then measures every page under gunicorn.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hmis_bench
 bench bench-mou: export DATABASE_URL = $(BENCH_DATABASE_URL)
+# Measured as in production: no development .env (DEBUG=1 would record every query).
+bench bench-mou: export ENV_FILE =
 bench bench-mou: export SECRET_KEY ?= bench-only-not-secret
 bench bench-mou: export PRIVATE_FILES_ROOT ?= $(CURDIR)/var/bench
 bench: export BENCH_PAGES = 1

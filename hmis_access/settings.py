@@ -2,13 +2,20 @@
 each one with its default. With nothing set it runs on SQLite with the console e-mail backend."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# Development defaults for what the environment leaves unset: `make run` writes .env (DEBUG=1 and
+# a secret key of the checkout's own) when there is none, so every manage.py command works
+# without exporting anything. ENV_FILE names another file; empty reads none, as the test suite
+# does (tests/support/no_dotenv.py), so a developer's .env never changes what is tested.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 # A development key is only acceptable while DEBUG is on; production must set its own.
@@ -155,7 +162,6 @@ ACCOUNT_ADAPTER = "requests_app.accounts.adapter.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE_LIMITS", default="10/15m/ip,5/15m/key"),
 }
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="https")
 
 # Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) or a security key (WebAuthn),
 # with recovery codes. Required before CCEH staff, the committee, CAN leaders and administrators
@@ -182,6 +188,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="HMIS Access <hmis-access
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails start with this: the address people reach the site at.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The scheme of allauth's links (e-mail confirmation, password reset): by default SITE_URL's, so
+# an http development site gets http links. "https" makes allauth write https whatever scheme
+# the request came in by (behind a proxy it may look like http); "http" keeps the request's.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = env(
+    "ACCOUNT_DEFAULT_HTTP_PROTOCOL", default=urlsplit(SITE_URL).scheme or "https"
+)
 
 # Background work: e-mails and MOU renders. Production sets django_tasks_db.DatabaseBackend and
 # runs `manage.py db_worker`. Without a worker, each task runs in the process that queues it,

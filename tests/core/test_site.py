@@ -25,8 +25,9 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    """Run manage.py in a fresh process, with only the given settings in its environment."""
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    """Run manage.py in a fresh process, with only the given settings in its environment (and
+    ENV_FILE, empty: no developer's .env either, tests/support/no_dotenv.py)."""
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "ENV_FILE")}
     return subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -73,7 +74,7 @@ def test_healthz_answers_503_when_the_database_does_not():
         "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
     }
-    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "ENV_FILE")}
     result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", script],
         cwd=ROOT,

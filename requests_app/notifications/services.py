@@ -157,13 +157,18 @@ AUDIENCES = {
 }
 
 
-# Reminders, recorded by `remind`: who `reminders_due` reminds of each kind.
+# Who is reminded of what (`reminders_due`, recorded by `remind`); of a vote, only the members
+# who have not voted yet.
 REMINDED = {
     Kind.VOTE_REMINDER: (_committee,),
     Kind.WAITING_REMINDER: (_assignee_or_staff,),
     Kind.RETURN_REMINDER: (_requestors,),
     Kind.RENEWAL_DUE: (_requestors,),
 }
+
+
+def reminded(kind, request):
+    return [person for audience in REMINDED[kind] for person in audience(request)]
 
 
 def _holds(user):
@@ -430,20 +435,22 @@ def reminders_due(today, now):
         voting_round__deadline__gt=now,
         voting_round__deadline__lte=window,
     ).select_related("voting_round")
-    members = list(User.objects.committee())
+    # REMINDED's committee, read once for every request in vetting.
+    (committee,) = REMINDED[Kind.VOTE_REMINDER]
+    members = list(committee(None))
     for request in voting:
         voted = set(policy.current_votes(request).values_list("voter_id", flat=True))
         yield request, Kind.VOTE_REMINDER, [m for m in members if m.pk not in voted]
     waiting = AccessRequest.objects.filter(status__in=WAITING_FOR_STAFF).select_related("assignee")
     for request in waiting:
         if policy.waiting_too_long(request, today):
-            yield request, Kind.WAITING_REMINDER, _assignee_or_staff(request)
+            yield request, Kind.WAITING_REMINDER, reminded(Kind.WAITING_REMINDER, request)
     unanswered_since = now - datetime.timedelta(days=settings.RETURN_REMINDER_DAYS)
     returned = AccessRequest.objects.filter(
         status=Status.RETURNED, status_changed_at__lte=unanswered_since
     ).select_related("organization")
     for request in returned:
-        yield request, Kind.RETURN_REMINDER, _requestors(request)
+        yield request, Kind.RETURN_REMINDER, reminded(Kind.RETURN_REMINDER, request)
     yield from _renewals_due(today)
 
 
@@ -463,7 +470,7 @@ def _renewals_due(today):
             request=request, kind=Kind.RENEWAL_DUE, reminder_day__gte=week_ago
         ).exclude(reminder_day=today)
         if not told.exists():
-            yield request, Kind.RENEWAL_DUE, _requestors(request)
+            yield request, Kind.RENEWAL_DUE, reminded(Kind.RENEWAL_DUE, request)
 
 
 def remind(now=None):

@@ -294,7 +294,9 @@ register(
         REQUEST,
         "written to",
         who=(during(Status.AFTER_SUBMISSION, "submitted"), REQUESTOR_OR_STAFF),
-        form=lambda request, user, data=None: MessageForm(data, prefix="message"),
+        form=lambda request, user, data=None: MessageForm(
+            data, prefix="message", to_staff=belongs_to_requesting_org(user, request)
+        ),
         run=lambda request, user, form, http: screening.add_comment(
             request, user, form.cleaned_data["body"], Comment.Visibility.REQUESTOR
         ),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from requests_app.accounts import sessions
 from requests_app.accounts.forms import JoinOrganizationForm, OrganizationForm
 from requests_app.core import permissions
+from requests_app.core.paging import paginate
 from requests_app.core.permissions import leads_a_can
 from requests_app.core.visibility import (
     active_organization_ids,
@@ -53,23 +54,55 @@ def home(request):
     return redirect("my_requests")
 
 
-def _organization_page(request, create_form=None, join_form=None, status=200):
-    memberships = Membership.objects.filter(user=request.user).select_related("organization")
-    pending = Membership.objects.filter(
-        organization_id__in=active_organization_ids(request.user),
+# The organization page's lists, bounded: an organization may have many members, a page at a
+# time; requests to join are a queue worked from its oldest, so the oldest are shown and the
+# rest follow as these are accepted or declined.
+MEMBERS_PAGE_SIZE = 25
+PENDING_SHOWN = 25
+
+
+def _pending_of(user):
+    """Requests to join the organizations `user` is an active member of: the ones they may
+    accept or decline (membership_accept, membership_decline)."""
+    return Membership.objects.filter(
         state=Membership.State.PENDING,
-    ).select_related("user", "organization")
-    return render(
-        request,
-        "requests_app/accounts/organization.html",
-        {
-            "memberships": memberships,
-            "pending": pending,
-            "create_form": create_form or OrganizationForm(),
-            "join_form": join_form or JoinOrganizationForm(user=request.user),
-        },
-        status=status,
+        organization_id__in=active_organization_ids(user),
     )
+
+
+def _organization_page(request, create_form=None, join_form=None, status=200):
+    """For a member: their organizations' details, members and roles, who asks to join, and the
+    forms to set up or join another folded below. For someone in none yet: the two forms."""
+    memberships = list(Membership.objects.filter(user=request.user).select_related("organization"))
+    active = [m for m in memberships if m.state == Membership.State.ACTIVE]
+    context = {
+        "active": active,
+        "asked": [m for m in memberships if m.state == Membership.State.PENDING],
+        "create_form": create_form or OrganizationForm(),
+        "join_form": join_form or JoinOrganizationForm(user=request.user),
+        # A form that failed is shown open, with its errors and what was typed.
+        "forms_open": bool(create_form or join_form),
+    }
+    if active:
+        context["members"] = paginate(
+            request,
+            Membership.objects.filter(
+                organization_id__in=[m.organization_id for m in active],
+                state=Membership.State.ACTIVE,
+            ).select_related("user", "organization"),
+            ordering=["organization__name", "user__name"],
+            size=MEMBERS_PAGE_SIZE,
+            noun=("member", "members"),
+            anchor="#members-heading",
+        )
+        pending = list(
+            _pending_of(request.user)
+            .select_related("user", "organization")
+            .order_by("created_at", "pk")[: PENDING_SHOWN + 1]
+        )
+        context["pending"] = pending[:PENDING_SHOWN]
+        context["more_pending"] = len(pending) > PENDING_SHOWN
+    return render(request, "requests_app/accounts/organization.html", context, status=status)
 
 
 @login_required
@@ -112,12 +145,7 @@ def organization_join(request):
 
 def _pending_for(user, pk):
     """A pending membership of one of `user`'s own organizations, or 404."""
-    return get_object_or_404(
-        Membership,
-        pk=pk,
-        state=Membership.State.PENDING,
-        organization_id__in=active_organization_ids(user),
-    )
+    return get_object_or_404(_pending_of(user), pk=pk)
 
 
 @login_required

@@ -36,6 +36,7 @@ from requests_app.models import (
     AccessRequest,
     Agreement,
     Event,
+    Membership,
     Notification,
     NotificationPreference,
     User,
@@ -156,6 +157,49 @@ AUDIENCES = {
 }
 
 
+# Who is reminded of what (`reminders_due`, recorded by `remind`); of a vote, only the members
+# who have not voted yet.
+REMINDED = {
+    Kind.VOTE_REMINDER: (_committee,),
+    Kind.WAITING_REMINDER: (_assignee_or_staff,),
+    Kind.RETURN_REMINDER: (_requestors,),
+    Kind.RENEWAL_DUE: (_requestors,),
+}
+
+
+def reminded(kind, request):
+    return [person for audience in REMINDED[kind] for person in audience(request)]
+
+
+def _holds(user):
+    """{audience: whether `user` is of it by their roles}: whether some request could tell
+    them. Two queries: their memberships and the CANs they lead."""
+    staff, member = user.is_cceh_staff, user.is_committee_member
+    return {
+        _requestors: user.memberships.filter(state=Membership.State.ACTIVE).exists(),
+        _leaders: user.led_cans.exists(),
+        _staff: staff,
+        _assignee_or_staff: staff,
+        _committee: member,
+        _voters: member,
+        _chairs: user.is_committee_chair,
+    }
+
+
+def kinds_for(user):
+    """The kinds of notice `user` can receive in their roles (AUDIENCES and REMINDED), in the
+    order of Kind: what their preferences offer. Several roles, the union of theirs."""
+    if not user.is_active:
+        return []
+    holds = _holds(user)
+    heard = {
+        kind
+        for kind, audiences in [*AUDIENCES.values(), *REMINDED.items()]
+        if any(holds[audience] for audience in audiences)
+    }
+    return [kind for kind in Kind if kind in heard]
+
+
 def tell(event):
     """Record who is to hear of `event`, by AUDIENCES, in the event's transaction."""
     if event.kind not in AUDIENCES:
@@ -227,28 +271,43 @@ EMAIL_BASES = {
 }
 
 
-def email_for(notice):
-    context = {
+def _about(notice):
+    """What a notice's words read: its request, its event and the committee's name."""
+    return {
         "notice": notice,
-        "recipient": notice.recipient,
         "access_request": notice.request,
         "event": notice.event,
-        "url": absolute(action_path(notice)),
-        "preferences_url": absolute(reverse("notification_preferences")),
         "committee_name": settings.COMMITTEE_NAME,
     }
 
-    def render(part):
-        return render_to_string(f"emails/{notice.kind}.txt", {**context, "base": EMAIL_BASES[part]})
 
-    subject = " ".join(render("subject").split())
+def _render(notice, part, context):
+    return render_to_string(f"emails/{notice.kind}.txt", {**context, "base": EMAIL_BASES[part]})
+
+
+def title(notice):
+    """What happened, with the request's reference ("HMIS-2026-0004 approved"): the notice's
+    title on the Notices page and its e-mail's subject, one text from the kind's template. It
+    reads the notice's request (its reference, its organization's name) and event (its
+    outcome): a list of notices reads them with the notices."""
+    return " ".join(_render(notice, "subject", _about(notice)).split())
+
+
+def email_for(notice):
+    context = {
+        **_about(notice),
+        "title": title(notice),
+        "recipient": notice.recipient,
+        "url": absolute(action_path(notice)),
+        "preferences_url": absolute(reverse("notification_preferences")),
+    }
     message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render("text"),
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['title']}",
+        body=_render(notice, "text", context),
         to=[notice.recipient.email],
         headers={"Message-ID": message_id(notice)},
     )
-    message.attach_alternative(render("html"), "text/html")
+    message.attach_alternative(_render(notice, "html", context), "text/html")
     return message
 
 
@@ -376,20 +435,22 @@ def reminders_due(today, now):
         voting_round__deadline__gt=now,
         voting_round__deadline__lte=window,
     ).select_related("voting_round")
-    members = list(User.objects.committee())
+    # REMINDED's committee, read once for every request in vetting.
+    (committee,) = REMINDED[Kind.VOTE_REMINDER]
+    members = list(committee(None))
     for request in voting:
         voted = set(policy.current_votes(request).values_list("voter_id", flat=True))
         yield request, Kind.VOTE_REMINDER, [m for m in members if m.pk not in voted]
     waiting = AccessRequest.objects.filter(status__in=WAITING_FOR_STAFF).select_related("assignee")
     for request in waiting:
         if policy.waiting_too_long(request, today):
-            yield request, Kind.WAITING_REMINDER, _assignee_or_staff(request)
+            yield request, Kind.WAITING_REMINDER, reminded(Kind.WAITING_REMINDER, request)
     unanswered_since = now - datetime.timedelta(days=settings.RETURN_REMINDER_DAYS)
     returned = AccessRequest.objects.filter(
         status=Status.RETURNED, status_changed_at__lte=unanswered_since
     ).select_related("organization")
     for request in returned:
-        yield request, Kind.RETURN_REMINDER, _requestors(request)
+        yield request, Kind.RETURN_REMINDER, reminded(Kind.RETURN_REMINDER, request)
     yield from _renewals_due(today)
 
 
@@ -409,7 +470,7 @@ def _renewals_due(today):
             request=request, kind=Kind.RENEWAL_DUE, reminder_day__gte=week_ago
         ).exclude(reminder_day=today)
         if not told.exists():
-            yield request, Kind.RENEWAL_DUE, _requestors(request)
+            yield request, Kind.RENEWAL_DUE, reminded(Kind.RENEWAL_DUE, request)
 
 
 def remind(now=None):

@@ -15,15 +15,31 @@ from requests_app.notifications.forms import NotificationPreferencesForm
 
 NOTICES_PAGE_SIZE = 50
 NEWEST_FIRST = ["-created_at", "-pk"]
-# What both lists show of a notice: of its request, the reference alone (the status too, which
-# a request always loads: django-fsm reads it as the row is made).
-SHOWN = ("kind", "created_at", "request__reference", "request__status")
+# What both lists show of a notice: its title (notifications.title: the request's reference,
+# its organization's name, the event's outcome) and when. The request's status too, which a
+# request always loads: django-fsm reads it as the row is made.
+SHOWN = (
+    "kind",
+    "created_at",
+    "request__reference",
+    "request__status",
+    "request__organization__name",
+    "event__to_status",
+)
+RELATED = ("request__organization", "event")
+
+
+def titled(page):
+    """The page's notices, each with its title."""
+    for notice in page.rows:
+        notice.title = notifications.title(notice)
+    return page
 
 
 @login_required
 @require_GET
 def notices(request):
-    mine = request.user.notifications.select_related("request", "event__actor").only(
+    mine = request.user.notifications.select_related(*RELATED, "event__actor").only(
         *SHOWN, "recipient", "read_at", "event__actor__name", "event__actor__email"
     )
     page = paginate(
@@ -34,7 +50,7 @@ def notices(request):
         noun=("notice", "notices"),
         newest_first=True,
     )
-    return render(request, "requests_app/notifications/notices.html", {"page": page})
+    return render(request, "requests_app/notifications/notices.html", {"page": titled(page)})
 
 
 @login_required
@@ -76,8 +92,10 @@ def notification_preferences(request):
 @role_required(permissions.is_cceh_staff)
 @require_GET
 def failed_emails(request):
-    failed = notifications.failed_deliveries().only(
-        *SHOWN, "attempts", "last_error", "recipient__name", "recipient__email"
+    failed = (
+        notifications.failed_deliveries()
+        .select_related(*RELATED)
+        .only(*SHOWN, "attempts", "last_error", "recipient__name", "recipient__email")
     )
     page = paginate(
         request,
@@ -87,7 +105,7 @@ def failed_emails(request):
         noun=("failed e-mail", "failed e-mails"),
         newest_first=True,
     )
-    return render(request, "requests_app/notifications/failed_emails.html", {"page": page})
+    return render(request, "requests_app/notifications/failed_emails.html", {"page": titled(page)})
 
 
 @role_required(permissions.is_cceh_staff)

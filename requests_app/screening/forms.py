@@ -52,6 +52,13 @@ class MessageForm(CommentForm):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 10000}),
     )
 
+    def __init__(self, *args, to_staff=False, **kwargs):
+        # The requesting organization writes to CCEH; staff write to the requestor. Each is told
+        # who reads the message, in their own terms.
+        super().__init__(*args, **kwargs)
+        if to_staff:
+            self.fields["body"].label = "Message to CCEH staff"
+
 
 class RecommendationForm(forms.Form):
     prefix = "recommend"

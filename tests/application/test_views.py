@@ -526,6 +526,40 @@ def test_save_and_finish_later_goes_to_my_requests_and_says_where_to_pick_it_up(
     assert (draft.purpose, draft.last_step) == ("Later.", "scope")
 
 
+# Each step's buttons in the order of the page: Enter in a field presses the form's first
+# submit button (HTML's implicit submission), so "Save and continue" comes first on every step;
+# the people step's own button follows it.
+STEP_BUTTONS = {
+    "organization": ["Save and continue", "Save and finish later"],
+    "people": [
+        "Save and continue",
+        "Save and add another person",
+        "Save and go back",
+        "Save and finish later",
+    ],
+    **{
+        slug: ["Save and continue", "Save and go back", "Save and finish later"]
+        for slug in ("scope", "eligibility", "research", "attestations")
+    },
+}
+
+
+@pytest.mark.parametrize(("slug", "buttons"), STEP_BUTTONS.items())
+def test_enter_in_a_field_of_any_step_saves_and_continues(riley_client, journey, slug, buttons):
+    draft = known_draft(journey)
+    page = riley_client.get(step_url(draft, slug))
+    form = parsed(page).find("form", cls="application-step")
+    submits = [b for b in form.find_all("button") if b.attrs.get("type") == "submit"]
+
+    assert [b.text for b in submits] == buttons
+    # What Enter posts: the first submit button's name and value.
+    first = submits[0]
+    values = {**form_values(page), first.attrs["name"]: first.attrs["value"]}
+    response = riley_client.post(step_url(draft, slug), posted(values))
+    following = [*STEP_SLUGS, "review"][STEP_SLUGS.index(slug) + 1]
+    assert (response.status_code, response["Location"]) == (302, step_url(draft, following))
+
+
 def test_add_another_person_saves_and_shows_an_empty_row_to_fill(riley_client, journey):
     draft = known_draft(journey)
 

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 
 from requests_app import workflow
 from requests_app.core.states import AccessLevel, Status
-from requests_app.models import AccessRequest, Organization, User
+from requests_app.models import AccessRequest, Membership, Organization, User
 from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, MembershipFactory
 
 pytestmark = pytest.mark.journey_requestor
 
@@ -304,7 +304,12 @@ def people_step_by_keyboard(page):
     expect(person(page, 2).get_by_label("Full name")).to_have_value("")
     checked(page)
     fill_person_by_keyboard(page, 2, *PEOPLE[1])
-    press_button(page, "Save and continue")
+    # Enter in a text field continues, as "Save and continue" does: it is the form's first
+    # submit button, ahead of "Save and add another person". Back from the access level to
+    # the e-mail address typed last, and Enter.
+    page.keyboard.press("Shift+Tab")
+    expect(person(page, 2).get_by_label("E-mail address")).to_be_focused()
+    page.keyboard.press("Enter")
     step_is(page, "Scope and purpose", 3)
     checked(page)
 
@@ -530,7 +535,9 @@ def test_a_returned_request_is_answered_and_resubmitted(page, live_server, perso
     press_button(page, "Resubmit with my answer")
     expect(success(page)).to_have_text(f"{reference} is back with CCEH staff, with your answer.")
     expect(status(page)).to_have_text("Submitted")
-    messages = page.get_by_role("region", name="Messages with the requestor")
+    # The requestor's own page names the other side: CCEH.
+    messages = page.get_by_role("region", name="Messages with CCEH")
+    expect(messages.get_by_label("Message to CCEH staff")).to_be_visible()
     expect(messages).to_contain_text(answer)
     expect(messages).to_contain_text(personas.riley.name)
     expect(page.get_by_role("region", name="CCEH staff asked you a question")).to_have_count(0)
@@ -572,3 +579,39 @@ def test_a_request_is_withdrawn_after_confirming(page, live_server, personas, jo
     expect(row_of(page, chosen.reference).locator("td.status")).to_have_text("Withdrawn")
     chosen.refresh_from_db()
     assert chosen.status == Status.WITHDRAWN
+
+
+# 4. A member's organization page: who is in it, who asks to join, the other forms folded.
+
+
+def test_a_member_sees_the_organization_and_accepts_a_colleague(page, live_server, personas):
+    hopeful = MembershipFactory(
+        organization=personas.harbor,
+        state=Membership.State.PENDING,
+        user__name="Jo Newcomer",
+        user__email="jo@harbor.example.org",
+    )
+    sign_in(page, live_server, personas.riley)
+    visit(page, "/organization/")
+    expect(heading(page)).to_have_text("Your organization")
+    expect(page.get_by_role("heading", level=2, name="Harbor Health Partners")).to_be_visible()
+    members = page.get_by_role("table", name="1 member")
+    expect(members.locator("tbody tr")).to_have_text(
+        [f"Riley Requestor (you) {personas.riley.email} Member"]
+    )
+    # The forms to set up or join another organization are folded until asked for.
+    expect(page.get_by_role("heading", name="Set up a new organization")).to_be_hidden()
+
+    press_button(page, "Accept Jo Newcomer")
+    expect(success(page)).to_have_text("Jo Newcomer is now a member of Harbor Health Partners.")
+    expect(page.get_by_role("table", name="2 members").locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_text("Nobody is asking to join.")).to_be_visible()
+    checked(page)
+
+    summary = page.get_by_text("Set up or join another organization")
+    tab_to(page, summary)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Set up a new organization")).to_be_visible()
+    checked(page)
+    hopeful.refresh_from_db()
+    assert (hopeful.state, hopeful.accepted_by) == (Membership.State.ACTIVE, personas.riley)

@@ -14,6 +14,8 @@ def test_a_person_reads_a_notice_from_the_header_and_chooses_their_emails(
     page, live_server, personas, journey
 ):
     request = journey.submitted(cans=[])
+    # Staff who also lead a CAN: the leader's notices are theirs to turn off; staff's are not.
+    personas.sam.led_cans.add(personas.eastern)
     login(page, live_server, personas.sam)
     visit(page, "/queue/")
     header = page.get_by_role("link", name=re.compile(r"^Notices"))
@@ -22,7 +24,9 @@ def test_a_person_reads_a_notice_from_the_header_and_chooses_their_emails(
     header.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Notices")
     visit(page, page.url)
-    page.get_by_role("link", name="A request was submitted, by Riley Requestor").click()
+    page.get_by_role(
+        "link", name=f"{request.reference} submitted by Harbor Health Partners, by Riley Requestor"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(request.reference)
     expect(page.get_by_role("link", name=re.compile(r"^Notices"))).to_have_text("Notices")
     assert Notification.objects.get(recipient=personas.sam).read_at is not None

@@ -104,7 +104,11 @@ def test_each_kind_says_the_same_in_its_subject_text_and_html(kind, notice):
 
     # The HTML body: the same paragraphs, escaped.
     html_hello, html_what, html_act, html_footer = paragraphs
-    assert f"<title>{escape(Kind(kind).label)}</title>" in page
+    # The page's title is the subject, escaped.
+    assert (
+        f"<title>{escape(subject.removeprefix(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX))}</title>"
+        in page
+    )
     assert NAME not in page
     assert (ESCAPED_NAME in html_what) == (kind in WHAT_NAMES_ORGANIZATION)
     assert (escape(NOTE) in html_what) == (kind in WHAT_QUOTES_NOTE)
@@ -121,7 +125,7 @@ def test_the_submitted_email_names_the_cans_in_words_in_both_bodies(notice):
     what = (
         f"{NAME} submitted request {reference} for HMIS access, naming Eastern, Greater Hartford."
     )
-    assert subject == f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{reference} was submitted by {NAME}"
+    assert subject == f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{reference} submitted by {NAME}"
     assert text[1] == what
     assert paragraphs[1] == escape(what)
 

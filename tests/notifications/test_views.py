@@ -9,12 +9,13 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from requests_app import workflow
 from requests_app.models import Notification, NotificationPreference
 from requests_app.notifications import services as notifications
 from requests_app.notifications import views as notifications_views
+from tests.support.mfa import enrol_totp
 from tests.support.pages import TreeBuilder, pages_of, parsed
 
 Kind = Notification.Kind
@@ -67,7 +68,12 @@ def test_the_notices_page_lists_ones_own_notices_newest_first(client, personas, 
     response = client.get(reverse("notices"))
 
     assert rows(response) == [
-        ["A request was submitted, by Riley Requestor", r.reference, _when(n), "New"]
+        [
+            f"{r.reference} submitted by Harbor Health Partners, by Riley Requestor",
+            r.reference,
+            _when(n),
+            "New",
+        ]
         for n, r in zip(newest, reversed(three_notices), strict=True)
     ]
     links = [a.attrs["href"] for a in parsed(response).find("tbody").find_all("a")]
@@ -75,9 +81,24 @@ def test_the_notices_page_lists_ones_own_notices_newest_first(client, personas, 
 
 
 def _when(notice):
-    from django.utils import timezone
+    """As every page writes a moment (see test_notices_are_dated_as_every_other_page_dates)."""
+    return dateformat.format(timezone.localtime(notice.created_at), "M j, Y, g:i a")
 
-    return f"{timezone.localtime(notice.created_at):%Y-%m-%d %H:%M}"
+
+def test_notices_are_dated_as_every_other_page_dates(client, personas, three_notices):
+    """Month, day, year and the time in Connecticut (TIME_ZONE), as the request's history and
+    messages write it; the machine-readable moment beside it."""
+    Notification.objects.filter(recipient=personas.sam).update(
+        created_at=datetime.datetime(2026, 11, 29, 6, 57, tzinfo=datetime.UTC)
+    )
+    client.force_login(personas.sam)
+
+    when = parsed(client.get(reverse("notices"))).find("tbody").find("time")
+
+    assert (when.text, when.attrs["datetime"]) == (
+        "Nov 29, 2026, 1:57 a.m.",
+        "2026-11-29T01:57:00-05:00",
+    )
 
 
 def test_nobody_opens_another_persons_notice(client, personas, three_notices):
@@ -221,6 +242,63 @@ def test_a_malformed_cursor_gives_the_newest_notices(client, journey, personas, 
 # Preferences.
 
 
+# Which kinds each persona can receive in their roles (notifications.AUDIENCES and REMINDED),
+# and so is offered a choice of, in the page's order: the requesting organization hears of its
+# request's course, staff of what they act on, the committee of the vote and the decision, the
+# chair of each vote too, a CAN's leader of its requests; an administrator alone, of nothing.
+REQUESTOR = [
+    Kind.RETURNED,
+    Kind.DECIDED,
+    Kind.MOU_READY,
+    Kind.COUNTERSIGNED,
+    Kind.ACCESS_ACTIVE,
+    Kind.RENEWAL_DUE,
+    Kind.EXPIRED,
+    Kind.REVOKED,
+    Kind.RETURN_REMINDER,
+]
+LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
+RECEIVES = {
+    "riley": REQUESTOR,
+    "quinn": REQUESTOR,
+    "sam": [
+        Kind.SUBMITTED,
+        Kind.RESUBMITTED,
+        Kind.WITHDRAWN,
+        Kind.SIGNED,
+        Kind.WAITING_REMINDER,
+    ],
+    "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
+    "casey": [Kind.ESCALATED, Kind.VOTE_CAST, Kind.DECIDED, Kind.VOTE_REMINDER],
+    "lee": LEADER,
+    "pat": LEADER,
+    "alex": [],
+}
+
+
+@pytest.mark.parametrize(("persona", "kinds"), RECEIVES.items())
+def test_preferences_offer_only_the_kinds_a_person_receives_in_their_roles(
+    client, personas, persona, kinds
+):
+    client.force_login(personas.by_name(persona))
+
+    response = client.get(reverse("notification_preferences"))
+
+    assert list(checkboxes(response)) == kinds
+    none = parsed(response).find("p", cls="no-kinds")
+    assert (none is not None, parsed(response).find("form") is None) == (not kinds, not kinds)
+
+
+def test_a_person_of_several_roles_is_offered_the_kinds_of_each(client, personas):
+    personas.riley.led_cans.add(personas.hartford)
+    enrol_totp(personas.riley)  # a CAN leader signs in with a second factor
+    client.force_login(personas.riley)
+
+    boxes = checkboxes(client.get(reverse("notification_preferences")))
+
+    assert list(boxes) == [kind for kind in Kind.values if kind in REQUESTOR + LEADER]
+
+
 def checkboxes(response):
     return {
         box.attrs["name"]: ("checked" in box.attrs, "disabled" in box.attrs)
@@ -228,12 +306,12 @@ def checkboxes(response):
     }
 
 
-def test_preferences_show_one_checkbox_per_kind_all_on_by_default(client, personas):
+def test_preferences_show_one_checkbox_per_kind_received_all_on_by_default(client, personas):
     client.force_login(personas.riley)
 
     boxes = checkboxes(client.get(reverse("notification_preferences")))
 
-    assert boxes == {kind: (True, False) for kind in Kind.values}
+    assert boxes == {kind: (True, False) for kind in RECEIVES["riley"]}
 
 
 def test_a_person_turns_an_email_off_and_on(client, personas):
@@ -253,18 +331,28 @@ def test_a_person_turns_an_email_off_and_on(client, personas):
 
 
 def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client, personas):
+    # Staff who also lead a CAN: a leader's notices they may turn off.
+    personas.sam.led_cans.add(personas.eastern)
     client.force_login(personas.sam)
 
     boxes = checkboxes(client.get(reverse("notification_preferences")))
+    assert boxes == {
+        Kind.SUBMITTED: (True, True),
+        Kind.RESUBMITTED: (True, True),
+        Kind.ESCALATED: (True, False),
+        Kind.DECIDED: (True, False),
+        Kind.WITHDRAWN: (True, True),
+        Kind.SIGNED: (True, True),
+        Kind.WAITING_REMINDER: (True, True),
+    }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
         notifications.MANDATORY_FOR_STAFF
     )
-    assert all(boxes[k] == (True, True) for k in notifications.MANDATORY_FOR_STAFF)
 
     client.post(reverse("notification_preferences"), {})  # every box unticked
 
     assert notifications.email_choices(personas.sam) == {
-        kind: kind in notifications.MANDATORY_FOR_STAFF for kind in Kind.values
+        kind: kind not in (Kind.ESCALATED, Kind.DECIDED) for kind in Kind.values
     }
     assert not NotificationPreference.objects.filter(
         user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF
@@ -292,7 +380,7 @@ def test_staff_see_failed_emails_with_recipient_kind_request_and_error(client, p
     assert rows(response) == [
         [
             f"Sam Staff ({personas.sam.email})",
-            "A request was submitted",
+            f"{failed.request.reference} submitted by Harbor Health Partners",
             failed.request.reference,
             "1",
             "SMTPException: Connection refused by the test's mail server",

@@ -1089,6 +1089,47 @@ def test_a_requestor_sees_no_checklist_no_internal_comments_and_no_outcomes(
     ]
 
 
+# Each side names the other: the requesting organization writes to CCEH, staff to the requestor.
+# (persona, the messages' heading, the message box's label with its required star; None: no box,
+# as they write none).
+MESSAGES_WORDING = [
+    ("riley", "Messages with CCEH", "Message to CCEH staff*"),
+    ("sam", "Messages with the requestor", "Message to the requestor*"),
+    ("lee", "Messages with the requestor", None),
+]
+
+
+@pytest.mark.parametrize(("persona", "heading", "label"), MESSAGES_WORDING)
+def test_the_messages_are_named_for_who_reads_the_page(
+    client, journey, personas, persona, heading, label
+):
+    request = journey.screening(cans=[personas.hartford])
+    client.force_login(personas.by_name(persona))
+
+    messages = section(parsed(client.get(request.get_absolute_url())), "messages-heading")
+
+    assert messages.find("h2").text == heading
+    box = messages.find("label", for_="id_message-body")
+    assert (None if box is None else box.text) == label
+
+
+@pytest.mark.parametrize(
+    ("persona", "label"),
+    [("riley", "Message to CCEH staff*"), ("sam", "Message to the requestor*")],
+)
+def test_an_empty_message_comes_back_with_the_same_words(client, journey, personas, persona, label):
+    request = journey.screening()
+    client.force_login(personas.by_name(persona))
+
+    response = client.post(
+        reverse("message", args=[request.reference]), form_data("message", {"body": ""})
+    )
+
+    assert response.status_code == 400
+    messages = section(parsed(response), "messages-heading")
+    assert messages.find("label", for_="id_message-body").text == label
+
+
 # Each outcome through the views.
 
 

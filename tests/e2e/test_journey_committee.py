@@ -258,11 +258,9 @@ def test_escalated_request_is_recommended_voted_on_and_decided(
     # deliberation or the CAN leader's internal comment.
     # Riley opens the decision from the e-mail that announced it.
     decided = next(
-        m
-        for m in mail.outbox
-        if m.to == [personas.riley.email] and m.subject.endswith(" was approved")
+        m for m in mail.outbox if m.to == [personas.riley.email] and m.subject.endswith(" approved")
     )
-    assert decided.subject == f"[HMIS Access] {reference} was approved"
+    assert decided.subject == f"[HMIS Access] {reference} approved"
     with signed_in(browser, live_server, personas.riley) as page:
         go(page, re.search(r"https?://\S+", decided.body).group())
         expect(page.get_by_role("heading", level=1)).to_have_text(reference)

@@ -115,7 +115,7 @@ def approved(journey, personas, settings, tmp_path, django_capture_on_commit_cal
 def riley_opens_the_mou(page, live_server, personas, request):
     login(page, live_server, personas.riley)
     # The approval e-mailed the requestors that the MOU is ready to sign; its link leads there.
-    link = emailed_link(personas.riley, f"The MOU for {request.reference} is ready to sign")
+    link = emailed_link(personas.riley, f"MOU for {request.reference} ready to sign")
     assert urlsplit(link).path == f"/r/{request.reference}/mou/"
     visit(page, link)
     on_mou_page(page, request.reference)
@@ -196,7 +196,7 @@ def riley_signs_after_a_refusal(page, personas, request):
 
 def sam_countersigns(page, live_server, personas, request):
     login(page, live_server, personas.sam)
-    link = emailed_link(personas.sam, f"The MOU for {request.reference} was signed")
+    link = emailed_link(personas.sam, f"MOU for {request.reference} signed: countersign it")
     visit(page, link)
     on_mou_page(page, request.reference)
     expect(agreement_status(page)).to_have_text(
@@ -296,10 +296,8 @@ def riley_downloads_the_executed_mou(page, live_server, personas, request):
     login(page, live_server, personas.riley)
     # Riley heard of the countersignature and of the activation, each e-mail linking to the
     # MOU; the newest leads there.
-    countersigned = emailed_link(
-        personas.riley, f"The MOU for {request.reference} was countersigned"
-    )
-    active = emailed_link(personas.riley, f"HMIS access under {request.reference} is active")
+    countersigned = emailed_link(personas.riley, f"MOU for {request.reference} countersigned")
+    active = emailed_link(personas.riley, f"Access under {request.reference} active")
     assert countersigned == active
     assert urlsplit(active).path == f"/r/{request.reference}/mou/"
     visit(page, active)

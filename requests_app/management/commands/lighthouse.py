@@ -138,8 +138,6 @@ class Command(BaseCommand):
     help = "Run Lighthouse's accessibility and best-practices audits; fail unless all are 100."
 
     def handle(self, *args, **options):
-        if not LIGHTHOUSE.exists():
-            raise CommandError("Lighthouse is not installed: run `make lighthouse` (npm ci).")
         self._fresh_database()
         call_command("migrate", interactive=False, verbosity=0)
         # The demo's e-mails go nowhere (EMAIL_URL in the Makefile); nor do their tasks' logs.
@@ -179,6 +177,8 @@ class Command(BaseCommand):
                 f"DATABASE_URL must name the Lighthouse database {wanted['NAME']} "
                 "(LIGHTHOUSE_DATABASE_URL); `make lighthouse` sets it."
             )
+        if not LIGHTHOUSE.exists():
+            raise CommandError("Lighthouse is not installed: run `make lighthouse` (npm ci).")
         connection.close()
         recreate_database(current)
 

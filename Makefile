@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test fuzz bench bench-mou install lint format migrate demo graph collectstatic clean
+.PHONY: run test fuzz bench bench-mou lighthouse install lint format migrate demo graph collectstatic clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,22 @@ bench: install
 # The MOU's render beside a plain WeasyPrint document of as many pages, on `make bench`'s data.
 bench-mou: install
 	$(BIN)/python manage.py bench mou
+
+# Lighthouse's accessibility and best-practices audits, each required at 100, on the sign-in
+# page, a requestor's list, an application step, the queue and a request page, served by gunicorn
+# with DEBUG off from a database of its own, dropped and filled with the demo data each run
+# (manage.py lighthouse, docs/accessibility.md). Lighthouse
+# comes from npm (package-lock.json) and drives Debian's Chromium: no browser is downloaded.
+LIGHTHOUSE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hmis_lighthouse
+lighthouse: export DATABASE_URL = $(LIGHTHOUSE_DATABASE_URL)
+lighthouse: export SECRET_KEY ?= lighthouse-only-not-secret
+lighthouse: export PRIVATE_FILES_ROOT ?= $(CURDIR)/var/lighthouse
+lighthouse: export EMAIL_URL = dummymail://
+lighthouse: export PUPPETEER_SKIP_DOWNLOAD = 1
+lighthouse: export CHROME_PATH ?= /usr/bin/chromium
+lighthouse: install
+	npm ci --no-audit --no-fund --loglevel=error
+	LIGHTHOUSE_DATABASE_URL=$(LIGHTHOUSE_DATABASE_URL) $(BIN)/python manage.py lighthouse
 
 lint: install
 	$(BIN)/ruff check .

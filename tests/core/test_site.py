@@ -63,6 +63,18 @@ def test_healthz_answers_200_when_the_database_answers(client):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
+def test_the_favicon_is_linked_from_the_pages_and_answered_at_the_root(client, db):
+    """Browsers ask for /favicon.ico whatever a page links: a 404 there is an error in the
+    console of every page (Lighthouse's best practices)."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content) == (ROOT / "webroot" / "favicon.ico").read_bytes()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in (
+        client.get(reverse("account_login")).content.decode()
+    )
+
+
 def test_healthz_answers_503_when_the_database_does_not():
     # A real unreachable server (nothing listens on port 9), not a mock.
     script = (

@@ -1,5 +1,5 @@
 """Browser tests: a real Chromium drives the live server, and axe-core checks every page it
-reaches against WCAG 2.0 and 2.1, levels A and AA (tests/support/e2e.py)."""
+reaches against WCAG 2.0, 2.1 and 2.2, levels A and AA (tests/support/e2e.py)."""
 
 import os
 from pathlib import Path

@@ -2,7 +2,7 @@
 Greater Hartford; Lee, its CAN's leader, comments and recommends; three members vote and one
 recuses; Casey, the chair, records the decision; Riley, the requestor, sees the outcome and never
 the internal comments or the votes. Each person signs in through the real form in a browser
-context of their own. Every page reached is checked with axe-core against WCAG 2.0/2.1 A and AA,
+context of their own. Every page reached is checked with axe-core against WCAG 2.0/2.1/2.2 A and AA,
 and for Content-Security-Policy breaches."""
 
 import re

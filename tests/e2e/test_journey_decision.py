@@ -3,7 +3,7 @@ Casey, the chair, approves with a written reason for differing. Riley, the reque
 request and reads the decision (outcome, reasons, the criterion cited, the conditions and each
 person's granted level beside the requested one) and never the votes; Sam, CCEH staff, reads the
 same decision with the tally and the chair's reason. Every page reached is checked with
-axe-core against WCAG 2.0/2.1 A and AA, and for Content-Security-Policy breaches."""
+axe-core against WCAG 2.0/2.1/2.2 A and AA, and for Content-Security-Policy breaches."""
 
 import pytest
 from django.conf import settings

@@ -3,7 +3,7 @@ e-mail to the MOU, downloads version 1 and signs it for Harbor Health Partners, 
 try refused for the unticked statement; Sam follows the "signed" e-mail, countersigns, records
 each person's training and activates them, then gives them their HMIS accounts from the
 provisioning list and its CSV; Riley downloads the executed version 3, which carries both
-signatures. Every page reached is checked with axe-core against WCAG 2.0/2.1 A and AA, and for
+signatures. Every page reached is checked with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for
 Content-Security-Policy breaches."""
 
 import csv

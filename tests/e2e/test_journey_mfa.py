@@ -2,7 +2,7 @@
 up at sign-in, enrols an authenticator app from the key the page shows (the test computes the
 app's code), keeps the recovery codes, signs out, signs in with a code, then with a recovery
 code once; the same recovery code is refused the second time. Every two-factor page is checked
-with axe-core against WCAG 2.0/2.1 A and AA, and for Content-Security-Policy breaches."""
+with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for Content-Security-Policy breaches."""
 
 import re
 from pathlib import Path

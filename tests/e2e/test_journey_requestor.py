@@ -2,7 +2,7 @@
 in the mail, sets up the organization and applies over two sittings on two devices, attaching
 an IRB approval, then submits; Riley answers CCEH's question on a returned request and
 resubmits it, and withdraws another request after confirming. The form pages are worked with
-the keyboard alone. Every page reached is checked with axe-core against WCAG 2.0/2.1 A and AA,
+the keyboard alone. Every page reached is checked with axe-core against WCAG 2.0/2.1/2.2 A and AA,
 and for Content-Security-Policy breaches."""
 
 import re

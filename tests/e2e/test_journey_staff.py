@@ -1,7 +1,8 @@
 """The CCEH staff journey, in Chromium: Sam finds a new request in the queue, takes
 it, assesses every criterion and approves it; another goes back to the requestor with a
 question; another is denied citing 2.1; another goes to the committee. Every page reached is
-checked with axe-core against WCAG 2.0/2.1 A and AA, and for Content-Security-Policy breaches."""
+checked with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for Content-Security-Policy
+breaches."""
 
 import re
 

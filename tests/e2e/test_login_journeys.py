@@ -1,6 +1,6 @@
 """Every role's first minutes: from the landing page at the site root to sign in, signing in
 with the keyboard alone, landing on the role's own home page, and signing out; every page on
-the way checked with axe-core against WCAG 2.0/2.1 A and AA."""
+the way checked with axe-core against WCAG 2.0/2.1/2.2 A and AA."""
 
 import re
 from dataclasses import dataclass

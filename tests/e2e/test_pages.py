@@ -1,6 +1,6 @@
 """Lists a page at a time, in Chromium: the pagination is reached and followed with the keyboard
 alone, says where the page is in words, keeps the queue's filters, and every page it leads to
-passes axe-core (WCAG 2.0/2.1 A and AA) with no Content-Security-Policy breach."""
+passes axe-core (WCAG 2.0/2.1/2.2 A and AA) with no Content-Security-Policy breach."""
 
 import datetime
 

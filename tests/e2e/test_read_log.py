@@ -1,6 +1,6 @@
 """The read log in Chromium: staff follow the request page's link to who has seen it, and an
 administrator filters the audit page, with the keyboard alone; every page passes axe-core
-(WCAG 2.0/2.1 A and AA) with no Content-Security-Policy breach, its filter errors included."""
+(WCAG 2.0/2.1/2.2 A and AA) with no Content-Security-Policy breach, its filter errors included."""
 
 from playwright.sync_api import expect
 

@@ -60,7 +60,8 @@ def pages():
         Page("Application step 2", f"/r/{draft.reference}/apply/people", requestor),
         Page("Queue", "/queue/", staff),
         Page("Request (staff)", screening.get_absolute_url(), staff),
-        Page("Request (requestor)", screening.get_absolute_url(), requestor),
+        # Its own organization's applicant: each demo request is another organization's.
+        Page("Request (requestor)", screening.get_absolute_url(), screening.created_by),
     ]
 
 

@@ -28,6 +28,18 @@ def check(page, url):
     assert_wcag22(page)
 
 
+def test_the_public_pages(browser, live_server, personas):
+    with new_page(browser, live_server) as page:
+        for url in ("/", "/help/", "/policy/"):
+            check(page, url)
+        login(page, live_server, personas.riley)
+        for url in ("/organization/", "/help/"):
+            check(page, url)
+        # An error page keeps the layout, and the way back is reachable by Tab.
+        assert page.goto(f"{live_server.url}/nothing/here").status == 404
+        assert_wcag22(page)
+
+
 def test_sign_in_pages(browser, live_server, personas):
     with new_page(browser, live_server) as page:
         for url in ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):

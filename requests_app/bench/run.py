@@ -297,24 +297,25 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(workers, port):
-    """gunicorn as the README's deployment runs it, with production's settings on the bench
-    database, and the bare pages mounted."""
+def serve(workers, port, ready="/bench/ok", **environment):
+    """gunicorn as the README's deployment runs it, with production's settings behind a proxy
+    that terminates TLS (wrk and Lighthouse send X-Forwarded-Proto: https), and `environment`
+    on top; returned once `ready` answers 200."""
     environment = {
         **os.environ,
         "DEBUG": "0",
         "CONN_MAX_AGE": "60",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "BENCH_PAGES": "1",
-        # Behind a proxy that terminates TLS: wrk sends X-Forwarded-Proto: https.
         "SECURE_PROXY_SSL_HEADER_ENABLED": "1",
+        **environment,
     }
     command = [sys.executable, "-m", "gunicorn", "hmis_access.wsgi"]
     command += ["--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--log-level", "warning"]
     server = subprocess.Popen(command, env=environment, cwd=settings.BASE_DIR)  # noqa: S603
     for _ in range(100):
         try:
-            if get(port, "/bench/ok")[0] == 200:
+            if get(port, ready)[0] == 200:
                 return server
         except OSError:
             time.sleep(0.2)
@@ -449,7 +450,8 @@ def main(say):
         say(f"  {page.name}: {found['queries']} queries, {found['bytes']:,} bytes")
     load_before = os.getloadavg()
     port = free_port()
-    server = serve(conditions.workers, port)
+    # The bare pages mounted beside the site's.
+    server = serve(conditions.workers, port, BENCH_PAGES="1")
     try:
         started = {w["pid"] for w in workers_memory(server)}
         for page in listed:

@@ -9,8 +9,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from requests_app.bench.run import free_port, get, recreate_database, session_key
+from requests_app.bench.run import free_port, get, recreate_database, serve, session_key
 from requests_app.core.states import Status
 from requests_app.models import AccessRequest, User
 
@@ -63,28 +61,6 @@ def pages():
         # Its own organization's applicant: each demo request is another organization's.
         Page("Request (requestor)", screening.get_absolute_url(), screening.created_by),
     ]
-
-
-def serve(port):
-    """gunicorn as the README deploys it, behind a proxy that terminates TLS (Lighthouse sends
-    X-Forwarded-Proto: https, as the proxy would)."""
-    environment = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECURE_PROXY_SSL_HEADER_ENABLED": "1",
-        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-    }
-    command = [sys.executable, "-m", "gunicorn", "hmis_access.wsgi"]
-    command += ["--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-    server = subprocess.Popen(command, env=environment, cwd=settings.BASE_DIR)  # noqa: S603
-    for _ in range(100):
-        try:
-            if get(port, "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise CommandError("gunicorn did not answer within 20 seconds.")
 
 
 def audit(port, page, cookie):
@@ -149,7 +125,10 @@ class Command(BaseCommand):
         cookies = {page.user.pk: session_key(page.user) for page in listed if page.user}
         self.stdout.write(f"Auditing {len(listed)} pages, about 15 seconds each.")
         port = free_port()
-        server = serve(port)
+        try:
+            server = serve(2, port, ready="/healthz")
+        except RuntimeError as error:
+            raise CommandError(str(error)) from None
         rows, problems = [], []
         try:
             for page in listed:

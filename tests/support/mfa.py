@@ -48,6 +48,12 @@ def current_code(user, *, reusable=False):
     (allauth 65's replay marker in the cache) instead of waiting. A test of the refusal itself
     leaves it."""
     authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    # allauth accepts the code of the current 30-second window only (no tolerance): a code read
+    # in a window's last moments could reach the server in the next one and be refused, so
+    # then the next window's is awaited, as a person would wait for the app's next code.
+    left = app_settings.TOTP_PERIOD - time.time() % app_settings.TOTP_PERIOD
+    if left < 2:
+        time.sleep(left)
     code = code_for(decrypt(authenticator.data["secret"]))
     if reusable:
         cache.delete(TOTP(authenticator)._get_used_cache_key(code))

@@ -4,10 +4,9 @@ see the request."""
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from requests_app.models import Attachment
+from tests.support.factories import attach
 
 CONTENT = b"%PDF-1.7 IRB approval letter"
 
@@ -16,16 +15,7 @@ CONTENT = b"%PDF-1.7 IRB approval letter"
 def attached(journey, personas, settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     request = journey.vetting()
-    attachment = Attachment(
-        request=request,
-        original_name="IRB approval.pdf",
-        content_type="application/pdf",
-        size=len(CONTENT),
-        uploaded_by=personas.riley,
-        description="From Yale's IRB",
-    )
-    attachment.file.save("irb.pdf", ContentFile(CONTENT), save=True)
-    return attachment
+    return attach(request, personas.riley, CONTENT, description="From Yale's IRB")
 
 
 def download(client, attachment):

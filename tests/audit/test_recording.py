@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from requests_app.models import Attachment, ReadLogEntry
+from requests_app.models import ReadLogEntry
+from tests.support.factories import attach
 from tests.support.pages import form_data
 
 ADDRESS = "198.51.100.23"
@@ -28,18 +28,6 @@ def entries():
         (e.reader.email, e.kind, e.request_id, e.reference, e.subject, e.address)
         for e in ReadLogEntry.objects.select_related("reader").order_by("pk")
     ]
-
-
-def attach(request, uploader):
-    attachment = Attachment(
-        request=request,
-        original_name="IRB approval.pdf",
-        content_type="application/pdf",
-        size=4,
-        uploaded_by=uploader,
-    )
-    attachment.file.save("irb.pdf", ContentFile(b"%PDF"), save=True)
-    return attachment
 
 
 # Each read: (who reads, the address read, the request concerned, what exactly), staged.

@@ -42,7 +42,6 @@ import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, TestCase, override_settings
@@ -57,12 +56,11 @@ from requests_app.application.forms import STEPS
 from requests_app.models import (
     AccessRequest,
     Agreement,
-    Attachment,
     Criterion,
     Membership,
     Notification,
 )
-from tests.support.factories import MembershipFactory, RevocationFactory
+from tests.support.factories import MembershipFactory, RevocationFactory, attach
 from tests.support.journey import staged_journey
 from tests.support.pages import TreeBuilder
 from tests.support.personas import PERSONA_NAMES
@@ -367,14 +365,7 @@ def _stage_data():
     with TestCase.captureOnCommitCallbacks(execute=True):
         requests.append(journey.approved())  # its MOU issued, waiting for the signature
     requests += [_mou_signed(journey), _mou_active(journey)]
-    attachment = Attachment(
-        request=draft,
-        original_name="IRB approval.pdf",
-        content_type="application/pdf",
-        size=8,
-        uploaded_by=p.riley,
-    )
-    attachment.file.save("irb.pdf", ContentFile(b"%PDF-1.7"), save=True)
+    attachment = attach(draft, p.riley)
     pending = MembershipFactory(organization=p.harbor, state=Membership.State.PENDING)
     RevocationFactory(organization=p.elsewhere, recorded_by=p.alex)
     notices = list(Notification.objects.order_by("pk").values_list("pk", flat=True)[:3])

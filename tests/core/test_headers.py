@@ -10,7 +10,6 @@ each with real values (staged requests, real primary keys) as every persona who 
 import itertools
 
 import pytest
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -18,8 +17,8 @@ from django.utils.cache import patch_cache_control
 
 from hmis_access.middleware import PrivateResponseMiddleware
 from requests_app.application.forms import STEPS
-from requests_app.models import Attachment, Criterion, Membership, Notification
-from tests.support.factories import MembershipFactory
+from requests_app.models import Criterion, Membership, Notification
+from tests.support.factories import MembershipFactory, attach
 from tests.support.journey import staged_journey
 from tests.support.personas import PERSONA_NAMES
 from tests.support.routes import admin_model, admin_objects, parameters, path_of, routes
@@ -82,14 +81,7 @@ def staged(django_db_setup, django_db_blocker):
         p = journey.p
         draft = journey.draft()
         approved = journey.approved(committed=True)
-        attachment = Attachment(
-            request=approved,
-            original_name="IRB approval.pdf",
-            content_type="application/pdf",
-            size=8,
-            uploaded_by=p.riley,
-        )
-        attachment.file.save("irb.pdf", ContentFile(b"%PDF-1.7"), save=True)
+        attachment = attach(approved, p.riley)
         pending = MembershipFactory(organization=p.harbor, state=Membership.State.PENDING)
         notice = Notification.objects.order_by("pk").first()
         values = {

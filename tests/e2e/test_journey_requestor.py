@@ -14,7 +14,14 @@ from playwright.sync_api import expect
 from requests_app import workflow
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Membership, Organization, User
-from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import (
+    assert_accessible,
+    assert_no_csp_violations,
+    login,
+    new_page,
+    press_tab_until_focused,
+    visit,
+)
 from tests.support.factories import PASSWORD, MembershipFactory
 
 pytestmark = pytest.mark.journey_requestor
@@ -94,14 +101,9 @@ def is_focused(locator):
 
 
 def tab_to(page, locator, limit=80):
-    """Presses Tab, and only Tab, until `locator` has the focus: proof it is in the tab order
-    and reachable without a mouse."""
+    """Presses Tab, and only Tab, until the one element `locator` finds has the focus."""
     expect(locator).to_have_count(1)
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if is_focused(locator):
-            return locator
-    pytest.fail(f"{limit} presses of Tab never reached {locator}")
+    return press_tab_until_focused(page, locator, limit)
 
 
 def type_in(page, field, text, replace=False):

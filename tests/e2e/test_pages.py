@@ -8,18 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from requests_app.models import AccessRequest, Notification
-from tests.support.e2e import login, visit
-
-
-def press_link(page, name):
-    """Tab to the link called `name`, as a keyboard user does, and follow it."""
-    link = page.get_by_role("link", name=name, exact=True)
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        if link.evaluate("element => element === document.activeElement"):
-            break
-    expect(link).to_be_focused()
-    page.keyboard.press("Enter")
+from tests.support.e2e import login, press_link, visit
 
 
 def test_staff_page_through_their_notices_by_keyboard(page, live_server, personas, journey):

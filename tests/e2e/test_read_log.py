@@ -4,18 +4,7 @@ administrator filters the audit page, with the keyboard alone; every page passes
 
 from playwright.sync_api import expect
 
-from tests.support.e2e import login, visit
-
-
-def press_link(page, name):
-    """Tab to the link called `name`, as a keyboard user does, and follow it."""
-    link = page.get_by_role("link", name=name, exact=True)
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        if link.evaluate("element => element === document.activeElement"):
-            break
-    expect(link).to_be_focused()
-    page.keyboard.press("Enter")
+from tests.support.e2e import login, press_link, visit
 
 
 def test_staff_see_who_has_seen_a_request(page, live_server, personas, journey):

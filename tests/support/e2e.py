@@ -22,6 +22,13 @@ TIMEOUT_MS = 10_000
 _axe = Axe()
 
 
+def _collect_policy_messages(page, text):
+    if "Content Security Policy" in text:
+        page.csp_violations.append(text)
+    if "Permissions-Policy" in text:
+        page.policy_errors.append(text)
+
+
 @contextmanager
 def new_page(browser, live_server):
     """A page in a fresh browser context, so no cookie or session leaks between people or
@@ -29,27 +36,11 @@ def new_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    # The Content-Security-Policy forbids inline script and style; Chromium reports a breach
-    # only on the console, so collect them for `visit` to fail on.
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    # Likewise a Permissions-Policy it cannot read, such as a feature it does not know.
-    page.policy_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            page.policy_errors.append(message.text)
-            if "Permissions-Policy" in message.text
-            else None
-        ),
-    )
+    # The Content-Security-Policy forbids inline script and style, and Chromium reports a
+    # breach only on the console; likewise a Permissions-Policy it cannot read, such as a
+    # feature it does not know. Both are collected for `visit` to fail on.
+    page.csp_violations, page.policy_errors = [], []
+    page.on("console", lambda message: _collect_policy_messages(page, message.text))
     try:
         yield page
     finally:
@@ -101,12 +92,19 @@ def visit(page, url):
 
 
 def press_tab_until_focused(page, target, limit=15):
-    """Moves the focus with Tab alone, as a keyboard user does, until `target` has it."""
+    """Moves the focus with Tab alone, as a keyboard user does, until `target` has it: proof
+    it is in the tab order and reachable without a mouse."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         if target.evaluate("element => element === document.activeElement"):
-            return
+            return target
     pytest.fail(f"{limit} presses of Tab never reached {target}")
+
+
+def press_link(page, name, limit=200):
+    """Tabs to the link called `name`, as a keyboard user does, and follows it."""
+    press_tab_until_focused(page, page.get_by_role("link", name=name, exact=True), limit)
+    page.keyboard.press("Enter")
 
 
 def login(page, live_server, user):

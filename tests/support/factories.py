@@ -5,11 +5,13 @@ import datetime
 
 import factory
 from allauth.account.models import EmailAddress
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from requests_app.core.states import AccessLevel
 from requests_app.models import (
     AccessRequest,
+    Attachment,
     Membership,
     NamedPerson,
     Organization,
@@ -160,3 +162,17 @@ class RevocationFactory(factory.django.DjangoModelFactory):
 
     reason = "Shared a login."
     recorded_by = factory.SubFactory(UserFactory)
+
+
+def attach(request, uploader, content=b"%PDF-1.7", **fields):
+    """An IRB approval uploaded to `request`, its bytes `content` stored privately."""
+    attachment = Attachment(
+        request=request,
+        original_name="IRB approval.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        uploaded_by=uploader,
+        **fields,
+    )
+    attachment.file.save("irb.pdf", ContentFile(content), save=True)
+    return attachment

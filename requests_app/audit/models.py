@@ -7,10 +7,9 @@ from django.db import models
 from django.utils import timezone
 
 from requests_app.core import chain
-from requests_app.core.records import AppendOnlyModel
 
 
-class ReadLogEntry(AppendOnlyModel):
+class ReadLogEntry(chain.ChainedRecord):
     """One read: a page or a file that showed a request's people and answers, or a CSV export.
     Written by `requests_app.audit.services.record_read` alone, once the read succeeded."""
 
@@ -44,11 +43,6 @@ class ReadLogEntry(AppendOnlyModel):
     subject = models.CharField(max_length=2000, blank=True)
     # The client's address as allauth's rate limits take it (audit/services.py client_address).
     address = models.GenericIPAddressField(null=True, blank=True)
-    # The reads of one request form a hash chain, and the CSV exports (no request) another,
-    # in the order they were recorded (core/chain.py).
-    content_sha256 = chain.SealField()
-    prev_digest = chain.DigestField()
-    digest = chain.DigestField()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -66,14 +60,10 @@ class ReadLogEntry(AppendOnlyModel):
             models.UniqueConstraint(fields=["reference", "prev_digest"], name="one_read_after_each")
         ]
 
-    def save(self, *args, **kwargs):
-        if self._state.adding and not self.digest:
-            sealed = chain.chained(
-                ReadLogEntry.objects.filter(reference=self.reference), self.content()
-            )
-            for field, value in sealed.items():
-                setattr(self, field, value)
-        super().save(*args, **kwargs)
+    def chain_records(self):
+        """The reads of one request form a hash chain, and the CSV exports (no request)
+        another, in the order they were recorded (core/chain.py)."""
+        return ReadLogEntry.objects.filter(reference=self.reference)
 
     def content(self):
         """What the entry's digest seals, by stable identifiers (core/chain.py)."""

@@ -7,7 +7,7 @@ The bundle is written a chain at a time, so the whole site's history never sits 
 import itertools
 import json
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter
 
 from django.conf import settings
 from django.db.models import Q
@@ -24,104 +24,51 @@ from requests_app.models import (
     User,
 )
 
-EVENT_FIELDS = (
-    "pk",
-    "request_id",
-    "request__reference",
-    "kind",
-    "actor_id",
-    "from_status",
-    "to_status",
-    "note",
-    "data",
-    "visible_to_requestor",
-    "created_at",
-    "prev_digest",
-    "digest",
-)
 
-
-def _entries(rows, reference):
-    for position, row in enumerate(rows, start=1):
-        content = chain.event_content(
-            reference,
-            row["kind"],
-            row["actor_id"],
-            row["from_status"],
-            row["to_status"],
-            row["note"],
-            row["data"],
-            row["visible_to_requestor"],
-            row["created_at"],
-        )
-        yield {
+def _chain(name, records, contents, anchor=None):
+    """The chain of `records` (in order, each with its content from `contents`), starting
+    after `anchor`: the digest its first entry follows when none is given."""
+    entries = [
+        {
             "position": position,
             "content": content,
-            "prev": row["prev_digest"],
-            "digest": row["digest"],
+            "prev": record.prev_digest,
+            "digest": record.digest,
         }
+        for position, (record, content) in enumerate(zip(records, contents, strict=True), start=1)
+    ]
+    return {
+        "name": name,
+        "anchor": entries[0]["prev"] if anchor is None else anchor,
+        "entries": entries,
+        "head": entries[-1]["digest"],
+    }
 
 
 def event_chains(requests):
-    """Each request's events as a chain, in the order they were recorded."""
+    """Each request's events as a chain, in the order they were recorded, from its start."""
     rows = (
         Event.objects.filter(request__in=requests)
+        .select_related("request")
         .order_by("request_id", "pk")
-        .values(*EVENT_FIELDS)
         .iterator(chunk_size=5000)
     )
-    for _, events in groupby(rows, key=itemgetter("request_id")):
+    for _, events in groupby(rows, key=attrgetter("request_id")):
         events = list(events)
-        reference = events[0]["request__reference"]
-        entries = list(_entries(events, reference))
-        yield {
-            "name": f"{reference} events",
-            "anchor": GENESIS,
-            "entries": entries,
-            "head": entries[-1]["digest"],
-        }
-
-
-READ_FIELDS = (
-    "reference",
-    "reader_id",
-    "kind",
-    "subject",
-    "address",
-    "created_at",
-    "prev_digest",
-    "digest",
-)
+        reference = events[0].request.reference
+        contents = [event.content(reference) for event in events]
+        yield _chain(f"{reference} events", events, contents, anchor=GENESIS)
 
 
 def read_chains(reads):
     """The reads of each request (and, with the site's history, the CSV exports, whose chain
     has the empty reference) as chains. The purge of entries past their retention removes a
     chain's oldest entries: such a chain starts from the digest its first kept entry follows."""
-    rows = reads.order_by("reference", "pk").values(*READ_FIELDS).iterator(chunk_size=5000)
-    for reference, reads in groupby(rows, key=itemgetter("reference")):
-        entries = [
-            {
-                "position": position,
-                "content": chain.read_content(
-                    reference,
-                    row["reader_id"],
-                    row["kind"],
-                    row["subject"],
-                    row["address"],
-                    row["created_at"],
-                ),
-                "prev": row["prev_digest"],
-                "digest": row["digest"],
-            }
-            for position, row in enumerate(reads, start=1)
-        ]
-        yield {
-            "name": f"{reference or 'CSV exports'} reads",
-            "anchor": entries[0]["prev"],
-            "entries": entries,
-            "head": entries[-1]["digest"],
-        }
+    rows = reads.order_by("reference", "pk").iterator(chunk_size=5000)
+    for reference, entries in groupby(rows, key=attrgetter("reference")):
+        entries = list(entries)
+        contents = [entry.content() for entry in entries]
+        yield _chain(f"{reference or 'CSV exports'} reads", entries, contents)
 
 
 def documents(requests):

@@ -4,16 +4,17 @@ its own content (`content_sha256`), the digest of the record before it in its ch
 or a reordering breaks the chain where it happened (docs/security.md).
 
 The digests are defined once, in verify_history.py, the stand-alone script a third party runs;
-this module only feeds it the site's records. Python seals the content; the database links the
-record into its chain as it inserts it, so chaining costs no query of its own:
+this module only feeds it the site's records (`ChainedRecord`). Python seals the content; the
+database links the record into its chain as it inserts it, so chaining costs no query of its
+own:
 
 - PostgreSQL: a BEFORE INSERT trigger (`hmis_chain`, migration 0020) takes a lock on the chain,
   reads its newest digest with a fresh snapshot and links the row. Two transactions adding to
   one chain at once are put in order, never forked; a unique (chain, prev_digest) constraint
   refuses a fork all the same. Rows that come with their digests (bulk loads, `Event.linked`)
   are taken as they are.
-- SQLite, which writes one transaction at a time: the INSERT reads the newest digest itself
-  (`chained`), with `hmis_link` given to each connection by `register_sqlite`.
+- SQLite, which writes one transaction at a time: the INSERT reads the newest digest itself,
+  with `hmis_link` given to each connection by `register_sqlite`.
 """
 
 import datetime
@@ -25,13 +26,14 @@ from django.db import connections, models
 from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
+from requests_app.core.records import AppendOnlyModel
 from requests_app.core.verify_history import GENESIS, content_digest, link
 
 __all__ = [
     "GENESIS",
+    "ChainedRecord",
     "DigestField",
     "SealField",
-    "chained",
     "content_digest",
     "event_content",
     "jsonable",
@@ -62,15 +64,36 @@ class Link(models.Func):
     output_field = models.CharField()
 
 
-def chained(previous, content):
-    """The chain's fields of a new record whose content is `content` and whose chain's records
-    are `previous` (a queryset): its content's SHA-256, and on SQLite the expressions its
-    INSERT evaluates to link it (PostgreSQL's trigger links it there)."""
-    sealed = content_digest(content)
-    if connections[previous.db].vendor != "sqlite":
-        return {"content_sha256": sealed, "prev_digest": "", "digest": ""}
-    prev = Coalesce(Subquery(previous.order_by("-pk").values("digest")[:1]), Value(GENESIS))
-    return {"content_sha256": sealed, "prev_digest": prev, "digest": Link(prev, Value(sealed))}
+class ChainedRecord(AppendOnlyModel):
+    """An append-only record that is a link of a hash chain. A kind of record says which
+    records form its chain (`chain_records`) and what its digest seals (`content`)."""
+
+    content_sha256 = SealField()
+    prev_digest = DigestField()
+    digest = DigestField()
+
+    class Meta:
+        abstract = True
+
+    def chain_records(self):
+        """The records of this one's chain, a queryset."""
+        raise NotImplementedError
+
+    def content(self):
+        raise NotImplementedError
+
+    def save(self, *args, **kwargs):
+        # A record that comes with its digest (a bulk load) is taken as it is.
+        if self._state.adding and not self.digest:
+            self.content_sha256 = sealed = content_digest(self.content())
+            chain = self.chain_records()
+            if connections[chain.db].vendor == "sqlite":
+                # Linked by the INSERT itself; on PostgreSQL the trigger links it.
+                prev = Coalesce(
+                    Subquery(chain.order_by("-pk").values("digest")[:1]), Value(GENESIS)
+                )
+                self.prev_digest, self.digest = prev, Link(prev, Value(sealed))
+        super().save(*args, **kwargs)
 
 
 def stamp(moment):

@@ -6,11 +6,10 @@ from django.db import models
 from django.utils import timezone
 
 from requests_app.core import chain
-from requests_app.core.records import AppendOnlyModel
 from requests_app.core.states import Status
 
 
-class Event(AppendOnlyModel):
+class Event(chain.ChainedRecord):
     """The request's history: who did what, when, from what to what, and why."""
 
     class Kind(models.TextChoices):
@@ -53,9 +52,6 @@ class Event(AppendOnlyModel):
     visible_to_requestor = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # The request's events form one hash chain, in the order they were recorded (core/chain.py).
-    content_sha256 = chain.SealField()
-    prev_digest = chain.DigestField()
-    digest = chain.DigestField()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -70,21 +66,17 @@ class Event(AppendOnlyModel):
         return f"{self.request}: {self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
-        if self._state.adding and not self.digest:
-            # Linked after the request's newest event as it is inserted (core/chain.py).
+        if self._state.adding:
             self.data = chain.jsonable(self.data)
-            sealed = chain.chained(
-                Event.objects.filter(request_id=self.request_id),
-                self.content(self.request.reference),
-            )
-            for field, value in sealed.items():
-                setattr(self, field, value)
         super().save(*args, **kwargs)
 
-    def content(self, reference):
-        """What the event's digest seals; `reference` is its request's."""
+    def chain_records(self):
+        return Event.objects.filter(request_id=self.request_id)
+
+    def content(self, reference=None):
+        """What the event's digest seals; `reference` is its request's, when already read."""
         return chain.event_content(
-            reference,
+            reference or self.request.reference,
             self.kind,
             self.actor_id,
             self.from_status,

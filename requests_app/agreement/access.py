@@ -21,7 +21,7 @@ from requests_app.core.dates import long_date, time_of_day
 from requests_app.core.events import record_event
 from requests_app.core.exports import joined, label
 from requests_app.core.inputs import text
-from requests_app.core.states import AccessLevel, AgreementStatus, Status
+from requests_app.core.states import AccessEnd, AccessLevel, AgreementStatus, Status
 from requests_app.core.visibility import seen_internally
 from requests_app.decision.levels import current_levels
 from requests_app.models import (
@@ -110,9 +110,56 @@ def readiness(agreement):
         )
     )
     return [
-        (access, executed and access.person_id in trained and not access.revoked_at)
+        (
+            access,
+            executed
+            and access.person_id in trained
+            and not access.revoked_at
+            and not access.ended_on,
+        )
         for access in agreement.people.select_related("person")
     ]
+
+
+def end_access(accesses, reason, on):
+    """End each person's access (PersonAccess rows of one agreement, whose lock the caller
+    holds) on the date `on`, for `reason` (AccessEnd). They leave the provisioning list and,
+    once activated, are on the deprovisioning list until staff close their HMIS account
+    (docs/design.md). Access already ended stays as it ended, except that a final end replaces
+    a suspension. The caller records the event. Returns those ended now."""
+    reason = AccessEnd(reason)
+    ended = []
+    for access in accesses:
+        if access.ended_on and not (
+            access.end_reason == AccessEnd.SUSPENDED and reason in AccessEnd.FINAL
+        ):
+            continue
+        access.ended_on, access.end_reason = on, reason
+        access.save(update_fields=["ended_on", "end_reason"])
+        ended.append(access)
+    return ended
+
+
+def resume_access(access):
+    """A suspended person is current again: active once more without a new application. Their
+    HMIS account is to be given again, so they return to the provisioning list. The caller
+    holds the agreement's lock and records the event."""
+    if access.end_reason != AccessEnd.SUSPENDED:
+        raise ValueError("Only a suspension is undone.")
+    access.ended_on, access.end_reason = None, ""
+    access.provisioned_at = access.provisioned_by = None
+    access.deprovisioned_at = access.deprovisioned_by = None
+    access.save(
+        update_fields=[
+            "ended_on",
+            "end_reason",
+            "provisioned_at",
+            "provisioned_by",
+            "deprovisioned_at",
+            "deprovisioned_by",
+        ]
+    )
+    return access
 
 
 @transaction.atomic
@@ -161,6 +208,7 @@ def provisioning_list(user):
             activated_at__isnull=False,
             provisioned_at__isnull=True,
             revoked_at__isnull=True,
+            ended_on__isnull=True,
         )
         .select_related("person", "agreement__request__organization")
         .prefetch_related("agreement__request__cans")
@@ -224,7 +272,12 @@ def provision_access(user, accesses):
         locked = lock(agreement, user, "provision")
         mine = list(
             locked.people.select_for_update()
-            .filter(pk__in=chosen, provisioned_at__isnull=True, revoked_at__isnull=True)
+            .filter(
+                pk__in=chosen,
+                provisioned_at__isnull=True,
+                revoked_at__isnull=True,
+                ended_on__isnull=True,
+            )
             .select_related("person")
         )
         if not mine:
@@ -286,6 +339,7 @@ def revoke_access(agreement, user, reason, person=None):
     for access in revoked:
         access.revoked_at = now
         access.save(update_fields=["revoked_at"])
+    end_access(revoked, AccessEnd.REVOKED, timezone.localdate())
     if not locked.people.filter(revoked_at__isnull=True).exists():
         move_agreement(locked, "revoke")
     record_event(
@@ -316,6 +370,7 @@ def expire_agreements(today=None):
             if locked is None:
                 continue
             move_agreement(locked, "expire")
+            end_access(locked.people.all(), AccessEnd.EXPIRED, locked.ends_on)
             renewal = locked.request.renewals.filter(status=Status.APPROVED).first()
             record_event(
                 locked.request,

@@ -13,7 +13,7 @@ from requests_app.core.records import (
     private_storage,
     stored_sha256,
 )
-from requests_app.core.states import AgreementStatus
+from requests_app.core.states import AccessEnd, AgreementStatus
 
 
 class Revocation(AppendOnlyModel):
@@ -288,6 +288,15 @@ class PersonAccess(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When and why access ended (core/states.py AccessEnd), set by access.end_access alone; a
+    # suspension is cleared by access.resume_access. The history is in the request's events.
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=AccessEnd.choices, blank=True)
+    # Staff closed the person's HMIS account after access ended (the deprovisioning list).
+    deprovisioned_at = models.DateTimeField(null=True, blank=True)
+    deprovisioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["person_id"]
@@ -297,16 +306,31 @@ class PersonAccess(models.Model):
             models.Index(
                 fields=["activated_at", "id"],
                 condition=Q(
-                    activated_at__isnull=False, provisioned_at__isnull=True, revoked_at__isnull=True
+                    activated_at__isnull=False,
+                    provisioned_at__isnull=True,
+                    revoked_at__isnull=True,
+                    ended_on__isnull=True,
                 ),
                 name="access_to_provision",
-            )
+            ),
+            # The deprovisioning list, a page at a time: ended, account not closed yet.
+            models.Index(
+                fields=["ended_on", "id"],
+                condition=Q(
+                    ended_on__isnull=False,
+                    activated_at__isnull=False,
+                    deprovisioned_at__isnull=True,
+                ),
+                name="access_to_deprovision",
+            ),
         ]
 
     def __str__(self):
         return f"{self.person.name}: {self.state_label()}"
 
     def state_label(self):
+        if self.ended_on:
+            return self.get_end_reason_display()
         if self.revoked_at:
             return "Revoked"
         if self.provisioned_at:

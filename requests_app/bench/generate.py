@@ -31,7 +31,7 @@ from requests_app.agreement import mou
 from requests_app.agreement.access import add_months
 from requests_app.application import record
 from requests_app.core import chain
-from requests_app.core.states import AccessLevel, AgreementStatus, Status
+from requests_app.core.states import AccessEnd, AccessLevel, AgreementStatus, Status
 from requests_app.models import (
     CAN,
     AccessRequest,
@@ -1078,6 +1078,17 @@ class Generator:
         trained = when.get(Event.Kind.TRAINING_RECORDED)
         provisioned = when.get(Event.Kind.ACCESS_PROVISIONED)
         revoked = when.get(Event.Kind.ACCESS_REVOKED)
+        # Everyone's access ended with a revocation or the MOU's expiry (access.end_access),
+        # and half of those accounts are closed already.
+        expired = when.get(Event.Kind.ACCESS_EXPIRED)
+        end = (
+            (timezone.localdate(revoked), AccessEnd.REVOKED)
+            if revoked
+            else (timezone.localdate(expired), AccessEnd.EXPIRED)
+            if expired
+            else (None, "")
+        )
+        closed = end[0] is not None and plan.pk % 2 == 0
         for pk, *_ in plan.people:
             if trained:
                 self.load.add(
@@ -1096,6 +1107,10 @@ class Generator:
                 provisioned_at=provisioned,
                 provisioned_by_id=staff if provisioned else None,
                 revoked_at=revoked,
+                ended_on=end[0],
+                end_reason=end[1],
+                deprovisioned_at=(revoked or expired) if closed else None,
+                deprovisioned_by_id=staff if closed else None,
             )
         if revoked:
             self.load.add(

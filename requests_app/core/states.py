@@ -74,3 +74,19 @@ AgreementStatus.ENDED = frozenset({AgreementStatus.EXPIRED, AgreementStatus.REVO
 AgreementStatus.LIVE = frozenset(AgreementStatus) - AgreementStatus.ENDED
 # Training is recorded, and people activated, once the MOU is signed by both parties.
 AgreementStatus.EXECUTED_OR_ACTIVE = frozenset({AgreementStatus.EXECUTED, AgreementStatus.ACTIVE})
+
+
+class AccessEnd(models.TextChoices):
+    """Why one person's access ended (agreement/access.py, end_access). Each puts the person on
+    the deprovisioning list until staff close their HMIS account."""
+
+    DEPARTED = "departed", "Left the organization"
+    REMOVED = "removed", "Removed by an amendment or a review"
+    EXPIRED = "expired", "The MOU expired"
+    REVOKED = "revoked", "Revoked"
+    SUSPENDED = "suspended", "Suspended: training, user agreement or review overdue"
+
+
+# Only a suspension is undone: the person returns to active once current, without a new
+# application. The others are final; a person comes back only through an addition or a request.
+AccessEnd.FINAL = frozenset(AccessEnd) - {AccessEnd.SUSPENDED}

@@ -353,6 +353,15 @@ STAFF_WAITING_THRESHOLD_WORKING_DAYS = env.int("STAFF_WAITING_THRESHOLD_WORKING_
 GRANT_TERM_MONTHS = env.int("GRANT_TERM_MONTHS", default=12)
 # Days before the end of the term from which the organization can start a renewal.
 GRANT_RENEWAL_WINDOW_DAYS = env.int("GRANT_RENEWAL_WINDOW_DAYS", default=60)
+# The life of access once active (agreement/access.py and the daily expiry job): each MOU's
+# people are reviewed by the organization's authorized signatory this often; training and each
+# person's user agreement are current for this long; a person past due this many days is
+# suspended until current again; reminders go out from this many days before a due date.
+RECERTIFICATION_PERIOD_MONTHS = env.int("RECERTIFICATION_PERIOD_MONTHS", default=12)
+TRAINING_VALID_MONTHS = env.int("TRAINING_VALID_MONTHS", default=12)
+USER_AGREEMENT_VALID_MONTHS = env.int("USER_AGREEMENT_VALID_MONTHS", default=12)
+ACCESS_GRACE_DAYS = env.int("ACCESS_GRACE_DAYS", default=30)
+ACCESS_REMINDER_DAYS_BEFORE = env.int("ACCESS_REMINDER_DAYS_BEFORE", default=30)
 # Reminders (`manage.py send_reminders`, daily): members who have not voted, from this many
 # days before the deadline; requestors whose return is unanswered after this many days.
 VOTE_REMINDER_DAYS_BEFORE_DEADLINE = env.int("VOTE_REMINDER_DAYS_BEFORE_DEADLINE", default=3)

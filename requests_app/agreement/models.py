@@ -338,3 +338,25 @@ class PersonAccess(models.Model):
         if self.activated_at:
             return "Active: waiting for an HMIS account"
         return "Not active yet"
+
+
+class Recertification(AppendOnlyModel):
+    """One yearly review of an MOU's people by the organization's authorized signatory: each
+    person kept, lowered or removed (the events say which). The next is due
+    RECERTIFICATION_PERIOD_MONTHS after the latest, or after activation before the first."""
+
+    agreement = models.ForeignKey(
+        "requests_app.Agreement", on_delete=models.PROTECT, related_name="recertifications"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(max_length=4000, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["agreement", "-reviewed_at"], name="recert_latest")]
+
+    def __str__(self):
+        return f"{self.agreement} reviewed {self.reviewed_at:%Y-%m-%d}"

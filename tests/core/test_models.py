@@ -15,6 +15,7 @@ from requests_app.models import (
     Event,
     Grant,
     MOUVersion,
+    Recertification,
     Revocation,
     Signature,
     Training,
@@ -32,6 +33,8 @@ APPEND_ONLY = [
     (MOUVersion, "reason"),
     (Signature, "full_name"),
     (Training, "course"),
+    # A yearly review of who keeps access: the next one's due date rests on it.
+    (Recertification, "note"),
     # It drives the good standing of every later request (1.10).
     (Revocation, "reason"),
     # What the organization submitted, which everything after submission reads.
@@ -54,6 +57,7 @@ def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     agreement = Agreement.objects.get(pk=agreement.pk)
     person = request.people.get()
     workflow.record_training(agreement, p.sam, person, timezone.localdate(), "CT HMIS")
+    Recertification.objects.create(agreement=agreement, reviewed_by=p.riley, note="All kept.")
     journey.with_quorum()
     Revocation.objects.create(organization=p.elsewhere, reason="Shared a login.", recorded_by=p.sam)
 

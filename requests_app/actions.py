@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from requests_app.agreement.forms import (
     ActivateForm,
     AmendForm,
+    DepartureForm,
     PrepareForm,
     RevokeForm,
     SignForm,
@@ -19,7 +20,7 @@ from requests_app.agreement.forms import (
 from requests_app.core.states import AgreementStatus, Status
 
 from . import policy
-from .agreement import access
+from .agreement import access, departures
 from .agreement import services as agreement_services
 from .committee import services as committee
 from .committee.forms import CommitteeDecisionForm, EscalateForm, VoteForm
@@ -31,6 +32,7 @@ from .core.permissions import (
     INTERNAL_PARTY,
     MEMBER,
     ORG_MEMBER,
+    ORG_OR_STAFF,
     REQUESTOR_OR_STAFF,
     STAFF,
     belongs_to_requesting_org,
@@ -426,4 +428,25 @@ register(
         run=lambda agreement, user, form, http: agreement_services.prepare_mou(agreement, user),
         done="The MOU is being prepared again.",
     ),
+    # A person left the organization: its members (or staff) say so, with the date; their
+    # access ends that day and they are on the deprovisioning list (agreement/departures.py).
+    Action(
+        "depart",
+        AGREEMENT,
+        "told of a departure",
+        who=(ORG_OR_STAFF,),
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        checks=(departures.nobody_to_depart,),
+        form=lambda agreement, user, data=None, current=None: DepartureForm(
+            data, accesses=departures.still_holding(agreement), prefix="depart"
+        ),
+        run=lambda agreement, user, form, http: departures.report_departure(
+            agreement, user, form.cleaned_data["access"], form.cleaned_data["left_on"]
+        ),
+        done="The departure is recorded: their access has ended, and CCEH staff are told to "
+        "close their HMIS account.",
+    ),
+    # Staff tick people off the deprovisioning list (agreement/people_views.py), whatever the
+    # MOU's status: an expired or revoked MOU's people are on it too.
+    Action("deprovision", AGREEMENT, "deprovisioned", who=STAFF_ALONE),
 )

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from .accounts import idle
 from .accounts import views as accounts
+from .agreement import people_views as people
 from .agreement import views as agreement
 from .application import page
 from .application import views as application
@@ -77,6 +78,21 @@ urlpatterns = [
         "provisioning/export.csv",
         agreement.provisioning_export,
         name="provisioning_export",
+    ),
+    # Who holds access now, and whose access ended (agreement/people_views.py).
+    path("register/", people.register, name="register"),
+    path("register/export.csv", people.register_export, name="register_export"),
+    path("organization/register/", people.organization_register, name="organization_register"),
+    path(
+        "organization/register/export.csv",
+        people.organization_register_export,
+        name="organization_register_export",
+    ),
+    path("deprovisioning/", people.deprovisioning, name="deprovisioning"),
+    path(
+        "deprovisioning/export.csv",
+        people.deprovisioning_export,
+        name="deprovisioning_export",
     ),
     path("r/<reference:reference>/files/<int:pk>", page.attachment, name="attachment"),
     # The read log: who has seen a request, and the whole log for administrators.

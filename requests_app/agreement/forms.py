@@ -166,3 +166,25 @@ class ProvisionForm(forms.Form):
         self.fields["access"].queryset = PersonAccess.objects.filter(
             seen_internally(user, "agreement__request__")
         )
+
+
+class DepartureForm(forms.Form):
+    """Who left the organization and when: one of the MOU's people whose access has not ended,
+    on a date that defaults to today (the service refuses a future date, or one before their
+    access began)."""
+
+    # Cleans to the PersonAccess chosen.
+    access = forms.TypedChoiceField(label="Person who left")
+    left_on = forms.DateField(
+        label="Date they left", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, accesses, **kwargs):
+        super().__init__(*args, **kwargs)
+        choose_among(self.fields["access"], accesses, label=lambda access: access.person.name)
+        self.fields["left_on"].initial = timezone.localdate()
+
+
+class DeprovisionForm(ProvisionForm):
+    """The people staff tick on the deprovisioning list: rows of the requests they see as
+    staff (a row marked meanwhile is still one of them: the service says who marked it)."""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import workflow
+from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry
@@ -92,6 +93,10 @@ def _page(request, agreement, bound=None, status=200):
         "has_errors": any(form.errors for form in bound.values()),
         **action_forms(agreement, user, actions, bound, current=current),
     }
+    if "depart_form" in context and not context["depart_form"].is_bound:
+        # The register's "Report a departure" link names the person: the form comes chosen.
+        context["depart_form"].initial["access"] = request.GET.get("depart", "")
+    context["report_within"] = REPORT_WITHIN
     response = render(request, "requests_app/agreement/agreement.html", context, status=status)
     # The page lists the people given access, their levels and trainings: a read, recorded
     # once the page is drawn.

@@ -36,6 +36,10 @@ class Event(chain.ChainedRecord):
         ACCESS_EXPIRED = "access_expired", "Access expired"
         ACCESS_REVOKED = "access_revoked", "Access revoked"
         RENEWAL_STARTED = "renewal_started", "Renewal started"
+        # After activation (docs/design.md, the life of access): a person left, and staff
+        # closed the HMIS accounts of people whose access ended.
+        PERSON_DEPARTED = "person_departed", "Left the organization"
+        ACCESS_DEPROVISIONED = "access_deprovisioned", "HMIS accounts closed"
 
     request = models.ForeignKey(
         "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="events"
@@ -125,6 +129,8 @@ class Event(chain.ChainedRecord):
             self.Kind.ACCESS_ACTIVATED,
             self.Kind.ACCESS_PROVISIONED,
             self.Kind.ACCESS_REVOKED,
+            self.Kind.PERSON_DEPARTED,
+            self.Kind.ACCESS_DEPROVISIONED,
         ):
             return f"{self.get_kind_display()}: {', '.join(data['people'])}"
         if self.kind == self.Kind.RENEWAL_STARTED:

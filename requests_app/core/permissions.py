@@ -121,3 +121,9 @@ def reads_the_audit(user):
 # Who may see who has read a request: CCEH staff (on a request they see inside) and
 # administrators.
 sees_who_read = is_cceh_staff | reads_the_audit
+
+# A departure is reported by the organization or by CCEH staff (agreement/departures.py).
+ORG_OR_STAFF = Requirement(
+    belongs_to_requesting_org | is_cceh_staff,
+    "Only the organization's members and CCEH staff report that a person left.",
+)

@@ -28,6 +28,7 @@ class Notification(models.Model):
         RENEWAL_DUE = "renewal_due", "A renewal is due"
         EXPIRED = "expired", "Access expired"
         REVOKED = "revoked", "Access was revoked"
+        DEPARTED = "departed", "A person left an organization"
         # Reminders, from `manage.py send_reminders`.
         VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
         WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
@@ -110,6 +111,7 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
         Notification.Kind.RENEWAL_DUE,
         Notification.Kind.EXPIRED,
         Notification.Kind.REVOKED,
+        Notification.Kind.DEPARTED,
         Notification.Kind.RETURN_REMINDER,
     }
 )

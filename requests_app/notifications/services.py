@@ -154,6 +154,7 @@ AUDIENCES = {
     Event.Kind.ACCESS_ACTIVATED: (Kind.ACCESS_ACTIVE, (_requestors,)),
     Event.Kind.ACCESS_REVOKED: (Kind.REVOKED, (_requestors,)),
     Event.Kind.ACCESS_EXPIRED: (Kind.EXPIRED, (_requestors,)),
+    Event.Kind.PERSON_DEPARTED: (Kind.DEPARTED, (_staff, _requestors)),
 }
 
 

@@ -1,0 +1,250 @@
+"""Who holds access now and whose access ended: the register (staff's, and each organization's
+of its own people) and staff's deprovisioning list, each with its CSV. Marking accounts closed
+posts to the list itself, as the provisioning list does (agreement/views.py)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from requests_app.agreement import deprovisioning as deprov
+from requests_app.agreement import register as reg
+from requests_app.agreement.departures import REPORT_WITHIN
+from requests_app.agreement.forms import DeprovisionForm
+from requests_app.core import permissions
+from requests_app.core.actions import ActionRefused
+from requests_app.core.files import csv_download
+from requests_app.core.paging import paginate
+from requests_app.core.states import AccessLevel
+from requests_app.core.visibility import active_organization_ids
+from requests_app.core.web import role_required
+from requests_app.models import Organization
+
+REGISTER_PAGE_SIZE = 25
+DEPROVISIONING_PAGE_SIZE = 25
+PEOPLE = ("person", "people")
+REGISTER_ORDER = ["agreement__request__organization__name", "person__name", "pk"]
+
+
+# The register.
+
+REGISTER_COLUMNS = [
+    "Name",
+    "E-mail",
+    "Organization",
+    "Access level",
+    "CAN scope",
+    "Since",
+    "Until",
+    "MOU",
+    "Trained on",
+    "Training expires",
+]
+
+
+def _scope(statewide, cans):
+    return "Statewide" if statewide else cans
+
+
+def _register_rows(accesses):
+    rows = []
+    for access in accesses:
+        r = access.agreement.request
+        rows.append(
+            {
+                "access": access,
+                "level": AccessLevel(access.level).label if access.level else "",
+                "scope": _scope(r.statewide, "; ".join(c.name for c in r.cans.all())),
+                "mou": f"{r.reference} v{access.mou_version}",
+                "training_expires": reg.training_expires(access.trained_on),
+            }
+        )
+    return rows
+
+
+def _register_page(request, rows, organizations, *, own):
+    found = reg.register_filter(request.GET, rows, organizations)
+    listed = found.qs.select_related("person", "agreement__request__organization").prefetch_related(
+        "agreement__request__cans"
+    )
+    page = paginate(request, listed, ordering=REGISTER_ORDER, size=REGISTER_PAGE_SIZE, noun=PEOPLE)
+    by_level, by_can = reg.counts(found.qs)
+    return render(
+        request,
+        "requests_app/agreement/register.html",
+        {
+            "filter": found,
+            "page": page,
+            "rows": _register_rows(page.rows),
+            "by_level": by_level,
+            "by_can": by_can,
+            "own": own,
+            "report_within": REPORT_WITHIN,
+        },
+    )
+
+
+def _register_csv(request, rows, organizations, filename):
+    found = reg.register_filter(request.GET, rows, organizations)
+
+    def lines():
+        yield REGISTER_COLUMNS
+        for a in reg.register_table(found.qs).iterator(chunk_size=2000):
+            expires = reg.training_expires(a.trained_on)
+            yield [
+                a.person__name,
+                a.person__email,
+                a.agreement__request__organization__name,
+                a.level_label,
+                _scope(a.agreement__request__statewide, a.scope or ""),
+                f"{timezone.localtime(a.activated_at):%Y-%m-%d}",
+                f"{a.agreement__ends_on:%Y-%m-%d}" if a.agreement__ends_on else "",
+                f"{a.agreement__request__reference} v{a.mou_version}",
+                f"{a.trained_on:%Y-%m-%d}" if a.trained_on else "",
+                f"{expires:%Y-%m-%d}" if expires else "",
+            ]
+
+    return csv_download(request, lines(), filename)
+
+
+def _staff_organizations():
+    return Organization.objects.all()
+
+
+def _own_organizations(user):
+    """The organizations `user` is an active member of, or 404: the organization's register is
+    its own members' alone."""
+    own = Organization.objects.filter(pk__in=active_organization_ids(user))
+    if not own.exists():
+        raise Http404("You are not a member of an organization.")
+    return own
+
+
+@role_required(permissions.is_cceh_staff)
+@require_GET
+def register(request):
+    return _register_page(
+        request, reg.staff_register(request.user), _staff_organizations(), own=False
+    )
+
+
+@role_required(permissions.is_cceh_staff)
+@require_GET
+def register_export(request):
+    today = timezone.localdate()
+    return _register_csv(
+        request,
+        reg.staff_register(request.user),
+        _staff_organizations(),
+        f"hmis-register-{today}.csv",
+    )
+
+
+@login_required
+@require_GET
+def organization_register(request):
+    own = _own_organizations(request.user)
+    return _register_page(request, reg.organization_register(request.user), own, own=True)
+
+
+@login_required
+@require_GET
+def organization_register_export(request):
+    own = _own_organizations(request.user)
+    today = timezone.localdate()
+    return _register_csv(
+        request,
+        reg.organization_register(request.user),
+        own,
+        f"hmis-our-people-{today}.csv",
+    )
+
+
+# The deprovisioning list.
+
+DEPROVISIONING_COLUMNS = [
+    "Name",
+    "E-mail",
+    "Organization",
+    "Why access ended",
+    "Access ended",
+    "Working days since",
+    "Overdue",
+    "MOU",
+]
+
+
+def _deprovisioning_rows(accesses):
+    today = timezone.localdate()
+    rows = []
+    for access in accesses:
+        _days, words, flagged = deprov.ageing(access.ended_on, today)
+        rows.append(
+            {
+                "access": access,
+                "why": access.get_end_reason_display(),
+                "ageing": words,
+                "flagged": flagged,
+                "mou": f"{access.agreement.request.reference} v{access.mou_version}",
+            }
+        )
+    return rows
+
+
+@role_required(permissions.is_cceh_staff)
+def deprovisioning(request):
+    if request.method == "POST":
+        form = DeprovisionForm(request.POST, user=request.user)
+        try:
+            if not form.is_valid():
+                raise ActionRefused("deprovision", list(form.errors["access"]))
+            done = deprov.deprovision_access(request.user, form.cleaned_data["access"])
+        except ActionRefused as refused:
+            for problem in refused.problems:
+                messages.error(request, problem)
+        else:
+            messages.success(
+                request,
+                f"Marked {len(done)} {'person' if len(done) == 1 else 'people'}'s HMIS "
+                f"account{'' if len(done) == 1 else 's'} as closed.",
+            )
+        return redirect("deprovisioning")
+    page = paginate(
+        request,
+        deprov.deprovisioning_list(request.user),
+        ordering=["ended_on", "pk"],  # the longest waiting for their account's closing first
+        size=DEPROVISIONING_PAGE_SIZE,
+        noun=PEOPLE,
+        never_null={"ended_on"},
+    )
+    return render(
+        request,
+        "requests_app/agreement/deprovisioning.html",
+        {"rows": _deprovisioning_rows(page.rows), "page": page},
+    )
+
+
+@role_required(permissions.is_cceh_staff)
+@require_GET
+def deprovisioning_export(request):
+    """The deprovisioning list as CSV, streamed, in one query whatever its length."""
+    today = timezone.localdate()
+
+    def rows():
+        yield DEPROVISIONING_COLUMNS
+        for a in deprov.deprovisioning_table(request.user).iterator(chunk_size=2000):
+            days, _words, flagged = deprov.ageing(a.ended_on, today)
+            yield [
+                a.person__name,
+                a.person__email,
+                a.agreement__request__organization__name,
+                a.why,
+                f"{a.ended_on:%Y-%m-%d}",
+                days,
+                "Yes" if flagged else "No",
+                f"{a.agreement__request__reference} v{a.mou_version}",
+            ]
+
+    return csv_download(request, rows(), f"hmis-deprovisioning-{today}.csv")

@@ -1,0 +1,171 @@
+"""The register of who holds HMIS access now: each person activated under an active MOU whose
+access has not ended, with their level, CAN scope, term, MOU version and training. Staff read
+every organization's (never their own's: core/visibility.py); an organization's members read
+their own people's. Filters and search (django-filter, as the queue), counts by level and by
+CAN, and a CSV of the same rows (docs/design.md, the life of access)."""
+
+import django_filters
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
+
+from requests_app.agreement.access import add_months
+from requests_app.core.exports import joined, label
+from requests_app.core.states import AccessLevel, AgreementStatus
+from requests_app.core.visibility import active_organization_ids, seen_internally
+from requests_app.models import (
+    CAN,
+    AccessRequest,
+    Grant,
+    MOUVersion,
+    Organization,
+    PersonAccess,
+    Training,
+)
+
+STATEWIDE = "Statewide"
+
+
+def holding_access():
+    """Everyone who holds access now: activated, not ended, their MOU active."""
+    return PersonAccess.objects.filter(
+        agreement__status=AgreementStatus.ACTIVE,
+        activated_at__isnull=False,
+        ended_on__isnull=True,
+        revoked_at__isnull=True,
+    )
+
+
+def staff_register(user):
+    """Every organization's people `user` sees as staff: never their own organization's."""
+    return _annotated(holding_access().filter(seen_internally(user, "agreement__request__")))
+
+
+def organization_register(user):
+    """The people of `user`'s own organizations (active memberships)."""
+    return _annotated(
+        holding_access().filter(
+            agreement__request__organization_id__in=active_organization_ids(user)
+        )
+    )
+
+
+def _annotated(rows):
+    # The level granted now (a correction adds a newer grant), the MOU's newest version and
+    # the latest training, each a subquery of the row: one query whatever the number of people.
+    return rows.annotate(
+        level=Subquery(
+            Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
+        ),
+        mou_version=Subquery(
+            MOUVersion.objects.filter(agreement=OuterRef("agreement"))
+            .order_by("-version")
+            .values("version")[:1]
+        ),
+        trained_on=Subquery(
+            Training.objects.filter(person=OuterRef("person"))
+            .order_by("-completed_on", "-pk")
+            .values("completed_on")[:1]
+        ),
+    )
+
+
+def training_expires(trained_on):
+    return add_months(trained_on, settings.TRAINING_VALID_MONTHS) if trained_on else None
+
+
+class RegisterFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search", method="search", help_text="A person's name or e-mail."
+    )
+    organization = django_filters.ModelChoiceFilter(
+        label="Organization",
+        field_name="agreement__request__organization",
+        queryset=Organization.objects.none(),
+        empty_label="Any organization",
+    )
+    level = django_filters.ChoiceFilter(
+        label="Access level", choices=AccessLevel.choices, empty_label="Any level"
+    )
+    can = django_filters.ModelChoiceFilter(
+        label="CAN",
+        queryset=CAN.objects.all(),
+        method="filter_can",
+        empty_label="Any CAN",
+        help_text="Statewide access counts in every CAN.",
+    )
+
+    class Meta:
+        model = PersonAccess
+        fields = []
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["organization"].queryset = organizations.order_by("name")
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(person__name__icontains=value) | Q(person__email__icontains=value))
+
+    def filter_can(self, queryset, name, value):
+        return queryset.filter(
+            Q(agreement__request__statewide=True)
+            | Exists(
+                AccessRequest.cans.through.objects.filter(
+                    accessrequest_id=OuterRef("agreement__request_id"), can=value
+                )
+            )
+        )
+
+
+def register_filter(data, rows, organizations):
+    return RegisterFilter(data or None, queryset=rows, organizations=organizations)
+
+
+def counts(rows):
+    """({level label: people}, {CAN name or Statewide: people}) of `rows`, one query each."""
+    by_level = {
+        AccessLevel(row["level"]).label: row["n"]
+        for row in rows.order_by().values("level").annotate(n=Count("pk")).order_by("level")
+        if row["level"]
+    }
+    scope = Case(
+        When(agreement__request__statewide=True, then=Value(STATEWIDE)),
+        default=F("agreement__request__cans__name"),
+        output_field=TextField(),
+    )
+    by_can = {
+        row["scope"]: row["n"]
+        for row in rows.order_by()
+        .annotate(scope=scope)
+        .values("scope")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("scope")
+        if row["scope"]
+    }
+    return by_level, by_can
+
+
+def register_table(rows):
+    """The register as plain values, in one query whatever its length (core/exports.py)."""
+    return (
+        rows.select_related(None)
+        .prefetch_related(None)
+        .annotate(
+            level_label=label("level", AccessLevel.choices),
+            scope=joined(CAN.objects.all(), "name", by="requests", to="agreement__request"),
+        )
+        .order_by("agreement__request__organization__name", "person__name", "pk")
+        .values_list(
+            "person__name",
+            "person__email",
+            "agreement__request__organization__name",
+            "level_label",
+            "agreement__request__statewide",
+            "scope",
+            "activated_at",
+            "agreement__ends_on",
+            "agreement__request__reference",
+            "mou_version",
+            "trained_on",
+            named=True,
+        )
+    )

@@ -101,13 +101,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Redraw the workflow diagram from the state machine itself.
+# Redraw the workflow diagrams from the state machines themselves, and the person's access
+# from its table (requests_app/agreement/life.py).
 graph: export DEBUG ?= 1
 graph: install
 	$(BIN)/python manage.py graph_transitions requests_app.AccessRequest > docs/workflow.gv
 	dot -Tsvg docs/workflow.gv -o docs/workflow.svg
 	$(BIN)/python manage.py graph_transitions requests_app.Agreement > docs/agreement.gv
 	dot -Tsvg docs/agreement.gv -o docs/agreement.svg
+	$(BIN)/python manage.py graph_access > docs/access.gv
+	dot -Tsvg docs/access.gv -o docs/access.svg
 
 collectstatic: install
 	$(BIN)/python manage.py collectstatic --noinput

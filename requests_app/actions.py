@@ -448,5 +448,11 @@ register(
     ),
     # Staff tick people off the deprovisioning list (agreement/people_views.py), whatever the
     # MOU's status: an expired or revoked MOU's people are on it too.
-    Action("deprovision", AGREEMENT, "deprovisioned", who=STAFF_ALONE),
+    Action(
+        "deprovision",
+        AGREEMENT,
+        "deprovisioned",
+        who=STAFF_ALONE,
+        statuses=frozenset({AgreementStatus.ACTIVE}) | AgreementStatus.ENDED,
+    ),
 )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.agreement import departures, deprovisioning, people_views, register
+from requests_app.agreement import departures, deprovisioning, life, people_views, register
 from requests_app.core import actions
 from requests_app.core.actions import ActionRefused
 from requests_app.core.states import AccessEnd, AccessLevel
@@ -731,3 +731,57 @@ def test_the_deprovisioning_list_pages_first_middle_last(client, stage, personas
         (ended[2:4], "People 3 to 4 of 5", ["First", "Previous", "Next"]),
         (ended[:2], "People 1 to 2 of 5", ["Next"]),
     ]
+
+
+# The life drawn in docs/access.svg (agreement/life.py) is the one the services walk.
+
+
+def test_each_service_moves_a_persons_access_as_the_drawn_life_says(stage, personas):
+    executed = stage.executed(people=(ADA, BO, CY))
+    ada, bo, cy = (access_of(executed, n) for n in ("Ada Analyst", "Bo Builder", "Cy Clinician"))
+    walked = []
+
+    def step(access, action, move):
+        before = life.state_of(access)
+        move()
+        access.refresh_from_db()
+        walked.append((before, action, life.state_of(access)))
+
+    agreement = stage.train(executed, ada.person, bo.person)
+    step(ada, "activate", lambda: stage.activate(agreement, note="Cy trains later."))
+    bo.refresh_from_db()
+    step(ada, "provision", lambda: workflow.provision_access(personas.sam, [ada]))
+    step(
+        cy,
+        "depart",
+        lambda: departures.report_departure(
+            fresh(agreement), personas.riley, cy, timezone.localdate()
+        ),
+    )
+    step(
+        ada,
+        "depart",
+        lambda: departures.report_departure(
+            fresh(agreement), personas.riley, ada, timezone.localdate()
+        ),
+    )
+    step(ada, "deprovision", lambda: deprovisioning.deprovision_access(personas.sam, [ada]))
+    step(
+        bo,
+        "revoke",
+        lambda: workflow.revoke_access(
+            fresh(agreement), personas.sam, "Shared a login.", bo.person
+        ),
+    )
+
+    assert walked == [
+        (life.NAMED, "activate", life.ACTIVE),
+        (life.ACTIVE, "provision", life.PROVISIONED),
+        (life.NAMED, "depart", life.UNUSED),
+        (life.PROVISIONED, "depart", AccessEnd.DEPARTED),
+        (AccessEnd.DEPARTED, "deprovision", life.CLOSED),
+        (life.ACTIVE, "revoke", AccessEnd.REVOKED),
+    ]
+    drawn = {(source, target): action for source, action, target in life.MOVES}
+    for source, action, target in walked:
+        assert action in drawn[source, target].split(", ") or action in drawn[source, target]

@@ -824,19 +824,21 @@ STAGED = {
     "expired": (lambda stage, settings: stage.expired(), AgreementStatus.EXPIRED),
     "revoked": (lambda stage, settings: stage.revoked(), AgreementStatus.REVOKED),
 }
-STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke"}
+STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke", "depart", "deprovision"}
 # docs/design.md section 4: sign, the requestor while issued; countersign, staff while signed;
 # amend, staff while issued or signed; record_training, staff until it ends; activate, staff
 # while executed or active; provision, staff while active; revoke, staff until it ends;
-# start_renewal, the requestor while active and in the renewal window. Nobody else, ever.
+# start_renewal, the requestor while active and in the renewal window; depart, the
+# organization or staff while executed or active; deprovision, staff while active or once
+# ended. Nobody else, ever.
 PERMITTED = {
     "issued": {"riley": {"sign"}, "sam": {"amend", "training", "revoke"}},
     "signed": {"sam": {"countersign", "amend", "training", "revoke"}},
-    "executed": {"sam": {"training", "activate", "revoke"}},
-    "active-before-renewal-window": {"sam": STAFF_WHILE_ACTIVE},
-    "active-in-renewal-window": {"riley": {"renew"}, "sam": STAFF_WHILE_ACTIVE},
-    "expired": {},
-    "revoked": {},
+    "executed": {"riley": {"depart"}, "sam": {"training", "activate", "revoke", "depart"}},
+    "active-before-renewal-window": {"riley": {"depart"}, "sam": STAFF_WHILE_ACTIVE},
+    "active-in-renewal-window": {"riley": {"renew", "depart"}, "sam": STAFF_WHILE_ACTIVE},
+    "expired": {"sam": {"deprovision"}},
+    "revoked": {"sam": {"deprovision"}},
 }
 
 
@@ -882,6 +884,8 @@ def test_the_actions_of_the_table_are_every_agreement_action():
         "revoke",
         "renew",
         "prepare",
+        "depart",
+        "deprovision",
     }
 
 

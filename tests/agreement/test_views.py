@@ -488,8 +488,18 @@ OFFERED = {
         "lee": [],
         "alex": [],
     },
-    "executed": {"riley": [], "sam": ["activate", "revoke", "training"], "lee": [], "alex": []},
-    "active": {"riley": ["renew"], "sam": ["revoke", "training"], "lee": [], "alex": []},
+    "executed": {
+        "riley": ["depart"],
+        "sam": ["activate", "depart", "revoke", "training"],
+        "lee": [],
+        "alex": [],
+    },
+    "active": {
+        "riley": ["depart", "renew"],
+        "sam": ["depart", "revoke", "training"],
+        "lee": [],
+        "alex": [],
+    },
     "revoked": {"riley": [], "sam": [], "lee": [], "alex": []},
 }
 
@@ -719,8 +729,9 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 # Measured with one person: the session, the user, the request and its visibility, the
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
 # the request's revocations, each offered form's, and the read's record (requests_app/audit).
-# The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 22, "riley": 18}
+# The page asks once whether the person sees the request, not once per action. The departure
+# form: whether anyone's access has not ended, and who.
+MOU_PAGE_QUERIES = {"sam": 24, "riley": 20}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])

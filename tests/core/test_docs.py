@@ -18,3 +18,11 @@ def test_each_diagram_in_docs_is_what_its_state_machine_draws(model, diagram):
     assert sorted(drawn.getvalue().splitlines()) == sorted(
         (DOCS / f"{diagram}.gv").read_text().splitlines()
     ), f"Run `make graph` and commit docs/{diagram}.gv and docs/{diagram}.svg."
+
+
+def test_the_access_diagram_in_docs_is_what_the_access_table_draws():
+    drawn = StringIO()
+    call_command("graph_access", stdout=drawn)
+    assert drawn.getvalue().splitlines() == (DOCS / "access.gv").read_text().splitlines(), (
+        "Run `make graph` and commit docs/access.gv and docs/access.svg."
+    )

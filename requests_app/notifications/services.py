@@ -51,6 +51,8 @@ Delivery = Notification.Delivery
 # request nobody hears about waits forever).
 MANDATORY_FOR_STAFF = frozenset(
     {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN, Kind.WAITING_REMINDER, Kind.SIGNED}
+    # A departure: an HMIS account to close within a working day (the deprovisioning list).
+    | {Kind.DEPARTED}
 )
 
 

@@ -26,7 +26,7 @@ ENTITY = re.compile(r"&(?:[a-z][a-z0-9]*|#[0-9]+|#x[0-9a-f]+);", re.IGNORECASE)
 PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 
 # The kinds whose subject names the requesting organization.
-SUBJECT_NAMES_ORGANIZATION = {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN}
+SUBJECT_NAMES_ORGANIZATION = {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN, Kind.DEPARTED}
 # The kinds whose `what` names it.
 WHAT_NAMES_ORGANIZATION = {
     Kind.SUBMITTED,
@@ -39,6 +39,7 @@ WHAT_NAMES_ORGANIZATION = {
     Kind.SIGNED,
     Kind.VOTE_REMINDER,
     Kind.WAITING_REMINDER,
+    Kind.DEPARTED,
 }
 # The kinds whose `what` quotes the event's note.
 WHAT_QUOTES_NOTE = {
@@ -48,6 +49,7 @@ WHAT_QUOTES_NOTE = {
     Kind.DECIDED,
     Kind.WITHDRAWN,
     Kind.REVOKED,
+    Kind.DEPARTED,
 }
 
 

@@ -34,6 +34,7 @@ TITLES = [
     (Kind.RENEWAL_DUE, None, "Access under {ref} due for renewal"),
     (Kind.EXPIRED, "", "Access under {ref} expired"),
     (Kind.REVOKED, "", "Access under {ref} revoked"),
+    (Kind.DEPARTED, "", f"A person left {ORG} ({{ref}})"),
     (Kind.VOTE_REMINDER, None, "Reminder: your vote on {ref} is due"),
     (Kind.WAITING_REMINDER, None, "Reminder: {ref} waits for CCEH staff"),
     (Kind.RETURN_REMINDER, None, "Reminder: {ref} waits for your answer"),

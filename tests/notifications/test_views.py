@@ -255,6 +255,7 @@ REQUESTOR = [
     Kind.RENEWAL_DUE,
     Kind.EXPIRED,
     Kind.REVOKED,
+    Kind.DEPARTED,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -266,6 +267,7 @@ RECEIVES = {
         Kind.RESUBMITTED,
         Kind.WITHDRAWN,
         Kind.SIGNED,
+        Kind.DEPARTED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -343,6 +345,7 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.DECIDED: (True, False),
         Kind.WITHDRAWN: (True, True),
         Kind.SIGNED: (True, True),
+        Kind.DEPARTED: (True, True),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(

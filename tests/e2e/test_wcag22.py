@@ -54,6 +54,7 @@ def test_the_requestors_pages(browser, live_server, personas, journey, stage, se
     draft = journey.draft(program="Medical respite")
     submitted = journey.submitted(program="Street outreach")
     agreement = stage.issued()
+    active = stage.active(people=(("Bo Builder", "bo@harbor.example", "reporting"),))
     with new_page(browser, live_server) as page:
         login(page, live_server, personas.riley)
         check(page, "/requests/")
@@ -61,18 +62,27 @@ def test_the_requestors_pages(browser, live_server, personas, journey, stage, se
             check(page, f"/r/{draft.reference}/apply/{step.slug}")
         check(page, submitted.get_absolute_url())
         check(page, f"/r/{agreement.request.reference}/mou/")
+        check(page, "/organization/register/")
+        # The register's "Report a departure": the MOU page at its form, the person chosen.
+        check(page, f"/r/{active.request.reference}/mou/?depart={active.people.get().pk}")
         check(page, "/notices/")
         check(page, "/profile/notifications")
 
 
-def test_the_staff_pages(browser, live_server, personas, journey):
+def test_the_staff_pages(browser, live_server, personas, journey, stage, settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
     screening = journey.ready_to_approve(program="Medical respite")
+    # A person holding access (the register) and one whose access ended (deprovisioning).
+    stage.active()
+    stage.revoked(people=(("Ed Ended", "ed@harbor.example", "view"),))
     with new_page(browser, live_server) as page:
         login(page, live_server, personas.sam)
         for url in (
             "/queue/",
             screening.get_absolute_url(),
             "/provisioning/",
+            "/deprovisioning/",
+            "/register/",
             "/notices/",
             "/profile/notifications",
         ):

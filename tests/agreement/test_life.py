@@ -785,3 +785,29 @@ def test_each_service_moves_a_persons_access_as_the_drawn_life_says(stage, perso
     drawn = {(source, target): action for source, action, target in life.MOVES}
     for source, action, target in walked:
         assert action in drawn[source, target].split(", ") or action in drawn[source, target]
+
+
+# A conflict of interest hides as well as blocks: staff who belong to an organization see its
+# people on neither staff list, only on their organization's own register.
+
+
+def test_staff_never_see_their_own_organizations_people_on_the_staff_lists(client, stage, personas):
+    stage.active(people=(ADA,))
+    stage.revoked(people=(BO,))
+    MembershipFactory(organization=personas.harbor, user=personas.sam)
+    client.force_login(personas.sam)
+
+    register_page = client.get(reverse("register"))
+    ended = client.get(reverse("deprovisioning"))
+    register_csv = downloaded(client.get(reverse("register_export")))
+    ended_csv = downloaded(client.get(reverse("deprovisioning_export")))
+    own = client.get(reverse("organization_register"))
+    bo = PersonAccess.objects.get(person__name="Bo Builder")
+    refused = client.post(reverse("deprovisioning"), {"access": [bo.pk]}, follow=True)
+
+    assert parsed(register_page).find("table", cls="register") is None
+    assert parsed(ended).find("table", cls="deprovisioning") is None
+    assert (register_csv, ended_csv) == ([REGISTER_COLUMNS], [DEPROVISIONING_COLUMNS])
+    assert listed_people(own) == ["Ada Analyst ada@harbor.example"]
+    assert parsed(refused).find("div", role="status").text == "Choose people from the list."
+    assert PersonAccess.objects.get(pk=bo.pk).deprovisioned_at is None

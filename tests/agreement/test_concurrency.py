@@ -1,7 +1,7 @@
 """Two people acting on one MOU at the same moment, on two real PostgreSQL connections: a
 correction against a signature, in both orders and at once, two staff provisioning the same
-person, an action while the MOU renders, and two renders of one version. SQLite cannot hold two
-transactions open, hence PostgreSQL."""
+person (or closing the same person's account), an action while the MOU renders, and two renders
+of one version. SQLite cannot hold two transactions open, hence PostgreSQL."""
 
 import threading
 
@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from requests_app import workflow
-from requests_app.agreement import mou
+from requests_app.agreement import departures, deprovisioning, mou
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Agreement, Event, MOUVersion, PersonAccess, Signature
@@ -240,3 +240,34 @@ def test_two_renders_of_one_version_at_once_store_it_once_and_keep_one_file(
         stored.file.name
     ]
     assert Event.objects.filter(kind=Event.Kind.MOU_ISSUED).count() == 1
+
+
+def test_two_staff_closing_the_same_account_at_once_record_it_once(
+    journey, personas, django_user_model
+):
+    agreement = issue(journey, personas)
+    workflow.sign_mou(agreement, personas.riley, "Riley Requestor", TITLE, True, IP)
+    agreement = fresh(agreement)
+    workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
+    agreement = fresh(agreement)
+    person = agreement.request.people.get()
+    workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "Course")
+    workflow.activate_access(fresh(agreement), personas.sam)
+    access = PersonAccess.objects.get()
+    departures.report_departure(fresh(agreement), personas.riley, access, timezone.localdate())
+    colleague = django_user_model.objects.create_user(
+        "kim@cceh.example.org", "x", name="Kim Colleague", is_cceh_staff=True
+    )
+
+    winner, loser = race(
+        lambda: deprovisioning.deprovision_access(personas.sam, [access]),
+        lambda: deprovisioning.deprovision_access(colleague, [access]),
+        pause_at=post_save,
+        sender=PersonAccess,
+    )
+
+    assert winner.error is None
+    assert isinstance(loser.error, actions.ActionRefused)
+    assert PersonAccess.objects.get().deprovisioned_by == personas.sam
+    closed = Event.objects.filter(kind=Event.Kind.ACCESS_DEPROVISIONED)
+    assert list(closed.values_list("actor__name", flat=True)) == ["Sam Staff"]

@@ -76,6 +76,7 @@ from requests_app.screening.services import (
     assess_criterion,
     recommend_for_can,
     return_for_information,
+    save_checklist,
     start_screening,
 )
 
@@ -130,6 +131,7 @@ __all__ = [
     "renewal_problems",
     "resubmit",
     "return_for_information",
+    "save_checklist",
     "revoke_access",
     "save_answers",
     "sign_mou",

@@ -3,12 +3,12 @@
 from django import forms
 
 from requests_app.core.forms import long_text
-from requests_app.screening.services import unchanged
 from requests_app.models import (
     CAN,
     Assessment,
     CANRecommendation,
 )
+from requests_app.screening.services import unchanged
 
 
 class ReturnForm(forms.Form):

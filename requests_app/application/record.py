@@ -163,7 +163,8 @@ def answer(application, name):
             f"{p.name}: {p.get_requested_level_display()}" for p in application.people
         )
         return "People and the level each asks for", people or "Nobody named"
-    return _label(name), _words(name, getattr(r, name))
+    label = str(AccessRequest._meta.get_field(name).verbose_name)
+    return label[0].upper() + label[1:], _words(name, getattr(r, name))
 
 
 def _person(p):

@@ -1200,9 +1200,11 @@ def test_a_second_assessment_keeps_the_first_in_the_earlier_assessments(staff_cl
     ]
     card = checklist_cards(staff_client.get(request.get_absolute_url()))["1.1"]
     assert card.find("h3").text == "1.1: Not met"
+    # The current note is in the form's note box, not repeated.
     assert [p.text for p in card.find_all("p") if p.text.startswith("Assessed by")] == [
-        f"Assessed by Sam Staff on {shown_at(rows[1].assessed_at)}: They need daily data."
+        f"Assessed by Sam Staff on {shown_at(rows[1].assessed_at)}"
     ]
+    assert card.find("textarea", name="checklist-1.1-note").text == "They need daily data."
     earlier = card.find("details")
     assert earlier.find("summary").text == "Earlier assessments of 1.1 (1)"
     assert [li.text for li in earlier.find_all("li")] == [

@@ -18,7 +18,14 @@ from requests_app.core.states import AccessLevel
 from requests_app.management.commands.demo import assessment
 from requests_app.management.demo_data import APPLICATIONS
 from requests_app.models import AccessRequest, Criterion, Event, Grant
-from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.e2e import (
+    assert_accessible,
+    assert_no_csp_violations,
+    login,
+    new_page,
+    press_tab_until_focused,
+    visit,
+)
 
 pytestmark = pytest.mark.journey_staff
 
@@ -267,7 +274,17 @@ def test_staff_escalates_a_request_to_the_committee(page, live_server, personas,
     take(page, chosen)
 
     note = "Identified data for matching; is aggregated data enough (1.9)?"
-    choose_outcome(page, f"Escalate to the {settings.COMMITTEE_NAME}")
+    # By keyboard alone: Tab to the outcome choice, the arrow keys to escalate, Tab on into
+    # its form, which is the only one showing.
+    choice = page.get_by_role("group", name="Choose the outcome")
+    press_tab_until_focused(page, choice.get_by_role("radio", name="Approve"), limit=120)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(
+        choice.get_by_role("radio", name=f"Escalate to the {settings.COMMITTEE_NAME}")
+    ).to_be_checked()
+    press_tab_until_focused(page, page.get_by_label("What is unclear"))
+    expect(page.locator("section.outcome-panel").get_by_role("button")).to_have_count(1)
     page.get_by_label("What is unclear").fill(note)
     page.get_by_role("button", name=f"Escalate {chosen.reference}").click()
     expect(success(page)).to_contain_text(f"{chosen.reference} went to the")

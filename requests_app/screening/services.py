@@ -78,7 +78,8 @@ def save_checklist(request, user, changes):
     outcome, note)]; each row that differs from the criterion's current assessment becomes a
     new assessment with its own event (a change is a new row, the earlier ones kept), all in
     this one transaction under one lock; a row that says what is already recorded writes
-    nothing. The new assessments, in the order given."""
+    nothing (the form sends only changed rows, so a page that changed nothing takes no lock and
+    leaves the request's revision alone). The new assessments, in the order given."""
     changes = [(criterion, outcome, text(note)) for criterion, outcome, note in changes]
     if not changes:
         # Nothing to write: only whether the person may, and the request stays as it was.
@@ -102,8 +103,9 @@ def save_checklist(request, user, changes):
 
 @transaction.atomic
 def assess_criterion(request, user, criterion, outcome, note=""):
-    """One criterion assessed again, whatever its current assessment says (the journeys of the
-    tests and the benchmark's reassessments); pages save the whole checklist (save_checklist)."""
+    """One criterion assessed again, whatever its current assessment says: a new row even when
+    it says the same (the tests' journeys build reassessments so). Pages save the whole
+    checklist (save_checklist), which writes only what changed."""
     locked = lock(request, user, "checklist")
     require(
         "checklist",

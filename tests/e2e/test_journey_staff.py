@@ -131,7 +131,7 @@ def test_staff_finds_takes_assesses_every_criterion_and_approves(
     expect(page.get_by_text("Assigned to Sam Staff")).to_be_visible()
     # Approval waits for the checklist, and says so in words beside the choice.
     expect(page.locator("#outcome-blocked-approve")).to_have_text(
-        "(not possible yet: 12 reasons shown when chosen)"
+        "Not possible yet: 1.1 is not assessed yet. (11 more reasons when chosen)"
     )
     choose_outcome(page, "Approve")
     expect(page.get_by_text("Approval is not possible yet:")).to_be_visible()

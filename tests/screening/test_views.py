@@ -1026,8 +1026,21 @@ def test_an_unassessed_request_says_in_words_why_it_cannot_be_approved_or_denied
     staff_client, journey
 ):
     request = journey.screening()
-    cards = outcome_cards(staff_client.get(request.get_absolute_url()))
+    response = staff_client.get(request.get_absolute_url())
+    cards = outcome_cards(response)
 
+    # Beside each choice of the outcome panel, in short; under it, every reason.
+    assert {
+        span.attrs["id"]: span.text for span in parsed(response).find_all(cls="outcome-blocked")
+    } == {
+        "outcome-blocked-approve": (
+            "Not possible yet: 1.1 is not assessed yet. (11 more reasons when chosen)"
+        ),
+        "outcome-blocked-deny": (
+            "Not possible yet: No criterion is assessed as unmet and no disqualifier as "
+            "applying, so there is nothing to cite for a denial."
+        ),
+    }
     assert [li.text for li in cards["Approve"].find_all("li")] == [
         f"{code} is not assessed yet." for code in CODES
     ]

@@ -6,7 +6,6 @@ each event is notifications.AUDIENCES. Adding an action: docs/architecture.md.""
 
 from django import forms
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 
 from requests_app.agreement.forms import (
     ActivateForm,
@@ -44,7 +43,7 @@ from .decision.forms import ApproveForm, DenyForm
 from .models import Comment
 from .screening import services as screening
 from .screening.forms import (
-    AssessmentForm,
+    ChecklistForm,
     CommentForm,
     MessageForm,
     RecommendationForm,
@@ -167,22 +166,18 @@ register(
         ),
     ),
     Action(
-        "assess",
+        # The whole checklist in one post: each changed criterion its own assessment.
+        "checklist",
         REQUEST,
         "assessed",
         who=(during({Status.SCREENING}, "in screening"), *STAFF_ALONE),
-        form=lambda request, user, data=None, criterion_id=None: AssessmentForm(
-            data, criterion=get_object_or_404(policy.catalogue(), pk=criterion_id)
+        form=lambda request, user, data=None: ChecklistForm(
+            data, criteria=policy.catalogue(), current=policy.current_assessments(request)
         ),
-        run=lambda request, user, form, http: screening.assess_criterion(
-            request,
-            user,
-            form.criterion,
-            form.cleaned_data["outcome"],
-            form.cleaned_data["note"],
+        run=lambda request, user, form, http: screening.save_checklist(
+            request, user, form.changes()
         ),
-        done=lambda request, form: f"Your assessment of {form.criterion.code} is saved.",
-        path="assess/<int:criterion_id>",
+        done=lambda request, form: form.done(),
     ),
     Action(
         "approve",

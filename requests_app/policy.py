@@ -193,6 +193,26 @@ def catalogue():
     )
 
 
+# Which of the requestor's answers speaks to each criterion, as the application's questions
+# cite the clauses they serve (docs/design.md section 3): the screening checklist shows them
+# beside the criterion. Answers are the request's fields; "scope" is its CANs or statewide,
+# "people" the people named with the level each asks for.
+ANSWERS_FOR = {
+    "1.1": ("existing_reporting_gap",),
+    "1.2": ("need_type", "usage_frequency"),
+    "1.3": ("funding_relation",),
+    "1.4": ("homeless_relationship",),
+    "1.5": ("scope",),
+    "1.6": ("people",),
+    "1.7": ("attests_training",),
+    "1.8": ("contribution",),
+    "1.9": ("is_researcher", "aggregated_data_sufficient", "identified_data_justification"),
+    "1.10": ("had_prior_access", "prior_access_revoked", "prior_access_details"),
+    "2.1": ("need_type", "usage_frequency"),
+    "2.2": ("purpose",),
+}
+
+
 @condition
 def criteria_all_pass(request):
     """approve: every core criterion met or not applicable, and no disqualifier (1.x, 2.x)."""

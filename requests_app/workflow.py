@@ -76,6 +76,7 @@ from requests_app.screening.services import (
     assess_criterion,
     recommend_for_can,
     return_for_information,
+    save_checklist,
     start_screening,
 )
 
@@ -132,6 +133,7 @@ __all__ = [
     "return_for_information",
     "revoke_access",
     "save_answers",
+    "save_checklist",
     "sign_mou",
     "start_renewal",
     "start_request",

@@ -127,17 +127,21 @@ def _request_page(request, access_request, bound, status):
     if internal:
         # Staff read a resubmission against what they returned, field by field.
         context["version_changes"] = application_record.changes_in(versions)
+        if access_request.status in Status.OPEN:
+            # The key facts (application/includes/facts.html): how long it has waited.
+            context["days_waiting"] = policy.days_in_status(access_request)
+            context["waiting_too_long"] = policy.waiting_too_long(access_request)
     if own:
         context.update(_requestor_context(access_request))
     context.update(decision_panel(access_request, user, internal, context))
     if context["conflict"] and "vote" in context["actions"]:
         context.update(recusal_panel(access_request, user, bound))
     if internal:
-        context.update(screening_panel(access_request, user, bound))
+        context.update(screening_panel(access_request, user, bound, context["application"]))
         context.update(committee_panel(access_request, user, context["actions"], bound))
-    # Every other action the person may take gets its form from its row; `assess` has one per
-    # criterion, and a panel's own form (with its initial values) stands.
-    unbuilt = [n for n in context["actions"] - {"assess"} if f"{n}_form" not in context]
+    # Every other action the person may take gets its form from its row; a panel's own form
+    # (with its initial values) stands.
+    unbuilt = [n for n in context["actions"] if f"{n}_form" not in context]
     context.update(action_forms(access_request, user, unbuilt, bound))
     return render(request, "requests_app/application/detail.html", context, status=status)
 

@@ -151,6 +151,22 @@ def _words(name, value, model=AccessRequest):
     return str(choices.get(value, value))
 
 
+def answer(application, name):
+    """(label, words) of one answer of `application`, for the screening checklist
+    (policy.ANSWERS_FOR): a field of the request, or "scope" or "people"."""
+    r = application.request
+    if name == "scope":
+        cans = ", ".join(can.name for can in application.cans) or "Not chosen"
+        return "Scope", "Statewide" if r.statewide else cans
+    if name == "people":
+        people = "; ".join(
+            f"{p.name}: {p.get_requested_level_display()}" for p in application.people
+        )
+        return "People and the level each asks for", people or "Nobody named"
+    label = str(AccessRequest._meta.get_field(name).verbose_name)
+    return label[0].upper() + label[1:], _words(name, getattr(r, name))
+
+
 def _person(p):
     title = f", {p['title']}" if p["title"] else ""
     return f"{p['name']}{title} ({p['email']}): {AccessLevel(p['requested_level']).label}"

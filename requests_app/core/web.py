@@ -80,7 +80,7 @@ def page_out_of_date(request, obj):
 def act(request, reference, name, **arguments):
     """Every action's form posts here: find what it acts on (404 for one who may not see it),
     parse the form, run the action's service on a current page, go back or show the form's
-    errors. `arguments` are the action's own path values (assess: which criterion)."""
+    errors. `arguments` are the action's own path values, for an action whose row gives a `path`."""
     action = ACTIONS[name]
     page = PAGES[action.on]
     obj = page.find(request, reference)

@@ -1,14 +1,14 @@
-"""Staff's screening (take, return, assess) and the CAN's recommendation (4.2, 4.3), and the
+"""Staff's screening (take, return, the checklist) and the CAN's recommendation (4.2, 4.3), and the
 request's discussion."""
 
 from django.db import transaction
 
 from requests_app import policy
 from requests_app.application.services import move
-from requests_app.core.actions import lock, require
+from requests_app.core.actions import lock, refusals, refuse, require
 from requests_app.core.events import record_event
 from requests_app.core.inputs import text
-from requests_app.models import Assessment, CANRecommendation, Comment, Event
+from requests_app.models import Assessment, CANRecommendation, Comment, Event, latest_per
 
 
 @transaction.atomic
@@ -35,23 +35,19 @@ def return_for_information(request, user, message):
     return locked
 
 
-@transaction.atomic
-def assess_criterion(request, user, criterion, outcome, note=""):
-    """Record staff's judgement of one criterion; a change is a new row (history kept)."""
-    locked = lock(request, user, "assess")
-    require(
-        "assess",
-        (
-            outcome not in Assessment.Outcome.values,
-            "Choose met, not met, not applicable or unclear.",
-        ),
-        (
-            criterion.policy_version != policy.POLICY_VERSION,
-            "That criterion is not part of the policy in force.",
-        ),
-    )
+def _assessment_problems(criterion, outcome):
+    problems = []
+    if outcome not in Assessment.Outcome.values:
+        problems.append(f"Choose met, not met, not applicable or unclear for {criterion.code}.")
+    if criterion.policy_version != policy.POLICY_VERSION:
+        problems.append(f"{criterion.code} is not part of the policy in force.")
+    return problems
+
+
+def _assess(locked, user, criterion, outcome, note):
+    """One assessment and its event, on a request whose lock the caller holds."""
     assessment = Assessment.objects.create(
-        request=locked, criterion=criterion, outcome=outcome, note=text(note), assessed_by=user
+        request=locked, criterion=criterion, outcome=outcome, note=note, assessed_by=user
     )
     record_event(
         locked,
@@ -66,6 +62,63 @@ def assess_criterion(request, user, criterion, outcome, note=""):
         },
     )
     return assessment
+
+
+def unchanged(current, outcome, note):
+    """Whether a checklist row says what the criterion's current assessment (or None) says: a
+    row left blank on a criterion nobody assessed yet says nothing."""
+    if current is None:
+        return not outcome and not note
+    return (current.outcome, current.note) == (outcome, note)
+
+
+@transaction.atomic
+def save_checklist(request, user, changes):
+    """Staff's checklist saved at once (docs/design.md section 4): `changes` is [(criterion,
+    outcome, note)]; each row that differs from the criterion's current assessment becomes a
+    new assessment with its own event (a change is a new row, the earlier ones kept), all in
+    this one transaction under one lock; a row that says what is already recorded writes
+    nothing (the form sends only changed rows, so a page that changed nothing takes no lock and
+    leaves the request's revision alone). The new assessments, in the order given."""
+    changes = [(criterion, outcome, text(note)) for criterion, outcome, note in changes]
+    if not changes:
+        # Nothing to write: only whether the person may, and the request stays as it was.
+        refuse("checklist", refusals(request, user, "checklist"))
+        return []
+    locked = lock(request, user, "checklist")
+    refuse(
+        "checklist",
+        [p for criterion, outcome, _ in changes for p in _assessment_problems(criterion, outcome)],
+    )
+    current = {
+        row.criterion_id: row
+        for row in latest_per(Assessment.objects.filter(request=locked), "request", "criterion")
+    }
+    return [
+        _assess(locked, user, criterion, outcome, note)
+        for criterion, outcome, note in changes
+        if not unchanged(current.get(criterion.pk), outcome, note)
+    ]
+
+
+@transaction.atomic
+def assess_criterion(request, user, criterion, outcome, note=""):
+    """One criterion assessed again, whatever its current assessment says: a new row even when
+    it says the same (the tests' journeys build reassessments so). Pages save the whole
+    checklist (save_checklist), which writes only what changed."""
+    locked = lock(request, user, "checklist")
+    require(
+        "checklist",
+        (
+            outcome not in Assessment.Outcome.values,
+            "Choose met, not met, not applicable or unclear.",
+        ),
+        (
+            criterion.policy_version != policy.POLICY_VERSION,
+            "That criterion is not part of the policy in force.",
+        ),
+    )
+    return _assess(locked, user, criterion, outcome, text(note))
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from requests_app import policy
 from requests_app.application.queries import listed
+from requests_app.application.record import answer
 from requests_app.core import permissions
 from requests_app.core.exports import joined, label
 from requests_app.core.files import csv_download
@@ -31,7 +32,7 @@ from requests_app.models import (
     latest_per,
 )
 from requests_app.screening.filters import QueueFilter
-from requests_app.screening.forms import AssessmentForm
+from requests_app.screening.forms import ChecklistForm
 
 QUEUE_PAGE_SIZE = 25
 CAN_REQUESTS_PAGE_SIZE = 25
@@ -167,38 +168,41 @@ def can_requests(request):
     )
 
 
-def screening_panel(access_request, user, bound):
+def screening_panel(access_request, user, bound, application):
+    """The checklist, the CAN's recommendations and the outcomes, for those inside the request.
+    The checklist is one form (ChecklistForm): each criterion with the requestor's answers
+    that speak to it (policy.ANSWERS_FOR), the system's suggestions, the current assessment
+    and the earlier ones; the suggestions are computed once, and the facts reuse them."""
     history = {}
     assessments = Assessment.objects.filter(request=access_request)
     for row in assessments.select_related("assessed_by", "criterion"):
         history.setdefault(row.criterion_id, []).append(row)
+    found = policy.suggestions(access_request)
     suggestions = {}
-    for suggestion in policy.suggestions(access_request):
+    for suggestion in found:
         suggestions.setdefault(suggestion.code, []).append(suggestion)
-    checklist = []
-    for criterion in policy.catalogue():
-        rows = history.get(criterion.pk, [])
-        current = rows[-1] if rows else None
-        failed = bound.get("assess")
-        form = (
-            failed
-            if failed and failed.criterion == criterion
-            else AssessmentForm(
-                criterion=criterion,
-                initial={"outcome": current.outcome, "note": current.note} if current else None,
-            )
-        )
-        checklist.append(
-            {
-                "criterion": criterion,
-                "current": current,
-                "earlier": rows[:-1][::-1],
-                "suggestions": suggestions.get(criterion.code, []),
-                "form": form,
-            }
-        )
+    criteria = list(policy.catalogue())
+    form = bound.get("checklist") or ChecklistForm(
+        criteria=criteria, current={pk: rows[-1] for pk, rows in history.items()}
+    )
+    checklist = [
+        {
+            "criterion": criterion,
+            "current": history[criterion.pk][-1] if criterion.pk in history else None,
+            "earlier": history.get(criterion.pk, [])[:-1][::-1],
+            "suggestions": suggestions.get(criterion.code, []),
+            "answers": [
+                answer(application, name) for name in policy.ANSWERS_FOR.get(criterion.code, ())
+            ],
+            "outcome": outcome,
+            "note": note,
+        }
+        for criterion, outcome, note in form.rows()
+    ]
     return {
         "checklist": checklist,
+        "checklist_form": form,
+        "concerns": [s for s in found if s.concern],
         "recommendations": latest_per(
             CANRecommendation.objects.filter(request=access_request).select_related(
                 "can", "author"

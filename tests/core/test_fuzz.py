@@ -557,7 +557,7 @@ def _sweep(stage):
             continue
         if path.startswith(("/admin/", "/accounts/")):
             continue
-        # One form of each kind: the twelve criteria's assessment forms differ by number only.
+        # One form of each kind: forms that differ by a number only count once.
         shape = (resolve(path).route, *sorted({re.sub(r"\d+", "N", n) for n in form.fields}))
         if shape in shapes:
             continue
@@ -669,7 +669,7 @@ def _body(data, stage, case, form):
 
 def _a_form_case(data, stage):
     """One of the forms the pages offer, sent by someone it was shown to or by anybody. The
-    form's pattern is drawn first, so the twelve criteria's assessment forms, say, count as
+    form's pattern is drawn first, so forms that differ by a number only count as
     one, and this app's patterns get half the draws."""
     patterns = stage.form_patterns
     app = sorted(p for p in patterns if not p[1].startswith(("admin/", "accounts/")))

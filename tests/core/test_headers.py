@@ -17,7 +17,7 @@ from django.utils.cache import patch_cache_control
 
 from hmis_access.middleware import PrivateResponseMiddleware
 from requests_app.application.forms import STEPS
-from requests_app.models import Criterion, Membership, Notification
+from requests_app.models import Membership, Notification
 from tests.support.factories import MembershipFactory, attach
 from tests.support.journey import staged_journey
 from tests.support.personas import PERSONA_NAMES
@@ -89,7 +89,6 @@ def staged(django_db_setup, django_db_blocker):
             "step": [STEPS[0].slug],
             "number": ["1"],
             "version": ["1"],
-            "criterion_id": [str(Criterion.objects.order_by("pk").first().pk)],
             "pk": [str(attachment.pk), str(pending.pk), str(notice.pk)],
             "app_label": ["requests_app"],
             "key": ["MQ:1abc:xyz"],

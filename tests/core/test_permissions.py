@@ -84,7 +84,8 @@ EXPECTED = {
     "vote": {
         Status.VETTING: {"morgan", "casey"},
     },
-    "assess": {
+    # The screening checklist, saved in one post.
+    "checklist": {
         Status.SCREENING: {"sam"},
     },
     # Only the leader of the CAN the request names (lee leads Greater Hartford), while the
@@ -147,7 +148,7 @@ TARGET = {
 # The actions that keep the status leave one new row of their own behind.
 RECORDED_AS = {
     "vote": Vote,
-    "assess": Assessment,
+    "checklist": Assessment,
     "recommend": CANRecommendation,
     "comment": Comment,
     "message": Comment,
@@ -252,11 +253,13 @@ def _perform(stage, action, request, user):
             levels=journey.levels(request, AccessLevel.VIEW),
             replaces=_current_vote_id(request, user),
         )
-    if action == "assess":
+    if action == "checklist":
         purpose = Criterion.objects.get(code="1.1")
-        return workflow.assess_criterion(
-            request, user, purpose, Assessment.Outcome.MET, "Checked again."
+        # One changed criterion: one new assessment.
+        (assessment,) = workflow.save_checklist(
+            request, user, [(purpose, Assessment.Outcome.MET, "Checked again.")]
         )
+        return assessment
     if action == "recommend":
         return workflow.recommend_for_can(request, user, p.hartford, "support", "A known partner.")
     if action == "comment":

@@ -1434,6 +1434,83 @@ def test_assess_criterion_is_refused_outside_screening(journey, personas):
     ]
 
 
+# save_checklist
+
+
+def test_save_checklist_records_each_changed_criterion_with_its_event_under_one_lock(
+    journey, personas
+):
+    request = journey.screening()
+    workflow.assess_criterion(request, personas.sam, criterion("1.1"), MET, "Monthly.")
+    events = Event.objects.filter(request=request).count()
+
+    saved = workflow.save_checklist(
+        request,
+        personas.sam,
+        [
+            (criterion("1.1"), MET, " Monthly. "),  # as recorded, once trimmed: nothing
+            (criterion("1.4"), UNCLEAR, "Ask the CAN."),
+            (criterion("2.1"), NOT_MET, ""),
+        ],
+    )
+
+    assert [(a.criterion.code, a.outcome, a.note) for a in saved] == [
+        ("1.4", UNCLEAR, "Ask the CAN."),
+        ("2.1", NOT_MET, ""),
+    ]
+    added = Event.objects.filter(request=request).order_by("pk")[events:]
+    assert [(e.kind, e.data, e.note) for e in added] == [
+        (
+            Event.Kind.ASSESSED,
+            {"criterion": "1.4", "outcome": UNCLEAR, "disqualifier": False},
+            "Ask the CAN.",
+        ),
+        (
+            Event.Kind.ASSESSED,
+            {"criterion": "2.1", "outcome": NOT_MET, "disqualifier": True},
+            "",
+        ),
+    ]
+    # One lock taken, one revision more, whatever the number of criteria.
+    assert AccessRequest.objects.get(pk=request.pk).revision == request.revision + 2
+
+
+def test_save_checklist_with_nothing_changed_writes_nothing(journey, personas):
+    request = journey.ready_to_approve()
+    revision = AccessRequest.objects.get(pk=request.pk).revision
+    before = traces()
+
+    assert workflow.save_checklist(request, personas.sam, []) == []
+    assert (traces(), AccessRequest.objects.get(pk=request.pk).revision) == (before, revision)
+
+
+def test_save_checklist_refuses_every_change_when_one_is_wrong(journey, personas):
+    request = journey.screening()
+
+    assert refused(
+        workflow.save_checklist,
+        request,
+        personas.sam,
+        [(criterion("1.1"), MET, "Fine."), (criterion("1.4"), "probably", "")],
+    ) == ["Choose met, not met, not applicable or unclear for 1.4."]
+
+
+def test_save_checklist_is_refused_outside_screening_and_to_anyone_but_staff(journey, personas):
+    request = journey.submitted()
+    change = [(criterion("1.1"), MET, "")]
+
+    assert refused(workflow.save_checklist, request, personas.sam, change) == [
+        "This request is not in screening now."
+    ]
+    assert refused(workflow.save_checklist, request, personas.sam, []) == [
+        "This request is not in screening now."
+    ]
+    screening = journey.screening()
+    assert refused(workflow.save_checklist, screening, personas.lee, change) == [
+        "Only CCEH staff can do this."
+    ]
+
+
 # recommend_for_can
 
 

@@ -221,12 +221,11 @@ def history(response):
 
 def outcome_labels(response, request, code):
     """The outcomes staff choose from for one criterion, as its form labels them."""
-    criterion = Criterion.objects.get(code=code)
-    action = reverse("assess", args=[request.reference, criterion.pk])
+    action = reverse("checklist", args=[request.reference])
     form = next(f for f in parsed(response).find_all("form") if f.attrs["action"] == action)
     return [
         form.find("label", for_=box.attrs["id"]).text
-        for box in form.find_all("input", name=field_name(form, "outcome"))
+        for box in form.find_all("input", name=field_name(form, f"{code}-outcome"))
     ]
 
 

@@ -125,6 +125,10 @@ def test_escalated_request_is_recommended_voted_on_and_decided(
         expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
         open_from_list(page, chosen)
         expect(status(page)).to_have_text("In screening")
+        # One outcome panel: the chosen outcome's form alone shows.
+        page.get_by_role("group", name="Choose the outcome").get_by_role(
+            "radio", name=f"Escalate to the {settings.COMMITTEE_NAME}"
+        ).check()
         page.get_by_label("What is unclear").fill(ESCALATION_NOTE)
         page.get_by_role("button", name=f"Escalate {reference}").click()
         expect(success(page)).to_have_text(f"{reference} went to the {settings.COMMITTEE_NAME}.")

@@ -1,18 +1,31 @@
 """The CCEH staff journey, in Chromium: Sam finds a new request in the queue, takes
-it, assesses every criterion and approves it; another goes back to the requestor with a
-question; another is denied citing 2.1; another goes to the committee. Every page reached is
-checked with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for Content-Security-Policy
-breaches."""
+it, assesses every criterion in the one checklist form, saves it once and approves it from the
+outcome panel; another goes back to the requestor with a question; another is denied citing
+2.1; another goes to the committee. Every page reached is checked with axe-core against WCAG
+2.0/2.1/2.2 A and AA, and for Content-Security-Policy breaches. The screening page of a
+request like the demo's fits its checklist and its outcome in three screens."""
 
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from playwright.sync_api import expect
 
+from requests_app import workflow
+from requests_app.application.record import ANSWERS
 from requests_app.core.states import AccessLevel
-from requests_app.models import AccessRequest, Criterion, Grant
-from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from requests_app.management.commands.demo import assessment
+from requests_app.management.demo_data import APPLICATIONS
+from requests_app.models import AccessRequest, Criterion, Event, Grant
+from tests.support.e2e import (
+    assert_accessible,
+    assert_no_csp_violations,
+    login,
+    new_page,
+    press_tab_until_focused,
+    visit,
+)
 
 pytestmark = pytest.mark.journey_staff
 
@@ -60,18 +73,31 @@ def take(page, access_request):
     checked(page)
 
 
-def assess(page, code, outcome):
-    """Choose `outcome` in the criterion's own form and save it; the page comes back with the
-    assessment shown, and passes axe like every page visited."""
-    save = page.get_by_role("button", name=f"Save assessment of {code}", exact=True)
-    form = page.locator("form").filter(has=save)
-    form.get_by_role("radio", name=outcome, exact=True).check()
-    save.click()
-    expect(success(page)).to_have_text(f"Your assessment of {code} is saved.")
-    heading = page.get_by_role("heading", level=3, name=re.compile(rf"^{re.escape(code)}\b"))
-    expect(heading).to_contain_text(outcome)
-    assert_no_csp_violations(page)
-    assert_accessible(page)
+def checklist(page):
+    return page.locator("section", has=page.get_by_role("heading", name="Screening checklist"))
+
+
+def choose(page, code, outcome):
+    """Choose `outcome` for the criterion in the checklist form (not saved yet)."""
+    group = checklist(page).get_by_role("group", name=f"Assessment of {code}", exact=True)
+    group.get_by_role("radio", name=outcome, exact=True).check()
+
+
+def save_checklist(page, saved):
+    """Save the whole checklist in one post; the page comes back saying which criteria got a
+    new assessment, and passes axe like every page visited."""
+    page.get_by_role("button", name="Save the checklist").click()
+    expect(success(page)).to_have_text(saved)
+    checked(page)
+
+
+def choose_outcome(page, name):
+    """Pick one outcome in the panel: only its form shows."""
+    panel = page.locator("section.outcome-panel")
+    panel.get_by_role("group", name="Choose the outcome").get_by_role(
+        "radio", name=name, exact=True
+    ).check()
+    return panel
 
 
 def test_staff_finds_takes_assesses_every_criterion_and_approves(
@@ -103,14 +129,35 @@ def test_staff_finds_takes_assesses_every_criterion_and_approves(
 
     take(page, chosen)
     expect(page.get_by_text("Assigned to Sam Staff")).to_be_visible()
-    # Approval waits for the checklist, and says so in words.
+    # Approval waits for the checklist, and says so in words beside the choice.
+    expect(page.locator("#outcome-blocked-approve")).to_have_text(
+        "Not possible yet: 1.1 is not assessed yet. (11 more reasons when chosen)"
+    )
+    choose_outcome(page, "Approve")
     expect(page.get_by_text("Approval is not possible yet:")).to_be_visible()
 
     codes = list(Criterion.objects.order_by("pk").values_list("code", flat=True))
     assert len(codes) == 12
+    # Each criterion's answer sits beside it.
+    one_one = checklist(page).locator("article", has=page.get_by_role("heading", name="1.1: "))
+    expect(one_one.locator("dt")).to_have_text("Why existing reporting does not serve")
     for code in codes:
-        assess(page, code, PASSING.get(code, "Met"))
+        choose(page, code, PASSING.get(code, "Met"))
+    save_checklist(page, f"The checklist is saved: 12 new assessments ({', '.join(codes)}).")
+    for code in codes:
+        heading = checklist(page).get_by_role(
+            "heading", level=3, name=re.compile(rf"^{re.escape(code)}\b")
+        )
+        expect(heading).to_contain_text(PASSING.get(code, "Met"))
+    assert Event.objects.filter(request=chosen, kind=Event.Kind.ASSESSED).count() == 12
+
+    # One outcome panel: until a choice is made no outcome's form shows, then only its own.
+    panel = page.locator("section.outcome-panel")
+    expect(panel.get_by_role("button")).to_have_count(0)
+    choose_outcome(page, "Approve")
+    expect(panel.get_by_role("button")).to_have_count(1)
     expect(page.get_by_text("Approval is not possible yet:")).to_have_count(0)
+    checked(page)
 
     # The CAN has not spoken: approving without it takes a reason (1.5, 4.2), and the
     # person may be granted less than asked.
@@ -136,6 +183,7 @@ def test_staff_returns_a_request_with_a_question(
     expect(status(page)).to_have_text("Submitted")
 
     question = "Which staff will use the data, and how often each week?"
+    choose_outcome(page, "Return for information")
     page.get_by_label("Question for the requestor").fill(question)
     page.get_by_role("button", name=f"Return {chosen.reference} to the requestor").click()
     expect(success(page)).to_have_text(
@@ -174,9 +222,11 @@ def test_staff_denies_citing_2_1_after_a_refused_attempt(
     take(page, chosen)
     expect(page.get_by_text("The requestor says the need is one-time only.")).to_be_visible()
 
-    assess(page, "2.1", "Applies (prevents access)")
-    assess(page, "1.2", "Not met")
+    choose(page, "2.1", "Applies (prevents access)")
+    choose(page, "1.2", "Not met")
+    save_checklist(page, "The checklist is saved: 2 new assessments (1.2, 2.1).")
 
+    choose_outcome(page, "Deny")
     cited = page.get_by_role("group", name="Criteria the denial rests on")
     # Only the failing criteria can be cited.
     expect(cited.get_by_role("checkbox")).to_have_count(2)
@@ -224,9 +274,63 @@ def test_staff_escalates_a_request_to_the_committee(page, live_server, personas,
     take(page, chosen)
 
     note = "Identified data for matching; is aggregated data enough (1.9)?"
+    # By keyboard alone: Tab to the outcome choice, the arrow keys to escalate, Tab on into
+    # its form, which is the only one showing.
+    choice = page.get_by_role("group", name="Choose the outcome")
+    press_tab_until_focused(page, choice.get_by_role("radio", name="Approve"), limit=120)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(
+        choice.get_by_role("radio", name=f"Escalate to the {settings.COMMITTEE_NAME}")
+    ).to_be_checked()
+    press_tab_until_focused(page, page.get_by_label("What is unclear"))
+    expect(page.locator("section.outcome-panel").get_by_role("button")).to_have_count(1)
     page.get_by_label("What is unclear").fill(note)
     page.get_by_role("button", name=f"Escalate {chosen.reference}").click()
     expect(success(page)).to_contain_text(f"{chosen.reference} went to the")
     expect(status(page)).to_have_text("With the committee")
     expect(page.get_by_text(f"Escalated because: {note}")).to_be_visible()
+    checked(page)
+
+
+def demo_like(journey, personas):
+    """A request as the demo's one in screening is: its answers and people, taken, and every
+    criterion assessed with the demo's notes (requests_app/management/demo_data.py)."""
+    (application,) = [a for a in APPLICATIONS if a["story"] == "screening"]
+    answers = {
+        name: application[name]
+        for name in ANSWERS
+        if name in application and name not in ("statewide",)
+    }
+    request = journey.screening(
+        statewide=True,
+        cans=[],
+        named=[(name, email, level) for name, _, email, level in application["people"]],
+        attests_training=True,
+        attests_accuracy=True,
+        **answers,
+    )
+    criteria = Criterion.objects.order_by("order")
+    workflow.save_checklist(
+        request, personas.sam, [(c, *assessment(application, c)) for c in criteria]
+    )
+    return AccessRequest.objects.get(pk=request.pk)
+
+
+def test_the_screening_page_fits_the_checklist_and_the_outcome_in_three_screens(
+    page, live_server, personas, journey
+):
+    request = demo_like(journey, personas)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, personas.sam)
+    open_request(page, request)
+    panel = page.locator("section.outcome-panel")
+    expect(panel).to_be_visible()
+
+    bottom = panel.evaluate("panel => panel.getBoundingClientRect().bottom + window.scrollY")
+    assert bottom <= 3 * 800, f"The outcome panel ends at {bottom} px"
+    # The key facts stay in view while the checklist scrolls by.
+    page.get_by_role("heading", name="Screening checklist").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 1200)
+    expect(page.get_by_role("region", name=f"Key facts of {request.reference}")).to_be_in_viewport()
     checked(page)

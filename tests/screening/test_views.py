@@ -67,7 +67,7 @@ def section(main, heading_id):
 
 
 def offered(response, access_request):
-    """The forms on the page, by what they post to: "take", "approve", "assess/3" ..."""
+    """The forms on the page, by what they post to: "take", "approve", "checklist" ..."""
     prefix = f"/r/{access_request.reference}/"
     return [
         form.attrs["action"].removeprefix(prefix)
@@ -964,17 +964,17 @@ def test_a_one_time_request_shows_its_suggestion_next_to_2_1(staff_client, journ
 
 
 @pytest.mark.parametrize(
-    ("state", "take", "assess_forms"),
+    ("state", "take", "checklist_forms"),
     [
         ("submitted", True, 0),
-        ("screening", False, 12),
+        ("screening", False, 1),
         ("returned", False, 0),
         ("vetting", False, 0),
         ("approved", False, 0),
     ],
 )
 def test_take_appears_only_when_submitted_and_the_checklist_forms_only_in_screening(
-    staff_client, journey, state, take, assess_forms
+    staff_client, journey, state, take, checklist_forms
 ):
     request = getattr(journey, state)()
     response = staff_client.get(request.get_absolute_url())
@@ -983,8 +983,8 @@ def test_take_appears_only_when_submitted_and_the_checklist_forms_only_in_screen
     assert {
         "take": "take" in forms,
         "button": "Take it for screening" in parsed(response).text,
-        "assess forms": sum(action.startswith("assess/") for action in forms),
-    } == {"take": take, "button": take, "assess forms": assess_forms}
+        "checklist forms": forms.count("checklist"),
+    } == {"take": take, "button": take, "checklist forms": checklist_forms}
 
 
 @pytest.mark.parametrize(
@@ -1026,8 +1026,21 @@ def test_an_unassessed_request_says_in_words_why_it_cannot_be_approved_or_denied
     staff_client, journey
 ):
     request = journey.screening()
-    cards = outcome_cards(staff_client.get(request.get_absolute_url()))
+    response = staff_client.get(request.get_absolute_url())
+    cards = outcome_cards(response)
 
+    # Beside each choice of the outcome panel, in short; under it, every reason.
+    assert {
+        span.attrs["id"]: span.text for span in parsed(response).find_all(cls="outcome-blocked")
+    } == {
+        "outcome-blocked-approve": (
+            "Not possible yet: 1.1 is not assessed yet. (11 more reasons when chosen)"
+        ),
+        "outcome-blocked-deny": (
+            "Not possible yet: No criterion is assessed as unmet and no disqualifier as "
+            "applying, so there is nothing to cite for a denial."
+        ),
+    }
     assert [li.text for li in cards["Approve"].find_all("li")] == [
         f"{code} is not assessed yet." for code in CODES
     ]
@@ -1164,16 +1177,32 @@ def test_returning_a_request_shows_the_question_to_the_requestor(client, journey
     ]
 
 
+def checklist_post(request, seen, rows):
+    """What the checklist form posts: {code: (outcome, note)} for the rows given, every other
+    criterion left as the page showed it (unassessed here: blank)."""
+    data = {"seen": seen}
+    for code, (outcome, note) in rows.items():
+        data[f"checklist-{code}-outcome"] = outcome
+        data[f"checklist-{code}-note"] = note
+    return data
+
+
+def seen_of(client, request):
+    return client.get(request.get_absolute_url()).context["seen"]
+
+
 def test_a_second_assessment_keeps_the_first_in_the_earlier_assessments(staff_client, journey):
     request = journey.screening()
-    c = criterion("1.1")
-    url = reverse("assess", args=[request.reference, c.pk])
+    url = reverse("checklist", args=[request.reference])
 
     first = staff_client.post(
-        url, {f"assess-{c.pk}-outcome": MET, f"assess-{c.pk}-note": "Monthly."}
+        url, checklist_post(request, seen_of(staff_client, request), {"1.1": (MET, "Monthly.")})
     )
     second = staff_client.post(
-        url, {f"assess-{c.pk}-outcome": NOT_MET, f"assess-{c.pk}-note": "They need daily data."}
+        url,
+        checklist_post(
+            request, seen_of(staff_client, request), {"1.1": (NOT_MET, "They need daily data.")}
+        ),
     )
 
     assert [first.status_code, second.status_code] == [302, 302]
@@ -1184,9 +1213,11 @@ def test_a_second_assessment_keeps_the_first_in_the_earlier_assessments(staff_cl
     ]
     card = checklist_cards(staff_client.get(request.get_absolute_url()))["1.1"]
     assert card.find("h3").text == "1.1: Not met"
+    # The current note is in the form's note box, not repeated.
     assert [p.text for p in card.find_all("p") if p.text.startswith("Assessed by")] == [
-        f"Assessed by Sam Staff on {shown_at(rows[1].assessed_at)}: They need daily data."
+        f"Assessed by Sam Staff on {shown_at(rows[1].assessed_at)}"
     ]
+    assert card.find("textarea", name="checklist-1.1-note").text == "They need daily data."
     earlier = card.find("details")
     assert earlier.find("summary").text == "Earlier assessments of 1.1 (1)"
     assert [li.text for li in earlier.find_all("li")] == [
@@ -1194,32 +1225,175 @@ def test_a_second_assessment_keeps_the_first_in_the_earlier_assessments(staff_cl
     ]
 
 
-def test_an_assessment_with_an_unknown_outcome_is_refused_and_shown(staff_client, journey):
+def test_saving_the_checklist_records_only_the_changed_criteria_each_with_its_event(
+    staff_client, journey, personas
+):
     request = journey.screening()
-    c = criterion("1.1")
+    workflow.assess_criterion(request, personas.sam, criterion("1.1"), MET, "Monthly.")
+    workflow.assess_criterion(request, personas.sam, criterion("1.2"), MET, "Weekly use.")
+    page = staff_client.get(request.get_absolute_url())
+    before = history(request)
 
     response = staff_client.post(
-        reverse("assess", args=[request.reference, c.pk]),
-        {f"assess-{c.pk}-outcome": "excellent", f"assess-{c.pk}-note": "Keep me."},
+        reverse("checklist", args=[request.reference]),
+        checklist_post(
+            request,
+            page.context["seen"],
+            {
+                "1.1": (MET, "Monthly."),  # as it was: nothing written
+                "1.2": (MET, "Weekly use, confirmed by phone."),  # the note changed
+                "1.3": (NOT_MET, "No funding named."),  # new
+                "2.1": (NOT_MET, ""),  # new, no note
+            },
+        ),
+    )
+
+    assert (response.status_code, response["Location"]) == (302, request.get_absolute_url())
+    assert status_message(staff_client.get(request.get_absolute_url())) == (
+        "The checklist is saved: 3 new assessments (1.2, 1.3, 2.1)."
+    )
+    rows = Assessment.objects.filter(request=request).order_by("pk")
+    assert [(a.criterion.code, a.outcome, a.note) for a in rows] == [
+        ("1.1", MET, "Monthly."),
+        ("1.2", MET, "Weekly use."),
+        ("1.2", MET, "Weekly use, confirmed by phone."),
+        ("1.3", NOT_MET, "No funding named."),
+        ("2.1", NOT_MET, ""),
+    ]
+    added = Event.objects.filter(request=request).exclude(pk__in=before).order_by("pk")
+    assert [(e.kind, e.data["criterion"], e.data["outcome"], e.note) for e in added] == [
+        (Event.Kind.ASSESSED, "1.2", MET, "Weekly use, confirmed by phone."),
+        (Event.Kind.ASSESSED, "1.3", NOT_MET, "No funding named."),
+        (Event.Kind.ASSESSED, "2.1", NOT_MET, ""),
+    ]
+
+
+def test_saving_an_unchanged_checklist_writes_nothing(staff_client, journey):
+    request = journey.ready_to_approve()
+    page = staff_client.get(request.get_absolute_url())
+    form = form_posting_to(page, request, "checklist")
+    # What the browser posts: every radio checked and every note as the page shows them.
+    posted = {"seen": page.context["seen"]}
+    for box in form.find_all("input", type="radio"):
+        if "checked" in box.attrs:
+            posted[box.attrs["name"]] = box.attrs["value"]
+    for note in form.find_all("textarea"):
+        posted[note.attrs["name"]] = note.text
+    request.refresh_from_db()
+    before, revision = history(request), request.revision
+
+    response = staff_client.post(reverse("checklist", args=[request.reference]), posted)
+
+    assert response.status_code == 302
+    assert status_message(staff_client.get(request.get_absolute_url())) == (
+        "Nothing changed in the checklist."
+    )
+    request.refresh_from_db()
+    assert (history(request), request.revision, Assessment.objects.count()) == (
+        before,
+        revision,
+        12,
+    )
+
+
+def test_a_checklist_from_a_page_out_of_date_is_refused_and_keeps_what_was_typed(
+    staff_client, journey, personas
+):
+    request = journey.screening()
+    page = staff_client.get(request.get_absolute_url())
+    # A colleague assesses a criterion meanwhile.
+    jo = other_staff()
+    workflow.assess_criterion(request, jo, criterion("1.4"), MET, "Known partner.")
+    before = history(request)
+
+    response = staff_client.post(
+        reverse("checklist", args=[request.reference]),
+        checklist_post(request, page.context["seen"], {"1.1": (MET, "Monthly reports only.")}),
     )
 
     assert response.status_code == 400
-    form = form_posting_to(response, request, f"assess/{c.pk}")
-    assert field_errors(form) == [
-        "Select a valid choice. excellent is not one of the available choices."
+    assert problems_shown(response) == [
+        STALE.format(now="in screening"),
+        STALE.format(now="in screening"),
     ]
-    assert typed(form, "note") == "Keep me."
-    assert not Assessment.objects.filter(request=request).exists()
+    form = form_posting_to(response, request, "checklist")
+    assert typed(form, "1.1-note") == "Monthly reports only."
+    assert history(request) == before
+    assert list(Assessment.objects.values_list("criterion__code", "assessed_by__name")) == [
+        ("1.4", "Jo Staff")
+    ]
 
 
-def test_assessing_a_criterion_that_is_not_in_the_catalogue_is_not_found(staff_client, journey):
+def test_an_assessment_with_an_unknown_outcome_is_refused_and_shown(staff_client, journey):
     request = journey.screening()
 
     response = staff_client.post(
-        reverse("assess", args=[request.reference, 9999]), {"assess-9999-outcome": MET}
+        reverse("checklist", args=[request.reference]),
+        checklist_post(
+            request,
+            seen_of(staff_client, request),
+            {"1.1": ("excellent", "Keep me."), "1.2": (MET, "Weekly.")},
+        ),
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    form = form_posting_to(response, request, "checklist")
+    assert field_errors(form) == [
+        "Select a valid choice. excellent is not one of the available choices."
+    ]
+    # The summary at the top links to the criterion's first choice.
+    summary = form.find("div", cls="checklist-errors")
+    assert [(a.text, a.attrs["href"]) for a in summary.find_all("a")] == [
+        (
+            "Select a valid choice. excellent is not one of the available choices.",
+            "#id_checklist-1.1-outcome_0",
+        )
+    ]
+    assert (typed(form, "1.1-note"), typed(form, "1.2-note")) == ("Keep me.", "Weekly.")
+    assert not Assessment.objects.filter(request=request).exists()
+
+
+def test_a_note_without_an_outcome_is_refused_next_to_its_criterion(staff_client, journey):
+    request = journey.screening()
+
+    response = staff_client.post(
+        reverse("checklist", args=[request.reference]),
+        checklist_post(request, seen_of(staff_client, request), {"1.9": ("", "Ask about IRB.")}),
+    )
+
+    assert response.status_code == 400
+    form = form_posting_to(response, request, "checklist")
+    assert field_errors(form) == ["Choose an outcome for 1.9."]
+    assert form.find("p", id="id_checklist-1.9-outcome_error").text == "Choose an outcome for 1.9."
+    assert not Assessment.objects.filter(request=request).exists()
+
+
+def test_each_criterion_shows_the_answers_that_speak_to_it(staff_client, journey):
+    request = journey.screening(
+        existing_reporting_gap="Published reports are aggregate and monthly.",
+        need_type=AccessRequest.NeedType.ONGOING,
+        usage_frequency="Weekly",
+    )
+    cards = checklist_cards(staff_client.get(request.get_absolute_url()))
+
+    def answers(code):
+        return [
+            (dt.text, dd.text)
+            for dt, dd in zip(cards[code].find_all("dt"), cards[code].find_all("dd"), strict=True)
+        ]
+
+    assert answers("1.1") == [
+        ("Why existing reporting does not serve", "Published reports are aggregate and monthly.")
+    ]
+    assert (
+        answers("2.1")
+        == answers("1.2")
+        == [
+            ("Ongoing or one-time need", "Ongoing"),
+            ("How often the data will be used", "Weekly"),
+        ]
+    )
+    assert {code for code in cards if not answers(code)} == set()
 
 
 def ready_to_approve_naming(journey, people, **answers):
@@ -1570,7 +1744,7 @@ def test_an_anonymous_post_is_sent_to_sign_in(client, journey):
     [
         ("take", []),
         ("return", []),
-        ("assess", [1]),
+        ("checklist", []),
         ("approve", []),
         ("deny", []),
         ("escalate", []),

@@ -97,8 +97,8 @@ def form_data(prefix, fields):
 
 def field_name(form, name):
     """A field's name in a form of a request's or an MOU's page (or in the one form of a part
-    of it): the form's prefix, which is the action's name as its address says it (assess/12 is
-    assess-12), then the field's."""
+    of it): the form's prefix, which is the action's name as its address says it (mou/sign is
+    sign), then the field's."""
     if "action" not in form.attrs:
         form = form.find("form")
     address = form.attrs["action"].split("/r/", 1)[1].split("/", 1)[1]

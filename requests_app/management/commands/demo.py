@@ -204,9 +204,15 @@ class Command(BaseCommand):
     def _screening(self, request, application, applicant):
         request = self._submitted(request, application, applicant)
         request = workflow.start_screening(request, self.staff)
-        for criterion in Criterion.objects.filter(policy_version=policy.POLICY_VERSION):
-            outcome, note = assessment(application, criterion)
-            workflow.assess_criterion(request, self.staff, criterion, outcome, note)
+        # Staff save the whole checklist at once, as the request's page does.
+        workflow.save_checklist(
+            request,
+            self.staff,
+            [
+                (criterion, *assessment(application, criterion))
+                for criterion in Criterion.objects.filter(policy_version=policy.POLICY_VERSION)
+            ],
+        )
         return request
 
     def _returned(self, request, application, applicant):

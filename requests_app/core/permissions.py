@@ -165,7 +165,8 @@ PROPOSER = Requirement(
 ROLE_DECIDER = (
     Requirement(is_cceh_staff, "Only CCEH staff can confirm or decline an organization's roles."),
     Requirement(
-        ~is_member_of,
+        # Said to staff alone: anyone else is refused by the first requirement already.
+        ~is_member_of | ~is_cceh_staff,
         "You belong to this organization, so you cannot confirm or decline its roles (a "
         "conflict of interest).",
     ),

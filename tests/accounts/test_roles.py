@@ -449,7 +449,7 @@ def test_a_proposal_of_someone_not_a_member_comes_back_with_what_was_typed(clien
     )
 
     assert response.status_code == 400
-    form = parsed(response).find("details", cls="propose-role")
+    form = parsed(response).find("div", cls="propose-role")
     assert form.find("input", id=f"id_{prefix}-title").attrs["value"] == "CEO"
     assert (
         "Nobody with this e-mail address is an active member of Harbor Health Partners."

@@ -4,7 +4,7 @@ of a role is the person of its newest confirmed proposal, while they are still a
 The reads here take no lock and import nothing of the permissions, which ask them
 (core/permissions.py SIGNATORY); the changes are in accounts/role_services.py."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from requests_app.models import Membership, RoleDecision, RoleProposal
 
@@ -62,13 +62,6 @@ def pending():
 
 def pending_of(organization_ids):
     return pending().filter(organization_id__in=organization_ids)
-
-
-def decided_of(organization_ids):
-    """The decided proposals of these organizations, newest decision first: the history."""
-    return RoleProposal.objects.filter(
-        Q(organization_id__in=organization_ids) & Q(decision__isnull=False)
-    )
 
 
 class Change:

@@ -33,6 +33,7 @@ from .core.permissions import (
     ORG_MEMBER,
     ORG_OR_STAFF,
     REQUESTOR_OR_STAFF,
+    SIGNATORY,
     STAFF,
     belongs_to_requesting_org,
     during,
@@ -301,11 +302,12 @@ register(
     ),
     # After an approval: the MOU and the access it grants (1.6, 1.7, 1.10, 4.1).
     Action(
-        # Whoever signs states that they may sign for the organization; the statement is kept.
+        # The organization's confirmed authorized signatory signs; while it has none, any
+        # member, who states that they may sign for it. The statement is kept.
         "sign",
         AGREEMENT,
         "signed",
-        who=(ORG_MEMBER,),
+        who=(SIGNATORY,),
         transition="sign",
         checks=(agreement_services.version_problems,),
         **_signing(

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .accounts import idle
+from .accounts import idle, role_views
 from .accounts import views as accounts
 from .agreement import people_views as people
 from .agreement import views as agreement
@@ -49,6 +49,11 @@ urlpatterns = [
         accounts.membership_decline,
         name="membership_decline",
     ),
+    # An organization's signatory and security officer: members propose, staff confirm.
+    path("organization/<int:pk>/roles/propose", role_views.role_propose, name="role_propose"),
+    path("organization/roles/", role_views.organization_roles, name="organization_roles"),
+    path("organization/roles/<int:pk>/confirm", role_views.role_confirm, name="role_confirm"),
+    path("organization/roles/<int:pk>/decline", role_views.role_decline, name="role_decline"),
     path("requests/new", application.request_new, name="request_new"),
     path("r/<reference:reference>/", page.request_detail, name="request_detail"),
     path(

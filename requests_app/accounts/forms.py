@@ -1,10 +1,13 @@
-"""Signing up, and setting up or joining an organization."""
+"""Signing up, setting up or joining an organization, and proposing or declining its roles."""
 
 from django import forms
 
+from requests_app.core.forms import long_text
 from requests_app.models import (
     Membership,
     Organization,
+    RoleProposal,
+    User,
 )
 
 
@@ -65,3 +68,41 @@ class JoinOrganizationForm(forms.Form):
             )
         self.organization = organization
         return organization.name
+
+
+class ProposeRoleForm(forms.Form):
+    """A member proposes one of the organization's active members for one of its roles."""
+
+    role = forms.ChoiceField(
+        label="Role", choices=RoleProposal.Role.choices, widget=forms.RadioSelect
+    )
+    # An address, not a list of every member: the page stays the same size however many
+    # members the organization has.
+    email = forms.EmailField(
+        label="Their e-mail address",
+        help_text="As the members list shows it: only an active member can hold a role.",
+    )
+    title = forms.CharField(label="Their title", max_length=150)
+
+    def __init__(self, *args, organization, **kwargs):
+        kwargs.setdefault("prefix", f"role-{organization.pk}")
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        self.person = User.objects.members_of(self.organization).filter(email=email).first()
+        if self.person is None:
+            raise forms.ValidationError(
+                f"Nobody with this e-mail address is an active member of {self.organization.name}."
+            )
+        return email
+
+
+class DeclineRoleForm(forms.Form):
+    reason = long_text("Why you decline", help_text="The organization reads it.")
+
+    def __init__(self, *args, proposal, **kwargs):
+        kwargs.setdefault("prefix", f"decline-{proposal.pk}")
+        super().__init__(*args, **kwargs)
+        self.proposal_pk = proposal.pk

@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from requests_app.core.records import AppendOnlyModel
+
 
 class UserQuerySet(models.QuerySet):
     """People by role, active only: who is told of what (notifications.AUDIENCES), who votes,
@@ -202,14 +204,14 @@ class Membership(RememberedRoles, models.Model):
         "requests_app.Organization", on_delete=models.CASCADE, related_name="memberships"
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    is_authorized_signatory = models.BooleanField(default=False)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Being an active member lets a person see the organization's requests and sign its MOU.
-    ROLE_FIELDS = ("state", "is_authorized_signatory")
+    # Being an active member lets a person see the organization's requests (and sign its MOU
+    # while it has no confirmed authorized signatory: RoleProposal).
+    ROLE_FIELDS = ("state",)
 
     class Meta:
         constraints = [
@@ -236,3 +238,56 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RoleProposal(AppendOnlyModel):
+    """A member proposes someone of their organization for one of its roles (docs/design.md
+    section 2, "Organization roles"). Never changed: CCEH staff's answer is a RoleDecision of
+    its own, and a replacement is a new proposal, so the rows are the roles' whole history."""
+
+    class Role(models.TextChoices):
+        SIGNATORY = "signatory", "Authorized signatory"
+        SECURITY_OFFICER = "security_officer", "Security officer"
+
+    organization = models.ForeignKey(
+        "requests_app.Organization", on_delete=models.PROTECT, related_name="role_proposals"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_proposals"
+    )
+    title = models.CharField(max_length=150)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["organization", "role"], name="role_proposals_of_org")]
+
+    def __str__(self):
+        return f"{self.person} as {self.get_role_display().lower()} of {self.organization}"
+
+
+class RoleDecision(AppendOnlyModel):
+    """CCEH staff's answer to one proposal, once: confirmed (the person holds the role from
+    then on, superseding whoever held it) or declined, with the reason."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+
+    proposal = models.OneToOneField(RoleProposal, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.TextField(max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.proposal}: {self.get_outcome_display().lower()}"

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.accounts import sessions
-from requests_app.accounts.forms import JoinOrganizationForm, OrganizationForm
+from requests_app.accounts import roles, sessions
+from requests_app.accounts.forms import JoinOrganizationForm, OrganizationForm, ProposeRoleForm
 from requests_app.core import permissions
 from requests_app.core.paging import paginate
 from requests_app.core.permissions import leads_a_can
@@ -70,11 +70,47 @@ def _pending_of(user):
     )
 
 
-def _organization_page(request, create_form=None, join_form=None, status=200):
+def _roles_of(active, role_form=None):
+    """Each organization's roles on the page: its signatory and security officer, the proposals
+    waiting for CCEH staff, and the form to propose (the failed one, with what was typed). Two
+    queries for the holders and one for the proposals, whatever the number of organizations;
+    each organization's form lists its members when drawn."""
+    ids = [m.organization_id for m in active]
+    held = roles.current_roles(ids)
+    waiting = {}
+    for proposal in roles.pending_of(ids).select_related("person", "proposed_by").order_by("pk"):
+        waiting.setdefault(proposal.organization_id, []).append(proposal)
+    for m in active:
+        organization = m.organization
+        m.signatory = held.get((organization.pk, roles.Role.SIGNATORY))
+        m.security_officer = held.get((organization.pk, roles.Role.SECURITY_OFFICER))
+        m.waiting = waiting.get(organization.pk, [])
+        m.role_form = (
+            role_form
+            if role_form is not None and role_form.organization.pk == organization.pk
+            else ProposeRoleForm(organization=organization)
+        )
+    return held
+
+
+def _role_words(held, membership):
+    """A member's roles in their organization, in words."""
+    words = [
+        proposal.get_role_display()
+        for (organization_id, _role), proposal in sorted(held.items())
+        if (organization_id, proposal.person_id) == (membership.organization_id, membership.user_id)
+    ]
+    return ", ".join(words) or "Member"
+
+
+def _organization_page(request, create_form=None, join_form=None, status=200, role_form=None):
     """For a member: their organizations' details, members and roles, who asks to join, and the
     forms to set up or join another folded below. For someone in none yet: the two forms."""
     memberships = list(Membership.objects.filter(user=request.user).select_related("organization"))
     active = [m for m in memberships if m.state == Membership.State.ACTIVE]
+    held = _roles_of(active, role_form)
+    for m in active:
+        m.role_words = _role_words(held, m)
     context = {
         "active": active,
         "asked": [m for m in memberships if m.state == Membership.State.PENDING],
@@ -95,6 +131,8 @@ def _organization_page(request, create_form=None, join_form=None, status=200):
             noun=("member", "members"),
             anchor="#members-heading",
         )
+        for m in context["members"].rows:
+            m.role_words = _role_words(held, m)
         pending = list(
             _pending_of(request.user)
             .select_related("user", "organization")

@@ -20,7 +20,6 @@ from requests_app.models import (
     Agreement,
     Event,
     Grant,
-    Membership,
     MOUVersion,
     PersonAccess,
     Signature,
@@ -83,8 +82,10 @@ def prepare_mou(agreement, user, seen=None):
 
 @transaction.atomic
 def sign_mou(agreement, user, full_name, title, affirmed, ip_address=None, seen=None, given=None):
-    """The organization's authorized signatory signs the current version. `given` is the
-    (version, SHA-256) the signer's page showed: a signature on any other is refused."""
+    """The organization's authorized signatory (or, while it has none confirmed, a member who
+    states they may sign for it: core/permissions.py SIGNATORY) signs the current version.
+    `given` is the (version, SHA-256) the signer's page showed: a signature on any other is
+    refused."""
     locked = lock(agreement, user, "sign", seen)
     party = Signature.Party.ORGANIZATION
     return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
@@ -122,9 +123,6 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
     if party == Signature.Party.ORGANIZATION:
         statement = SIGNING_STATEMENT.format(organization=locked.request.organization.name)
         move_agreement(locked, "sign")
-        Membership.objects.filter(user=user, organization=locked.request.organization).update(
-            is_authorized_signatory=True
-        )
         kind, event_kind = MOUVersion.Kind.SIGNED, Event.Kind.MOU_SIGNED
     else:
         statement = COUNTERSIGNING_STATEMENT

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import workflow
 from requests_app.agreement.departures import REPORT_WITHIN
+from requests_app.accounts import roles
 from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry
@@ -46,6 +47,12 @@ def _url(agreement):
 def _page(request, agreement, bound=None, status=200):
     bound = bound or {}
     user = request.user
+    # Who signs for the organization, and its security officer (docs/design.md section 2,
+    # "Organization roles"): read once, for the page's facts and for who may sign.
+    organization = agreement.request.organization
+    held = roles.current_roles([organization.pk])
+    signatory = held.get((organization.pk, roles.Role.SIGNATORY))
+    permissions.known_signatory(agreement.request, signatory.person if signatory else None)
     actions = set(available(agreement, user))
     trainings = {}
     for row in Training.objects.filter(person__request=agreement.request).order_by("pk"):
@@ -68,6 +75,9 @@ def _page(request, agreement, bound=None, status=200):
     context = {
         "agreement": agreement,
         "access_request": agreement.request,
+        "signatory": signatory,
+        "security_officer": held.get((organization.pk, roles.Role.SECURITY_OFFICER)),
+        "of_the_organization": permissions.belongs_to_requesting_org(user, agreement.request),
         # Where the access stands, in words, with the reader's next step.
         "grant": grants.grant_state(agreement.request, viewer, agreement=agreement),
         "revocations": list(agreement.request.revocations.order_by("revoked_at", "pk")),

@@ -489,7 +489,7 @@ class Generator:
             assert set(self.organizations[pk]) == set(record.ORGANIZATION)
             self.load.add(Organization, id=pk, created_at=start, **self.organizations[pk])
             self.requestors[pk] = []
-            for n in range(self.rng.choice([1, 1, 2, 3])):
+            for _n in range(self.rng.choice([1, 1, 2, 3])):
                 user = self._user(self._name(), domain)
                 self.requestors[pk].append(user)
                 self.load.add(
@@ -497,7 +497,6 @@ class Generator:
                     user_id=user,
                     organization_id=pk,
                     state=Membership.State.ACTIVE,
-                    is_authorized_signatory=n == 0,
                     created_at=start,
                 )
 

@@ -167,7 +167,7 @@ def _refusals_of_one_who_sees(action, obj, user, check_conditions=True):
             f"{_status_words(obj)}, so it cannot be {action.past} now."
         ]
     request = action.on.request_of(obj)
-    problems = [r.message for r in action.who if not r.predicate.test(user, request)]
+    problems = [r.words(request) for r in action.who if not r.predicate.test(user, request)]
     if problems or not check_conditions:
         return problems
     if action.transition:

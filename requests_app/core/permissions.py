@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import rules
 
+from requests_app.accounts.roles import authorized_signatory
 from requests_app.core.visibility import (
     active_organization_ids,
 )
@@ -75,7 +76,11 @@ def status_in(statuses):
 
 class Requirement(NamedTuple):
     predicate: rules.Predicate
-    message: str
+    # The refusal, in words; or (request) -> words, for a refusal that names someone.
+    message: object
+
+    def words(self, obj):
+        return self.message(obj) if callable(self.message) else self.message
 
 
 STAFF = Requirement(is_cceh_staff, "Only CCEH staff can do this.")
@@ -101,6 +106,70 @@ INTERNAL_PARTY = Requirement(
 REQUESTOR_OR_STAFF = Requirement(
     belongs_to_requesting_org | is_cceh_staff,
     "Only the requesting organization and CCEH staff write messages to each other.",
+)
+
+
+def signatory_of(request):
+    """The confirmed authorized signatory of the request's organization, or None: read once
+    for as long as the request object lives, as `remembered` keeps a person's answers."""
+    memo = request.__dict__.setdefault("_rules_memo", {})
+    if "signatory" not in memo:
+        memo["signatory"] = authorized_signatory(request.organization)
+    return memo["signatory"]
+
+
+def known_signatory(request, signatory):
+    """`signatory` was just read for `request`'s organization: the answer `signatory_of`
+    would ask for (a page that shows the roles reads them once)."""
+    request.__dict__.setdefault("_rules_memo", {})["signatory"] = signatory
+
+
+@rules.predicate
+def signs_for_requesting_org(user, request):
+    """Signs the organization's MOU: its confirmed authorized signatory; while it has none
+    confirmed, any member, who states they may sign for it (docs/design.md section 2,
+    "Organization roles")."""
+    if not belongs_to_requesting_org(user, request):
+        return False
+    signatory = signatory_of(request)
+    return signatory is None or signatory.pk == user.pk
+
+
+def _only_the_signatory(request):
+    signatory = signatory_of(request)
+    if signatory is None:
+        return ORG_MEMBER.message
+    return (
+        f"Only {signatory.name}, the authorized signatory of {request.organization.name}, can "
+        "sign its MOU."
+    )
+
+
+SIGNATORY = Requirement(signs_for_requesting_org, _only_the_signatory)
+
+
+# An organization's roles (accounts/role_services.py), asked of the organization itself.
+
+
+@rules.predicate
+def is_member_of(user, organization):
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return active_organization_ids(user).filter(organization_id=organization.pk).exists()
+
+
+PROPOSER = Requirement(
+    is_member_of,
+    "Only active members of the organization can propose its signatory or security officer.",
+)
+ROLE_DECIDER = (
+    Requirement(is_cceh_staff, "Only CCEH staff can confirm or decline an organization's roles."),
+    Requirement(
+        # Said to staff alone: anyone else is refused by the first requirement already.
+        ~is_member_of | ~is_cceh_staff,
+        "You belong to this organization, so you cannot confirm or decline its roles (a "
+        "conflict of interest).",
+    ),
 )
 
 

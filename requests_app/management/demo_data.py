@@ -446,3 +446,27 @@ APPLICATIONS = [
         "withdrawn_with": "We found the nightly shelter counts we need on CTCANDATA.org.",
     },
 ]
+
+# Organization roles (docs/design.md section 2, "Organization roles"): (organization, role,
+# (e-mail, name, title) of a member, confirmed by staff or left waiting). The proposer is the
+# organization's applicant.
+ROLES = [
+    (
+        "Hearth & Home Family Services",
+        "signatory",
+        ("gwen.alvarez@hearth-home.example.org", "Gwen Alvarez", "Executive Director"),
+        True,
+    ),
+    (
+        "Hearth & Home Family Services",
+        "security_officer",
+        ("omar.haddad@hearth-home.example.org", "Omar Haddad", "IT and Security Manager"),
+        True,
+    ),
+    (
+        "Harbor Health Partners",
+        "signatory",
+        ("requestor@demo.test", "Riley Requestor", "Director of Care Coordination"),
+        False,
+    ),
+]

@@ -29,6 +29,10 @@ class Notification(models.Model):
         EXPIRED = "expired", "Access expired"
         REVOKED = "revoked", "Access was revoked"
         DEPARTED = "departed", "A person left an organization"
+        # An organization's roles (accounts/roles.py): of no request.
+        ROLE_PROPOSED = "role_proposed", "A signatory or security officer was proposed"
+        ROLE_CONFIRMED = "role_confirmed", "A signatory or security officer was confirmed"
+        ROLE_DECLINED = "role_declined", "A proposed signatory or security officer was declined"
         # Reminders, from `manage.py send_reminders`.
         VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
         WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
@@ -44,8 +48,20 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    # None for a notice of an organization's role, which names its proposal instead.
     request = models.ForeignKey(
-        "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="notifications"
+        "requests_app.AccessRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    role = models.ForeignKey(
+        "requests_app.RoleProposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
     )
     # None for a reminder: it follows from the passing of time, not from an event.
     event = models.ForeignKey(
@@ -75,6 +91,15 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "event", "kind"], name="one_notice_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False) | Q(role__isnull=False),
+                name="notice_of_a_request_or_a_role",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "role", "kind"],
+                condition=Q(role__isnull=False),
+                name="one_notice_per_role_change",
             ),
             models.UniqueConstraint(
                 fields=["recipient", "request", "kind", "reminder_day"],

@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import policy
+from requests_app.accounts.roles import Change
 from requests_app.core.states import AgreementStatus, Status
 from requests_app.models import (
     AccessRequest,
@@ -50,7 +51,14 @@ Delivery = Notification.Delivery
 # What CCEH staff must act on: they cannot turn off these e-mails (docs/design.md section 4: a
 # request nobody hears about waits forever).
 MANDATORY_FOR_STAFF = frozenset(
-    {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN, Kind.WAITING_REMINDER, Kind.SIGNED}
+    {
+        Kind.SUBMITTED,
+        Kind.RESUBMITTED,
+        Kind.WITHDRAWN,
+        Kind.WAITING_REMINDER,
+        Kind.SIGNED,
+        Kind.ROLE_PROPOSED,
+    }
     # A departure: an HMIS account to close within a working day (the deprovisioning list).
     | {Kind.DEPARTED}
 )
@@ -59,12 +67,13 @@ MANDATORY_FOR_STAFF = frozenset(
 # Recording.
 
 
-def record(request, kind, recipients, actor=None, event=None, reminder_day=None):
-    """Record who is to hear of `event` (or be reminded of `request`), in the caller's
-    transaction, and send their e-mails once it commits: a rolled-back action sends nothing.
-    The actor is never told of their own action, and the requesting organization's own people
-    only of what its requestors hear. Returns the notices recorded."""
-    if kind not in Kind.FOR_REQUESTORS:
+def record(request, kind, recipients, actor=None, event=None, reminder_day=None, role=None):
+    """Record who is to hear of `event` (or be reminded of `request`, or hear of an
+    organization's `role` proposal), in the caller's transaction, and send their e-mails once
+    it commits: a rolled-back action sends nothing. The actor is never told of their own
+    action, and the requesting organization's own people only of what its requestors hear.
+    Returns the notices recorded."""
+    if request is not None and kind not in Kind.FOR_REQUESTORS:
         insiders = set(_requestors(request).values_list("pk", flat=True))
         recipients = [user for user in recipients if user.pk not in insiders]
     notices = Notification.objects.bulk_create(
@@ -72,6 +81,7 @@ def record(request, kind, recipients, actor=None, event=None, reminder_day=None)
             Notification(
                 recipient=user,
                 request=request,
+                role=role,
                 event=event,
                 kind=kind,
                 reminder_day=reminder_day,
@@ -138,6 +148,11 @@ def _voters(request):
     return [vote.voter for vote in policy.current_votes(request)]
 
 
+def _role_members(proposal):
+    """The active members of the organization a role proposal is of."""
+    return User.objects.members_of(proposal.organization)
+
+
 _DECIDED = (Kind.DECIDED, (_requestors, _leaders, _voters))
 AUDIENCES = {
     Event.Kind.SUBMITTED: (Kind.SUBMITTED, (_staff, _leaders)),
@@ -157,6 +172,10 @@ AUDIENCES = {
     Event.Kind.ACCESS_REVOKED: (Kind.REVOKED, (_requestors,)),
     Event.Kind.ACCESS_EXPIRED: (Kind.EXPIRED, (_requestors,)),
     Event.Kind.PERSON_DEPARTED: (Kind.DEPARTED, (_staff, _requestors)),
+    # An organization's roles (accounts/role_services.py): of a proposal, not of a request.
+    Change.PROPOSED: (Kind.ROLE_PROPOSED, (_role_members, _staff)),
+    Change.CONFIRMED: (Kind.ROLE_CONFIRMED, (_role_members,)),
+    Change.DECLINED: (Kind.ROLE_DECLINED, (_role_members,)),
 }
 
 
@@ -178,8 +197,10 @@ def _holds(user):
     """{audience: whether `user` is of it by their roles}: whether some request could tell
     them. Two queries: their memberships and the CANs they lead."""
     staff, member = user.is_cceh_staff, user.is_committee_member
+    in_an_organization = user.memberships.filter(state=Membership.State.ACTIVE).exists()
     return {
-        _requestors: user.memberships.filter(state=Membership.State.ACTIVE).exists(),
+        _requestors: in_an_organization,
+        _role_members: in_an_organization,
         _leaders: user.led_cans.exists(),
         _staff: staff,
         _assignee_or_staff: staff,
@@ -213,6 +234,14 @@ def tell(event):
     return record(request, kind, told, event.actor, event=event)
 
 
+def tell_role(proposal, change, actor):
+    """Record who is to hear of a change of an organization's role (accounts/roles.py Change),
+    by AUDIENCES, in the change's transaction."""
+    kind, audiences = AUDIENCES[change]
+    told = [person for audience in audiences for person in audience(proposal)]
+    return record(None, kind, told, actor, role=proposal)
+
+
 # Preferences.
 
 
@@ -230,6 +259,9 @@ def wants_email(user, kind):
 # The e-mail.
 
 
+# Of an organization's role, not of a request (accounts/roles.py): they name the proposal.
+ROLE_KINDS = frozenset({Kind.ROLE_PROPOSED, Kind.ROLE_CONFIRMED, Kind.ROLE_DECLINED})
+
 # After an approval, people act on the MOU's own page: sign, countersign, renew.
 AGREEMENT_KINDS = frozenset(
     {
@@ -246,7 +278,13 @@ AGREEMENT_KINDS = frozenset(
 
 def action_path(notice):
     """The page where the recipient acts on the notice: the request's own page, where each
-    role finds its forms (the vote, the checklist, the answer to a question), or the MOU's."""
+    role finds its forms (the vote, the checklist, the answer to a question), or the MOU's; of
+    an organization's role, the organization page, or for staff asked to confirm it, their
+    list of proposals."""
+    if notice.role_id is not None:
+        if notice.kind == Kind.ROLE_PROPOSED and notice.recipient.is_cceh_staff:
+            return reverse("organization_roles")
+        return reverse("organization")
     if notice.kind in AGREEMENT_KINDS:
         return reverse("agreement", args=[notice.request.reference])
     return notice.request.get_absolute_url()
@@ -280,6 +318,7 @@ def _about(notice):
         "notice": notice,
         "access_request": notice.request,
         "event": notice.event,
+        "role": notice.role,
         "committee_name": settings.COMMITTEE_NAME,
     }
 
@@ -326,7 +365,9 @@ def deliver(notice_id):
     """Send one notice's e-mail, unless it is not due, is another worker's, or is done.
     Returns the notice's delivery state afterwards (None if it no longer exists)."""
     notice = (
-        Notification.objects.select_related("recipient", "request", "event")
+        Notification.objects.select_related(
+            "recipient", "request", "event", "role__person", "role__organization"
+        )
         .filter(pk=notice_id)
         .first()
     )
@@ -421,7 +462,7 @@ def retry(notice):
 
 def failed_deliveries():
     return Notification.objects.filter(delivery=Delivery.FAILED).select_related(
-        "recipient", "request"
+        "recipient", "request", "role__organization"
     )
 
 

@@ -25,8 +25,12 @@ SHOWN = (
     "request__status",
     "request__organization__name",
     "event__to_status",
+    # A notice of an organization's role: the proposal's role, person and organization.
+    "role__role",
+    "role__person__name",
+    "role__organization__name",
 )
-RELATED = ("request__organization", "event")
+RELATED = ("request__organization", "event", "role__person", "role__organization")
 
 
 def titled(page):
@@ -113,7 +117,8 @@ def failed_emails(request):
 def failed_email_retry(request, pk):
     notice = get_object_or_404(notifications.failed_deliveries(), pk=pk)
     notifications.retry(notice)
+    about = notice.request or notice.role.organization
     messages.success(
-        request, f"The e-mail to {notice.recipient} about {notice.request} is being sent again."
+        request, f"The e-mail to {notice.recipient} about {about} is being sent again."
     )
     return redirect("failed_emails")

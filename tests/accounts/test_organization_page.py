@@ -8,14 +8,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from requests_app.accounts.views import MEMBERS_PAGE_SIZE, PENDING_SHOWN
-from requests_app.models import Membership, Organization
-from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
+from requests_app.models import Membership, Organization, RoleProposal, User
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    confirmed_role,
+)
 from tests.support.pages import pages_of, parsed
 
-# The session, the person, their memberships with their organizations, a page of members (its
-# keys, its rows, its bounded count), the oldest requests to join, and the header's notices.
-MEMBER_PAGE_QUERIES = 8
+# The session, the person, their memberships with their organizations, their organizations'
+# roles and the role proposals waiting, a page of members (its keys, its rows, its bounded
+# count), the oldest requests to join, and the header's notices.
+MEMBER_PAGE_QUERIES = 10
 PENDING = Membership.State.PENDING
+SECURITY_OFFICER = RoleProposal.Role.SECURITY_OFFICER
 
 
 @pytest.fixture
@@ -27,12 +34,12 @@ def harbor(personas):
     harbor.website = "https://harbor.example.org"
     harbor.funded_for_homeless_services = True
     harbor.save()
-    MembershipFactory(
+    avery = MembershipFactory(
         organization=harbor,
         user__name="Avery Signatory",
         user__email="avery@harbor.example.org",
-        is_authorized_signatory=True,
-    )
+    ).user
+    confirmed_role(harbor, avery, title="Executive Director")
     MembershipFactory(
         organization=harbor, user__name="Blake Member", user__email="blake@harbor.example.org"
     )
@@ -140,7 +147,7 @@ def test_requests_to_join_are_shown_to_those_who_may_accept_them(
     )
     people = {
         "riley": personas.riley,
-        "signatory": Membership.objects.get(is_authorized_signatory=True).user,
+        "signatory": User.objects.get(email="avery@harbor.example.org"),
         "hopeful": Membership.objects.get(state=PENDING).user,
         "quinn": personas.quinn,
     }
@@ -242,9 +249,12 @@ def test_the_page_runs_as_many_queries_for_a_large_organization_as_for_a_small_o
     assert (len(members(parsed(response))), len(pending(parsed(response)))) == (3, 1)
 
     other = OrganizationFactory()
-    MembershipFactory(user=personas.riley, organization=other, is_authorized_signatory=True)
+    MembershipFactory(user=personas.riley, organization=other)
+    confirmed_role(other, personas.riley)
     for i in range(40):
-        MembershipFactory(organization=[harbor, other][i % 2], is_authorized_signatory=i % 3 == 0)
+        membership = MembershipFactory(organization=[harbor, other][i % 2])
+        if i % 3 == 0:
+            confirmed_role(membership.organization, membership.user, SECURITY_OFFICER)
         MembershipFactory(organization=[harbor, other][i % 2], state=PENDING)
     # A new membership ends the person's sessions (accounts/sessions.py): they sign in again.
     client.force_login(personas.riley)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from requests_app.accounts import role_services
 from requests_app.accounts.sessions import (
     ENDED_BY_ADMINISTRATOR,
     REASONS,
@@ -161,9 +162,8 @@ def accept_into_an_organization(p):
 
 
 def make_a_signatory(p):
-    membership = Membership.objects.get(user=p.riley)
-    membership.is_authorized_signatory = True
-    membership.save()
+    proposal = role_services.propose_role(p.harbor, p.riley, "signatory", p.riley, "Director")
+    role_services.confirm_role(proposal, p.sam)
     return p.riley
 
 
@@ -179,7 +179,7 @@ ROLE_CHANGES = {
     "a CAN's leaders cleared": clear_a_cans_leaders,
     "membership ended": end_a_membership,
     "accepted into an organization": accept_into_an_organization,
-    "made an authorized signatory": make_a_signatory,
+    "confirmed as authorized signatory": make_a_signatory,
 }
 
 

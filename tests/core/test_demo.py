@@ -5,6 +5,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 
 from requests_app import policy
+from requests_app.accounts import roles
 from requests_app.core.states import Status
 from requests_app.management.commands.demo import PASSWORD, PEOPLE, TOTP_KEY
 from requests_app.models import (
@@ -170,11 +171,11 @@ def test_each_demo_mou_is_signed_by_its_own_organizations_signatory(demo):
 
 
 def test_only_the_demo_logins_have_a_password(demo):
-    """The applicants of the other organizations are names on paper: nobody signs in as them
-    with the demo's published password."""
+    """The applicants of the other organizations, and Hearth & Home's security officer, are
+    names on paper: nobody signs in as them with the demo's published password."""
     logins = {email for email, _, _, _ in PEOPLE}
     others = User.objects.exclude(email__in=logins)
-    assert others.count() == 8
+    assert others.count() == 9
     assert [u.email for u in others if u.has_usable_password()] == []
 
 
@@ -224,3 +225,17 @@ def test_each_demo_user_signs_in_and_lands_on_their_home_page(client, demo, emai
         response = client.post("/accounts/2fa/authenticate/", {"code": code}, follow=True)
     assert response.redirect_chain[-1] == (home, 302)
     assert response.status_code == 200
+
+
+def test_the_demo_shows_confirmed_roles_and_one_waiting_for_staff(demo):
+    hearth = Organization.objects.get(name="Hearth & Home Family Services")
+    harbor = Organization.objects.get(name="Harbor Health Partners")
+
+    assert (roles.authorized_signatory(hearth).name, roles.security_officer(hearth).name) == (
+        "Gwen Alvarez",
+        "Omar Haddad",
+    )
+    assert roles.authorized_signatory(harbor) is None
+    assert list(roles.pending().values_list("organization__name", "role", "person__name")) == [
+        ("Harbor Health Partners", "signatory", "Riley Requestor")
+    ]

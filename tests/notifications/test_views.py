@@ -245,7 +245,8 @@ def test_a_malformed_cursor_gives_the_newest_notices(client, journey, personas, 
 # Which kinds each persona can receive in their roles (notifications.AUDIENCES and REMINDED),
 # and so is offered a choice of, in the page's order: the requesting organization hears of its
 # request's course, staff of what they act on, the committee of the vote and the decision, the
-# chair of each vote too, a CAN's leader of its requests; an administrator alone, of nothing.
+# chair of each vote too, a CAN's leader of its requests; an organization's members and staff
+# of its roles (staff must confirm them); an administrator alone, of nothing.
 REQUESTOR = [
     Kind.RETURNED,
     Kind.DECIDED,
@@ -256,6 +257,9 @@ REQUESTOR = [
     Kind.EXPIRED,
     Kind.REVOKED,
     Kind.DEPARTED,
+    Kind.ROLE_PROPOSED,
+    Kind.ROLE_CONFIRMED,
+    Kind.ROLE_DECLINED,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -268,6 +272,7 @@ RECEIVES = {
         Kind.WITHDRAWN,
         Kind.SIGNED,
         Kind.DEPARTED,
+        Kind.ROLE_PROPOSED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -346,6 +351,7 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.WITHDRAWN: (True, True),
         Kind.SIGNED: (True, True),
         Kind.DEPARTED: (True, True),
+        Kind.ROLE_PROPOSED: (True, True),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(

@@ -16,6 +16,8 @@ from requests_app.models import (
     NamedPerson,
     Organization,
     Revocation,
+    RoleDecision,
+    RoleProposal,
     User,
     VotingRound,
 )
@@ -176,3 +178,16 @@ def attach(request, uploader, content=b"%PDF-1.7", **fields):
     )
     attachment.file.save("irb.pdf", ContentFile(content), save=True)
     return attachment
+
+
+def confirmed_role(organization, person, role=RoleProposal.Role.SIGNATORY, title="Director"):
+    """`person`, a member, confirmed in `role` of `organization` as its rows alone (no notices,
+    no sessions ended): the state a test starts from (accounts/role_services.py does it live)."""
+    staff = UserFactory(is_cceh_staff=True)
+    proposal = RoleProposal.objects.create(
+        organization=organization, role=role, person=person, title=title, proposed_by=person
+    )
+    RoleDecision.objects.create(
+        proposal=proposal, outcome=RoleDecision.Outcome.CONFIRMED, decided_by=staff
+    )
+    return proposal

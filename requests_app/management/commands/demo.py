@@ -15,7 +15,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from requests_app import policy, workflow
-from requests_app.management.demo_data import APPLICATIONS
+from requests_app.accounts import role_services
+from requests_app.management.demo_data import APPLICATIONS, ROLES
 from requests_app.models import (
     CAN,
     AccessRequest,
@@ -98,6 +99,7 @@ class Command(BaseCommand):
                 if "requestor" not in role:
                     self._second_factor(users[email])
             self._applications(users)
+            self._roles(users)
         queued = Notification.objects.count() - before
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in with any of these:"))
         write_logins(self.stdout)
@@ -129,9 +131,9 @@ class Command(BaseCommand):
             getattr(self, f"_{application['story']}")(request, application, applicant)
 
     def _organization(self, application, users):
-        """The organization and the person who applies for it: an active member and its
-        authorized signatory. Only the demo's requestor signs in; the others are names on
-        paper, with no password."""
+        """The organization and the person who applies for it: an active member (its confirmed
+        authorized signatory where demo_data.py's ROLES say so). Only the demo's requestor
+        signs in; the others are names on paper, with no password."""
         organization, _ = Organization.objects.get_or_create(
             name=application["organization"]["name"], defaults=application["organization"]
         )
@@ -145,9 +147,33 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(
             user=applicant,
             organization=organization,
-            defaults={"state": Membership.State.ACTIVE, "is_authorized_signatory": True},
+            defaults={"state": Membership.State.ACTIVE},
         )
         return organization, applicant
+
+    def _roles(self, users):
+        """Each organization's signatory and security officer of ROLES: proposed by its
+        applicant, confirmed by staff or left for staff to confirm. Once only."""
+        applicants = {a["organization"]["name"]: a["applicant"][0] for a in APPLICATIONS}
+        for name, role, (email, person_name, title), confirmed in ROLES:
+            organization = Organization.objects.get(name=name)
+            if organization.role_proposals.filter(role=role).exists():
+                continue
+            person, created = User.objects.get_or_create(
+                email=email, defaults={"name": person_name}
+            )
+            if created:
+                person.set_unusable_password()
+                person.save(update_fields=["password"])
+            Membership.objects.get_or_create(
+                user=person,
+                organization=organization,
+                defaults={"state": Membership.State.ACTIVE},
+            )
+            proposer = User.objects.get(email=applicants[name])
+            proposal = role_services.propose_role(organization, proposer, role, person, title)
+            if confirmed:
+                role_services.confirm_role(proposal, self.staff)
 
     def _written(self, organization, applicant, application):
         """A draft written as the application's pages write one: a step at a time."""

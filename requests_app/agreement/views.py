@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import workflow
-from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.accounts import roles
+from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.agreement.forms import ProvisionForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry

@@ -121,3 +121,11 @@ def reads_the_audit(user):
 # Who may see who has read a request: CCEH staff (on a request they see inside) and
 # administrators.
 sees_who_read = is_cceh_staff | reads_the_audit
+
+
+def sees_the_dashboard(user):
+    """Staff see the dashboard of everything submitted; the committee's members and the CANs'
+    leaders a read-only one of what they see inside (core/visibility.py)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_cceh_staff or user.is_committee_member or leads_a_can(user)

@@ -4,16 +4,23 @@
     .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL]
 
 BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide, next to this
-script: as the demo CCEH staff member, queue.png (the review queue) and screening.png (the demo
-request that is in screening); as the demo committee member, docket.png (the docket) and
-vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
-can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
-the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width.
+script: as the demo CCEH staff member, queue.png (the review queue), screening.png (the demo
+request that is in screening) and dashboard.png (the dashboard, the last twelve months); as the
+demo committee member, docket.png (the docket) and vote.png (the demo request with the
+committee, with the vote form); as the demo CAN leader, can.png (the requests naming their
+CAN); as the demo requestor, my-requests and each step of the application of the demo draft,
+apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer
+it with the demo's published authenticator key.
 Uses the Debian Chromium, as the browser tests do.
 """
 
+import base64
+import hashlib
+import hmac
 import re
+import struct
 import sys
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -27,6 +34,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@demo.test"
 REQUESTOR = "requestor@demo.test"
 PASSWORD = "open-door-demo-2026"  # noqa: S105 -- the demo data's published password
+# The demo's published authenticator-app key (requests_app/management/demo_data.py prints it).
+DEMO_TOTP_KEY = "HMISDEMOHMISDEMOHMISDEMOHMISDEMO"
 
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -41,6 +50,19 @@ def sign_in(page, email):
     page.get_by_role("button", name="Sign In").click()
     # On a phone the menu is collapsed, so the page's address says the sign-in went through.
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.get_by_label("Authenticator or recovery code").fill(totp(DEMO_TOTP_KEY))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/2fa/"))
+
+
+def totp(key, step=30, digits=6):
+    """The code an authenticator app shows now for `key` (RFC 6238, SHA-1)."""
+    counter = struct.pack(">Q", int(time.time()) // step)
+    digest = hmac.new(base64.b32decode(key), counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(code % 10**digits).zfill(digits)
 
 
 def save(page, name, note=""):
@@ -66,6 +88,10 @@ def staff_pages(page):
     # The demo request in screening, found by its Status column.
     reference = open_row(page, "td.status", "In screening")
     save(page, "screening.png", reference)
+
+    page.goto("/dashboard/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    save(page, "dashboard.png")
 
 
 def member_pages(page):

@@ -36,7 +36,7 @@ from requests_app.models import Event, PersonAccess
 
 CCEH = "cceh"
 COMMITTEE = "committee"
-DECIDERS = {CCEH: "CCEH staff", COMMITTEE: "The committee"}
+DECIDERS = {CCEH: "CCEH staff", COMMITTEE: "the committee"}
 DECISION_KINDS = (Event.Kind.APPROVED, Event.Kind.DENIED, Event.Kind.COMMITTEE_DECIDED)
 # A request named no CAN when it asked for statewide access (1.5).
 STATEWIDE = "Statewide (no CAN named)"
@@ -298,8 +298,8 @@ def decision_times(found, when, decider):
     who = DECIDERS[decider]
     return Table(
         f"{decider}_times",
-        f"Days from submission to decision: {who.lower()}",
-        f"Decisions by {who.lower()} in each month of the range: how many, and the median and "
+        f"Days from submission to decision: {who}",
+        f"Decisions by {who} in each month of the range: how many, and the median and "
         f"90th percentile of the days from the request's first submission to the decision.",
         ["Month", "Decisions", "Median days", "90th percentile days"],
         rows,
@@ -317,7 +317,7 @@ def outcomes(found):
         for decider in DECIDERS
     }
     rows = [
-        [f"{Status(outcome).label} by {DECIDERS[decider].lower()}", totals[decider][outcome]]
+        [f"{Status(outcome).label} by {DECIDERS[decider]}", totals[decider][outcome]]
         for decider in DECIDERS
         for outcome in ("approved", "denied")
     ]

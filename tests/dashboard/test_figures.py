@@ -137,8 +137,8 @@ def test_decisions_by_outcome(known, personas):
     found = figures.decisions(personas.sam, QUARTER)
 
     assert rows(figures.outcomes(found)) == [
-        ["Approved by cceh staff", 3],
-        ["Denied by cceh staff", 1],
+        ["Approved by CCEH staff", 3],
+        ["Denied by CCEH staff", 1],
         ["Approved by the committee", 1],
         ["Denied by the committee", 1],
     ]
@@ -172,8 +172,8 @@ def test_a_range_with_nothing_in_it(known, personas):
         [f"2024-0{m}", 0, None, None] for m in range(1, 7)
     ]
     assert rows(figures.outcomes(found)) == [
-        ["Approved by cceh staff", 0],
-        ["Denied by cceh staff", 0],
+        ["Approved by CCEH staff", 0],
+        ["Denied by CCEH staff", 0],
         ["Approved by the committee", 0],
         ["Denied by the committee", 0],
     ]
@@ -194,8 +194,8 @@ def test_a_range_ending_before_a_decision_leaves_it_out(known, personas):
     found = figures.decisions(personas.sam, january)
 
     assert rows(figures.outcomes(found)) == [
-        ["Approved by cceh staff", 1],
-        ["Denied by cceh staff", 1],
+        ["Approved by CCEH staff", 1],
+        ["Denied by CCEH staff", 1],
         ["Approved by the committee", 0],
         ["Denied by the committee", 0],
     ]
@@ -232,8 +232,8 @@ def test_a_committee_member_counts_what_is_with_the_committee_or_what_they_voted
 
     # Decided requests they did not vote on are out of their sight (core/visibility.py).
     assert rows(figures.outcomes(found)) == [
-        ["Approved by cceh staff", 0],
-        ["Denied by cceh staff", 0],
+        ["Approved by CCEH staff", 0],
+        ["Denied by CCEH staff", 0],
         ["Approved by the committee", 0],
         ["Denied by the committee", 0],
     ]

@@ -1,4 +1,4 @@
-"""The dashboard's figures (docs/design.md, "The dashboard"), each a table computed by one
+"""The dashboard's figures (docs/design.md, section 11), each a table computed by one
 aggregate query over the request's history (core/history.py), scoped to what the person sees
 inside (core/visibility.py). What happened in a date range is read from the events of that range,
 and access held from its dates (activated, revoked, ended), so a past range gives the same

@@ -1,4 +1,4 @@
-"""The dashboard (docs/design.md, "The dashboard"): how the caseload is doing, over a date range,
+"""The dashboard (docs/design.md, section 11): how the caseload is doing, over a date range,
 for staff, and read-only for the committee and the CANs' leaders, each scoped to the requests
 they see inside; and each of its tables as CSV."""
 

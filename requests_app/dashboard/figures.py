@@ -7,7 +7,7 @@ of today alone."""
 
 import datetime
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import (
@@ -156,7 +156,6 @@ class Table:
     # The chart: the column of each bar's label and of its length; None draws none.
     chart: tuple | None = (0, 1)
     unit: str = ""
-    notes: list = field(default_factory=list)
 
     def bars(self):
         if self.chart is None:

@@ -73,6 +73,7 @@ def test_the_staff_pages(browser, live_server, personas, journey):
             "/queue/",
             screening.get_absolute_url(),
             "/provisioning/",
+            "/dashboard/",
             "/notices/",
             "/profile/notifications",
         ):

@@ -51,6 +51,11 @@ class Event(chain.ChainedRecord):
     data = models.JSONField(default=dict, blank=True)
     visible_to_requestor = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # For a status change: when the status it leaves was entered (the status change before it),
+    # written by PostgreSQL as the row is inserted, whoever inserts it (a trigger), so the
+    # dashboard reads a stay's length from one row (docs/performance.md). Derived from the
+    # history, so outside the digest; empty on SQLite, where the dashboard asks the history.
+    stay_began_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The request's events form one hash chain, in the order they were recorded (core/chain.py).
 
     class Meta:
@@ -61,7 +66,7 @@ class Event(chain.ChainedRecord):
             # date range, and each one's request's earlier ones (docs/performance.md).
             models.Index(
                 fields=["created_at"],
-                include=["request", "kind", "from_status", "to_status"],
+                include=["request", "kind", "from_status", "to_status", "stay_began_at"],
                 condition=~models.Q(to_status=""),
                 name="status_changes",
             ),

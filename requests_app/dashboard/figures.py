@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from requests_app import policy
@@ -370,7 +370,8 @@ def time_in_status(user, when):
     found = (
         _status_changes(user, when)
         .exclude(from_status__in=["", Status.DRAFT])
-        .annotate(stayed=Days(F("created_at"), Subquery(began)))
+        # The database wrote when each stay began (Event.stay_began_at); SQLite did not.
+        .annotate(stayed=Days(F("created_at"), Coalesce(F("stay_began_at"), Subquery(began))))
         .order_by()
         .values("from_status")
         .annotate(

@@ -165,6 +165,27 @@ def test_time_in_each_status_counts_the_stays_that_ended_in_the_range(known, per
     ]
 
 
+def test_the_database_writes_when_each_stay_began_as_the_event_is_inserted(known):
+    """A bulk insert too (the benchmark's COPY, these tests): a trigger, not the workflow."""
+    began = Event.objects.filter(request=known["F"]).values_list("kind", "stay_began_at")
+
+    assert list(began) == [
+        (K.SUBMITTED, None),
+        (K.SCREENING_STARTED, at(1, 1)),
+        (K.RETURNED, at(1, 2)),
+        (K.RESUBMITTED, at(1, 3)),
+        (K.SCREENING_STARTED, at(1, 13)),
+        (K.APPROVED, at(1, 14)),
+    ]
+
+
+def test_the_workflow_s_events_carry_when_each_stay_began(journey):
+    request = journey.screening()
+    submitted, screening = Event.objects.filter(request=request).exclude(to_status="")
+
+    assert screening.stay_began_at == submitted.created_at
+
+
 def test_a_range_with_nothing_in_it(known, personas):
     found = figures.decisions(personas.sam, EMPTY)
 

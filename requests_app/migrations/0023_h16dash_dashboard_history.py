@@ -11,9 +11,12 @@ FUNCTION = """
 CREATE OR REPLACE FUNCTION hmis_stay_began() RETURNS trigger AS $$
 BEGIN
     IF NEW.to_status <> '' THEN
+        -- The latest before it, two in one instant in the order of their ids (as the backfill).
         NEW.stay_began_at := (
-            SELECT max(created_at) FROM requests_app_event
-            WHERE request_id = NEW.request_id AND to_status <> '' AND created_at < NEW.created_at
+            SELECT created_at FROM requests_app_event
+            WHERE request_id = NEW.request_id AND to_status <> ''
+                AND (created_at, id) < (NEW.created_at, NEW.id)
+            ORDER BY created_at DESC, id DESC LIMIT 1
         );
     END IF;
     RETURN NEW;

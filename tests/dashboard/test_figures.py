@@ -179,6 +179,22 @@ def test_the_database_writes_when_each_stay_began_as_the_event_is_inserted(known
     ]
 
 
+def test_two_status_changes_in_one_instant_follow_each_other_in_the_order_inserted(personas):
+    tied = history(
+        [],
+        [*screened((1, 1), (1, 1)), (K.APPROVED, S.SCREENING, S.APPROVED, (1, 5))],
+        S.APPROVED,
+    )
+
+    began = Event.objects.filter(request=tied).values_list("kind", "stay_began_at")
+
+    assert list(began) == [
+        (K.SUBMITTED, None),
+        (K.SCREENING_STARTED, at(1, 1)),
+        (K.APPROVED, at(1, 1)),
+    ]
+
+
 def test_the_workflow_s_events_carry_when_each_stay_began(journey):
     request = journey.screening()
     submitted, screening = Event.objects.filter(request=request).exclude(to_status="")

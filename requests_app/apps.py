@@ -21,3 +21,7 @@ class RequestsAppConfig(AppConfig):
         from .core.chain import register_sqlite
 
         connection_created.connect(register_sqlite, dispatch_uid="hmis_link")
+        # And the dashboard's percentiles (dashboard/figures.py).
+        from .dashboard.figures import register_sqlite as register_percentile
+
+        connection_created.connect(register_percentile, dispatch_uid="hmis_percentile")

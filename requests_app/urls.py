@@ -10,6 +10,7 @@ from .audit import views as audit
 from .committee import views as committee
 from .core.converters import ReferenceConverter
 from .core.web import action_urls
+from .dashboard import views as dashboard
 from .notifications import views as notifications
 from .pages import views as pages
 from .screening import views as screening
@@ -104,6 +105,9 @@ urlpatterns = [
     path("r/<reference:reference>/reads/", audit.request_reads, name="request_reads"),
     path("audit/", audit.audit, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
+    # How the caseload is doing, for staff, the committee and the CANs' leaders.
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<slug:table>.csv", dashboard.dashboard_export, name="dashboard_export"),
     # Every action with a form: requests_app/actions.py.
     *action_urls(),
 ]

@@ -4,11 +4,13 @@
     .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL]
 
 BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide, next to this
-script: as the demo CCEH staff member, queue.png (the review queue) and screening.png (the demo
-request that is in screening); as the demo committee member, docket.png (the docket) and
-vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
-can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
-the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width.
+script: as the demo CCEH staff member, queue.png (the review queue), screening.png (the demo
+request that is in screening) and dashboard.png (the dashboard, the last twelve months); as the
+demo committee member, docket.png (the docket) and vote.png (the demo request with the
+committee, with the vote form); as the demo CAN leader, can.png (the requests naming their
+CAN); as the demo requestor, my-requests and each step of the application of the demo draft,
+apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer
+it with the demo's published authenticator key.
 Uses the Debian Chromium, as the browser tests do.
 """
 
@@ -91,6 +93,10 @@ def staff_pages(page):
     # The demo request in screening, found by its Status column.
     reference = open_row(page, "td.status", "In screening")
     save(page, "screening.png", reference)
+
+    page.goto("/dashboard/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    save(page, "dashboard.png")
 
 
 def member_pages(page):

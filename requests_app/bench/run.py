@@ -136,6 +136,10 @@ class Page:
     user: User | None
 
 
+# The dashboard's widest range: from before the data set's first event (it spans three years).
+WIDEST_SINCE = "2020-01-01"
+
+
 def pages(who, client):
     """Every page measured, the bare ones first. `client` finds the queue's deep page."""
     # The queue's default list: the open requests staff see.
@@ -162,6 +166,13 @@ def pages(who, client):
         Page("/organization/ as a requestor", "/organization/", who.requestor),
         Page("/failed-emails/", "/failed-emails/", who.staff),
         Page("MOU page as staff", f"/r/{who.mou}/mou/", who.staff),
+        Page("/dashboard/ as staff, the last 12 months", "/dashboard/", who.staff),
+        Page(
+            "/dashboard/ as staff, since the first event",
+            f"/dashboard/?{urlencode({'since': WIDEST_SINCE})}",
+            who.staff,
+        ),
+        Page("/dashboard/ as a CAN leader", "/dashboard/", who.leader),
     ]
 
 

@@ -196,3 +196,11 @@ ORG_OR_STAFF = Requirement(
     belongs_to_requesting_org | is_cceh_staff,
     "Only the organization's members and CCEH staff report that a person left.",
 )
+
+
+def sees_the_dashboard(user):
+    """Staff see the dashboard of everything submitted; the committee's members and the CANs'
+    leaders a read-only one of what they see inside (core/visibility.py)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_cceh_staff or user.is_committee_member or leads_a_can(user)

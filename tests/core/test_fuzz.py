@@ -391,6 +391,7 @@ def _stage_data():
         "url": ["", "nothing/here"],
         "key": ["abc", "MQ:1abc:xyz"],
         "uidb36": ["1", "zz"],
+        "table": ["stages", "access_by_can", "nothing"],
     }
     stage = Stage(sessions, values, admin_objects(), [draft.reference, returned.reference])
     _read_the_pages(stage)

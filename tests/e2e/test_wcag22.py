@@ -83,6 +83,7 @@ def test_the_staff_pages(browser, live_server, personas, journey, stage, setting
             "/provisioning/",
             "/deprovisioning/",
             "/register/",
+            "/dashboard/",
             "/notices/",
             "/profile/notifications",
         ):

@@ -11,6 +11,8 @@ from requests_app.accounts.models import (
 )
 from requests_app.agreement.models import (
     Agreement,
+    Amendment,
+    AmendmentDecision,
     MOUVersion,
     PersonAccess,
     Recertification,
@@ -37,6 +39,8 @@ __all__ = [
     "CAN",
     "AccessRequest",
     "Agreement",
+    "Amendment",
+    "AmendmentDecision",
     "ApplicationVersion",
     "Assessment",
     "Attachment",

@@ -28,6 +28,12 @@ class Notification(models.Model):
         RENEWAL_DUE = "renewal_due", "A renewal is due"
         EXPIRED = "expired", "Access expired"
         REVOKED = "revoked", "Access was revoked"
+        # Amendments of an active MOU and the yearly review (agreement/amendments.py).
+        ADDITION_ASKED = "addition_asked", "A person's addition waits for CCEH's decision"
+        ADDITION_DECIDED = "addition_decided", "A person's addition was decided"
+        AMENDMENT_SIGNED = "amendment_signed", "An MOU amendment was signed"
+        ACCESS_AMENDED = "access_amended", "A person was removed or their level lowered"
+        RECERTIFIED = "recertified", "An MOU's people were reviewed"
         # Reminders, from `manage.py send_reminders`.
         VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
         WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
@@ -111,6 +117,8 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
         Notification.Kind.EXPIRED,
         Notification.Kind.REVOKED,
         Notification.Kind.RETURN_REMINDER,
+        Notification.Kind.ADDITION_DECIDED,
+        Notification.Kind.ACCESS_AMENDED,
     }
 )
 

@@ -154,6 +154,15 @@ AUDIENCES = {
     Event.Kind.ACCESS_ACTIVATED: (Kind.ACCESS_ACTIVE, (_requestors,)),
     Event.Kind.ACCESS_REVOKED: (Kind.REVOKED, (_requestors,)),
     Event.Kind.ACCESS_EXPIRED: (Kind.EXPIRED, (_requestors,)),
+    # Amendments and the yearly review (agreement/amendments.py): staff decide additions and
+    # keep the provisioning and deprovisioning lists; the organization hears each change.
+    Event.Kind.AMENDMENT_REQUESTED: (Kind.ADDITION_ASKED, (_staff,)),
+    Event.Kind.PERSON_ADDED: (Kind.ADDITION_DECIDED, (_requestors,)),
+    Event.Kind.ADDITION_DECLINED: (Kind.ADDITION_DECIDED, (_requestors,)),
+    Event.Kind.AMENDMENT_SIGNED: (Kind.AMENDMENT_SIGNED, (_staff,)),
+    Event.Kind.ACCESS_LOWERED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
+    Event.Kind.ACCESS_REMOVED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
+    Event.Kind.RECERTIFIED: (Kind.RECERTIFIED, (_staff,)),
 }
 
 
@@ -237,6 +246,11 @@ AGREEMENT_KINDS = frozenset(
         Kind.RENEWAL_DUE,
         Kind.EXPIRED,
         Kind.REVOKED,
+        Kind.ADDITION_ASKED,
+        Kind.ADDITION_DECIDED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
+        Kind.RECERTIFIED,
     }
 )
 

@@ -459,7 +459,7 @@ register(
         statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
         checks=(amendments.nothing_to_decide, agreement_services.version_problems),
         form=lambda agreement, user, data=None, current=None: DecideAdditionForm(
-            data, pending=list(amendments.pending_additions(agreement)), prefix="decide_addition"
+            data, pending=amendments.pending_list(agreement), prefix="decide_addition"
         ),
         run=lambda agreement, user, form, http: amendments.decide_addition(
             agreement,
@@ -493,7 +493,8 @@ register(
         "amended",
         who=(ORG_MEMBER,),  # SIGNATORY replaces ORG_MEMBER once organization roles exist
         statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
-        checks=(amendments.nobody_holds_access, agreement_services.version_problems),
+        # A version still being rendered is superseded by this change's (agreement/renders.py).
+        checks=(amendments.nobody_holds_access,),
         form=lambda agreement, user, data=None, current=None: RemovePersonForm(
             data,
             people=[a.person for a in amendments.holders(agreement)],
@@ -510,7 +511,8 @@ register(
         "amended",
         who=(ORG_MEMBER,),  # SIGNATORY replaces ORG_MEMBER once organization roles exist
         statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
-        checks=(amendments.nobody_holds_access, agreement_services.version_problems),
+        # A version still being rendered is superseded by this change's (agreement/renders.py).
+        checks=(amendments.nobody_holds_access,),
         form=lambda agreement, user, data=None, current=None: LowerForm(
             data,
             people=[a.person for a in amendments.holders(agreement)],

@@ -105,17 +105,21 @@ def record_training(agreement, user, person, completed_on, course):
 def awaiting_signature(agreement):
     """The ids of the people added by an amendment whose organization has not signed the
     amended MOU yet: a signature for the organization on the version that added them, or on
-    any later one (agreement/amendments.py). One query."""
-    signed = Signature.objects.filter(
-        agreement=OuterRef("amendment__agreement"),
-        party=Signature.Party.ORGANIZATION,
-        mou__version__gte=OuterRef("mou_version"),
-    )
-    return set(
-        AmendmentDecision.objects.filter(amendment__agreement=agreement, approved=True)
-        .exclude(Exists(signed))
-        .values_list("person_id", flat=True)
-    )
+    any later one (agreement/amendments.py). One query, kept on the agreement object for as
+    long as it lives (one page, or one action under its lock)."""
+    memo = agreement.__dict__.setdefault("_amending", {})
+    if "unsigned" not in memo:
+        signed = Signature.objects.filter(
+            agreement=OuterRef("amendment__agreement"),
+            party=Signature.Party.ORGANIZATION,
+            mou__version__gte=OuterRef("mou_version"),
+        )
+        memo["unsigned"] = set(
+            AmendmentDecision.objects.filter(amendment__agreement=agreement, approved=True)
+            .exclude(Exists(signed))
+            .values_list("person_id", flat=True)
+        )
+    return memo["unsigned"]
 
 
 def readiness(agreement):

@@ -54,6 +54,16 @@ def _label(level):
 # What the MOU page and the actions' checks ask.
 
 
+def _memo(agreement, key, compute):
+    """What a page asks several times of one agreement (a check, then a form), read once: kept
+    on the agreement object, which lives for one page or one action (a service's lock reads
+    the row anew)."""
+    memo = agreement.__dict__.setdefault("_amending", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def pending_additions(agreement):
     """Additions asked for and not decided yet, oldest first."""
     return agreement.amendments.filter(kind=Amendment.Kind.ADD, decision__isnull=True).order_by(
@@ -61,8 +71,17 @@ def pending_additions(agreement):
     )
 
 
+def pending_list(agreement):
+    """pending_additions as a list, read once per agreement object."""
+    return _memo(
+        agreement,
+        "pending",
+        lambda: list(pending_additions(agreement).select_related("requested_by")),
+    )
+
+
 def nothing_to_decide(agreement):
-    if pending_additions(agreement).exists():
+    if pending_list(agreement):
         return []
     return ["No addition is waiting for a decision."]
 
@@ -78,10 +97,14 @@ def nothing_to_sign(agreement):
 def holders(agreement):
     """The people who hold access under the MOU now, or will once active: not ended, not
     revoked. What a removal, a lowering and the review choose among."""
-    return list(
-        agreement.people.filter(ended_on__isnull=True, revoked_at__isnull=True).select_related(
-            "person"
-        )
+    return _memo(
+        agreement,
+        "holders",
+        lambda: list(
+            agreement.people.filter(ended_on__isnull=True, revoked_at__isnull=True).select_related(
+                "person"
+            )
+        ),
     )
 
 
@@ -469,6 +492,6 @@ def _summary(kept, accesses, chosen, granted):
 
 
 def nobody_holds_access(agreement):
-    if agreement.people.filter(ended_on__isnull=True, revoked_at__isnull=True).exists():
+    if holders(agreement):
         return []
     return ["Nobody holds access under this MOU now."]

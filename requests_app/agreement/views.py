@@ -76,7 +76,7 @@ def _page(request, agreement, bound=None, status=200):
         for access, ready in workflow.readiness(agreement)
     ]
     # The additions waiting for CCEH's decision, for staff and the organization alike.
-    pending = list(amendments.pending_additions(agreement).select_related("requested_by"))
+    pending = amendments.pending_list(agreement)
     mous = list(agreement.mous.select_related("created_by"))
     current = mous[-1] if mous else None
     viewer = grants.viewer_of(user, agreement.request)

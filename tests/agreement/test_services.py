@@ -829,12 +829,19 @@ STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke"}
 # amend, staff while issued or signed; record_training, staff until it ends; activate, staff
 # while executed or active; provision, staff while active; revoke, staff until it ends;
 # start_renewal, the requestor while active and in the renewal window. Nobody else, ever.
+# Amendments (agreement/amendments.py): add, remove and lower, the organization while executed
+# or active; review, the organization while active; decide_addition and sign_amendment only
+# with an addition waiting (tests/agreement/test_amendments.py).
+AMENDING = {"add", "remove", "lower"}
 PERMITTED = {
     "issued": {"riley": {"sign"}, "sam": {"amend", "training", "revoke"}},
     "signed": {"sam": {"countersign", "amend", "training", "revoke"}},
-    "executed": {"sam": {"training", "activate", "revoke"}},
-    "active-before-renewal-window": {"sam": STAFF_WHILE_ACTIVE},
-    "active-in-renewal-window": {"riley": {"renew"}, "sam": STAFF_WHILE_ACTIVE},
+    "executed": {"riley": AMENDING, "sam": {"training", "activate", "revoke"}},
+    "active-before-renewal-window": {"riley": AMENDING | {"review"}, "sam": STAFF_WHILE_ACTIVE},
+    "active-in-renewal-window": {
+        "riley": AMENDING | {"review", "renew"},
+        "sam": STAFF_WHILE_ACTIVE,
+    },
     "expired": {},
     "revoked": {},
 }
@@ -882,6 +889,12 @@ def test_the_actions_of_the_table_are_every_agreement_action():
         "revoke",
         "renew",
         "prepare",
+        "add",
+        "decide_addition",
+        "sign_amendment",
+        "remove",
+        "lower",
+        "review",
     }
 
 

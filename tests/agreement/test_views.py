@@ -488,8 +488,18 @@ OFFERED = {
         "lee": [],
         "alex": [],
     },
-    "executed": {"riley": [], "sam": ["activate", "revoke", "training"], "lee": [], "alex": []},
-    "active": {"riley": ["renew"], "sam": ["revoke", "training"], "lee": [], "alex": []},
+    "executed": {
+        "riley": ["add", "lower", "remove"],
+        "sam": ["activate", "revoke", "training"],
+        "lee": [],
+        "alex": [],
+    },
+    "active": {
+        "riley": ["add", "lower", "remove", "renew"],
+        "sam": ["revoke", "training"],
+        "lee": [],
+        "alex": [],
+    },
     "revoked": {"riley": [], "sam": [], "lee": [], "alex": []},
 }
 
@@ -720,7 +730,10 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
 # the request's revocations, each offered form's, and the read's record (requests_app/audit).
 # The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 22, "riley": 18}
+# With the amendments (agreement/amendments.py): the additions waiting, the people added and
+# not signed for yet; for the organization also the people who hold access and their levels,
+# for the forms to remove and lower.
+MOU_PAGE_QUERIES = {"sam": 24, "riley": 22}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])

@@ -50,7 +50,18 @@ Delivery = Notification.Delivery
 # What CCEH staff must act on: they cannot turn off these e-mails (docs/design.md section 4: a
 # request nobody hears about waits forever).
 MANDATORY_FOR_STAFF = frozenset(
-    {Kind.SUBMITTED, Kind.RESUBMITTED, Kind.WITHDRAWN, Kind.WAITING_REMINDER, Kind.SIGNED}
+    {
+        Kind.SUBMITTED,
+        Kind.RESUBMITTED,
+        Kind.WITHDRAWN,
+        Kind.WAITING_REMINDER,
+        Kind.SIGNED,
+        # An addition to decide, an amended MOU to train and activate for, an HMIS account to
+        # change or close (agreement/amendments.py).
+        Kind.ADDITION_ASKED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
+    }
 )
 
 

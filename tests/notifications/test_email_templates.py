@@ -39,6 +39,9 @@ WHAT_NAMES_ORGANIZATION = {
     Kind.SIGNED,
     Kind.VOTE_REMINDER,
     Kind.WAITING_REMINDER,
+    Kind.ADDITION_ASKED,
+    Kind.AMENDMENT_SIGNED,
+    Kind.RECERTIFIED,
 }
 # The kinds whose `what` quotes the event's note.
 WHAT_QUOTES_NOTE = {
@@ -48,6 +51,11 @@ WHAT_QUOTES_NOTE = {
     Kind.DECIDED,
     Kind.WITHDRAWN,
     Kind.REVOKED,
+    Kind.ADDITION_ASKED,
+    # Of an event other than an approval: the addition declined, with its reason.
+    Kind.ADDITION_DECIDED,
+    Kind.ACCESS_AMENDED,
+    Kind.RECERTIFIED,
 }
 
 

@@ -255,6 +255,8 @@ REQUESTOR = [
     Kind.RENEWAL_DUE,
     Kind.EXPIRED,
     Kind.REVOKED,
+    Kind.ADDITION_DECIDED,
+    Kind.ACCESS_AMENDED,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -266,6 +268,10 @@ RECEIVES = {
         Kind.RESUBMITTED,
         Kind.WITHDRAWN,
         Kind.SIGNED,
+        Kind.ADDITION_ASKED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
+        Kind.RECERTIFIED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -343,6 +349,10 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.DECIDED: (True, False),
         Kind.WITHDRAWN: (True, True),
         Kind.SIGNED: (True, True),
+        Kind.ADDITION_ASKED: (True, True),
+        Kind.AMENDMENT_SIGNED: (True, True),
+        Kind.ACCESS_AMENDED: (True, True),
+        Kind.RECERTIFIED: (True, False),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
@@ -352,7 +362,7 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
     client.post(reverse("notification_preferences"), {})  # every box unticked
 
     assert notifications.email_choices(personas.sam) == {
-        kind: kind not in (Kind.ESCALATED, Kind.DECIDED) for kind in Kind.values
+        kind: kind not in (Kind.ESCALATED, Kind.DECIDED, Kind.RECERTIFIED) for kind in Kind.values
     }
     assert not NotificationPreference.objects.filter(
         user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF

@@ -45,6 +45,8 @@ from requests_app.models import (
 )
 
 KEEP, LOWER, REMOVE = "keep", "lower", "remove"
+# Additions waiting for CCEH at once, per MOU: the MOU page lists them all, so it is bounded.
+MAX_PENDING_ADDITIONS = 20
 
 
 def _label(level):
@@ -134,6 +136,11 @@ def request_addition(agreement, user, name, title, email, level, reason, seen=No
         (
             pending_additions(locked).filter(email=email).exists(),
             f"The addition of {email} is already waiting for CCEH's decision.",
+        ),
+        (
+            pending_additions(locked).count() >= MAX_PENDING_ADDITIONS,
+            f"{MAX_PENDING_ADDITIONS} additions are already waiting for CCEH's decision: ask "
+            "again once they are decided.",
         ),
     )
     require("add", *[(True, p) for p in policy.addition_problems(request, email, level)])

@@ -9,10 +9,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app import workflow
 from requests_app.agreement import amendments
+from requests_app.agreement.access import awaiting_signature
 from requests_app.agreement.forms import ProvisionForm, ReviewForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry
@@ -64,6 +65,7 @@ def _page(request, agreement, bound=None, status=200):
     for row in Training.objects.filter(person__request=agreement.request).order_by("pk"):
         trainings.setdefault(row.person_id, []).append(row)
     granted = workflow.current_levels(agreement.request)
+    unsigned = awaiting_signature(agreement)
     people = [
         {
             "access": access,
@@ -72,6 +74,8 @@ def _page(request, agreement, bound=None, status=200):
             if access.person_id in granted
             else "None",
             "trainings": trainings.get(access.person_id, []),
+            # Added by an amendment the organization has not signed yet.
+            "unsigned": access.person_id in unsigned,
         }
         for access, ready in workflow.readiness(agreement)
     ]
@@ -168,6 +172,7 @@ def _review_page(request, agreement, form, status=200):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def review(request, reference):
     """The yearly review: every person who holds access, kept, lowered or removed, submitted
     once (amendments.review_access). Refused in words, with what was chosen kept; a page read

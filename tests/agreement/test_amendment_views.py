@@ -117,6 +117,10 @@ def test_an_addition_through_the_pages_from_asking_to_signing(client, stage, per
     client.force_login(personas.riley)
     page = client.get(page_url(agreement))
     assert form_posting_to(page, agreement, "sign_amendment") is not None
+    rows = parsed(page).find("table", cls="mou-people").find("tbody").find_all("tr")
+    assert rows[-1].find("td", cls="access-state").text == (
+        "Not active yet (waiting for the organization's signature of the amended MOU)"
+    )
 
     signed = post(
         client,

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from requests_app import workflow
+from requests_app.agreement import amendments
 from requests_app.core import actions
 from requests_app.core.states import AccessEnd, AccessLevel, AgreementStatus
 from requests_app.models import (
@@ -579,3 +580,13 @@ def test_training_of_an_added_person_counts_only_after_the_signature(stage, pers
     assert workflow.readiness(fresh(agreement))[-1][1] is False
     sign(stage, agreement)
     assert workflow.readiness(fresh(agreement))[-1][1] is True
+
+
+def test_additions_waiting_at_once_are_bounded(stage, personas, monkeypatch):
+    monkeypatch.setattr(amendments, "MAX_PENDING_ADDITIONS", 1)
+    agreement = stage.active(people=(CY,))
+    ask(stage, agreement)
+
+    assert refused("add", lambda: ask(stage, agreement, email="eve@harbor.example")) == [
+        "1 additions are already waiting for CCEH's decision: ask again once they are decided."
+    ]

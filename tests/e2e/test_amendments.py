@@ -1,6 +1,6 @@
 """Amendments and the yearly review in Chromium: Riley asks to add a person from the MOU page's
 "Amend access" section by keyboard, Sam approves it, Riley signs the amended MOU, then reviews
-everyone on one page; every page reached passes axe-core (WCAG 2.0/2.1/2.2 A and AA) with no
+everyone on one page, which fits a phone's 390 px; every page reached passes axe-core (WCAG 2.0/2.1/2.2 A and AA) with no
 Content-Security-Policy breach."""
 
 import re
@@ -79,3 +79,9 @@ def test_an_addition_and_a_review_by_keyboard(
         expect(page.get_by_role("status")).to_contain_text("The review is recorded.")
     checked(page)
     assert Recertification.objects.get().note == "3 kept."
+
+    # On a phone, 390 px wide: neither page scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for address in (mou, f"/r/{reference}/mou/review"):
+        visit(page, address)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390

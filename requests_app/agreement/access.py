@@ -449,7 +449,11 @@ def start_renewal(agreement, user):
                 email=p.email,
                 requested_level=granted.get(p.pk, p.requested_level),
             )
-            for p in old.people.filter(access__revoked_at__isnull=True)
+            # Not those whose access ended for good (removed by an amendment, departed); a
+            # suspension is not final.
+            for p in old.people.filter(access__revoked_at__isnull=True).exclude(
+                access__end_reason__in=AccessEnd.FINAL
+            )
         ]
     )
     record_event(

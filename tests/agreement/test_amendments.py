@@ -590,3 +590,17 @@ def test_additions_waiting_at_once_are_bounded(stage, personas, monkeypatch):
     assert refused("add", lambda: ask(stage, agreement, email="eve@harbor.example")) == [
         "1 additions are already waiting for CCEH's decision: ask again once they are decided."
     ]
+
+
+def test_a_renewal_names_again_neither_a_removed_person_nor_one_never_added(
+    stage, personas, settings
+):
+    settings.GRANT_TERM_MONTHS = 1  # in the renewal window
+    agreement = stage.active(people=(CY, ADA))
+    ada = agreement.request.people.get(name="Ada Analyst")
+    committed(stage, lambda: workflow.remove_access(agreement, personas.riley, ada, "Left."))
+    decide(stage, agreement, ask(stage, agreement), approve=False, reason="No.")
+
+    renewal = workflow.start_renewal(fresh(agreement), personas.riley)
+
+    assert list(renewal.people.values_list("name", flat=True)) == ["Cy Clinician"]

@@ -1,7 +1,7 @@
 """Amendments and the yearly review in Chromium: Riley asks to add a person from the MOU page's
 "Amend access" section by keyboard, Sam approves it, Riley signs the amended MOU, then reviews
-everyone on one page, which fits a phone's 390 px; every page reached passes axe-core (WCAG 2.0/2.1/2.2 A and AA) with no
-Content-Security-Policy breach."""
+everyone on one page, which fits a phone's 390 px; every page reached passes axe-core (WCAG
+2.0/2.1/2.2 A and AA) with no Content-Security-Policy breach."""
 
 import re
 

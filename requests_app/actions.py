@@ -9,9 +9,13 @@ from django.conf import settings
 
 from requests_app.agreement.forms import (
     ActivateForm,
+    AddPersonForm,
     AmendForm,
+    DecideAdditionForm,
     DepartureForm,
+    LowerForm,
     PrepareForm,
+    RemovePersonForm,
     RevokeForm,
     SignForm,
     TrainingForm,
@@ -19,7 +23,7 @@ from requests_app.agreement.forms import (
 from requests_app.core.states import AgreementStatus, Status
 
 from . import policy
-from .agreement import access, departures
+from .agreement import access, amendments, departures
 from .agreement import services as agreement_services
 from .committee import services as committee
 from .committee.forms import CommitteeDecisionForm, EscalateForm, VoteForm
@@ -451,5 +455,112 @@ register(
         "deprovisioned",
         who=STAFF_ALONE,
         statuses=frozenset({AgreementStatus.ACTIVE}) | AgreementStatus.ENDED,
+    ),
+    # Amendments of an executed or active MOU without a new application, and the yearly
+    # review (agreement/amendments.py, docs/design.md "Amendments"). The organization's rows are
+    # its authorized signatory's, as signing is (any member's while it has none confirmed).
+    Action(
+        "add",
+        AGREEMENT,
+        "amended",
+        who=(SIGNATORY,),
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        form=lambda agreement, user, data=None, current=None: AddPersonForm(data, prefix="add"),
+        run=lambda agreement, user, form, http: amendments.request_addition(
+            agreement,
+            user,
+            form.cleaned_data["name"],
+            form.cleaned_data["title"],
+            form.cleaned_data["email"],
+            form.cleaned_data["level"],
+            form.cleaned_data["reason"],
+        ),
+        done="The addition is asked for. CCEH staff decide it; you will be told.",
+    ),
+    Action(
+        "decide_addition",
+        AGREEMENT,
+        "amended",
+        who=STAFF_ALONE,
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        checks=(amendments.nothing_to_decide, agreement_services.version_problems),
+        form=lambda agreement, user, data=None, current=None: DecideAdditionForm(
+            data, pending=amendments.pending_list(agreement), prefix="decide_addition"
+        ),
+        run=lambda agreement, user, form, http: amendments.decide_addition(
+            agreement,
+            user,
+            form.cleaned_data["amendment"],
+            form.approve(),
+            form.granted_level(),
+            form.cleaned_data["reason"],
+        ),
+        done="The addition is decided; the organization is told.",
+    ),
+    Action(
+        "sign_amendment",
+        AGREEMENT,
+        "signed",
+        who=(SIGNATORY,),
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        checks=(amendments.nothing_to_sign, agreement_services.version_problems),
+        **_signing(
+            "sign_amendment",
+            amendments.sign_amendment,
+            lambda agreement: agreement_services.SIGNING_STATEMENT.format(
+                organization=agreement.request.organization.name
+            ),
+        ),
+        done="You signed the amended MOU. CCEH staff record the training, then activate.",
+    ),
+    Action(
+        "remove",
+        AGREEMENT,
+        "amended",
+        who=(SIGNATORY,),
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        # A version still being rendered is superseded by this change's (agreement/renders.py).
+        checks=(amendments.nobody_holds_access,),
+        form=lambda agreement, user, data=None, current=None: RemovePersonForm(
+            data,
+            people=[a.person for a in amendments.holders(agreement)],
+            prefix="remove",
+        ),
+        run=lambda agreement, user, form, http: amendments.remove_access(
+            agreement, user, form.cleaned_data["person"], form.cleaned_data["reason"]
+        ),
+        done="The person is removed; their access ended today. CCEH staff close the account.",
+    ),
+    Action(
+        "lower",
+        AGREEMENT,
+        "amended",
+        who=(SIGNATORY,),
+        statuses=AgreementStatus.EXECUTED_OR_ACTIVE,
+        # A version still being rendered is superseded by this change's (agreement/renders.py).
+        checks=(amendments.nobody_holds_access,),
+        form=lambda agreement, user, data=None, current=None: LowerForm(
+            data,
+            people=[a.person for a in amendments.holders(agreement)],
+            granted=levels.current_levels(agreement.request),
+            prefix="lower",
+        ),
+        run=lambda agreement, user, form, http: amendments.lower_access(
+            agreement,
+            user,
+            form.cleaned_data["person"],
+            form.cleaned_data["level"],
+            form.cleaned_data["reason"],
+        ),
+        done="The level is lowered. CCEH staff change the HMIS account.",
+    ),
+    # The yearly review has a page of its own (agreement/views.py, review).
+    Action(
+        "review",
+        AGREEMENT,
+        "reviewed",
+        who=(SIGNATORY,),
+        statuses=frozenset({AgreementStatus.ACTIVE}),
+        checks=(agreement_services.version_problems,),
     ),
 )

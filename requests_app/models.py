@@ -13,6 +13,8 @@ from requests_app.accounts.models import (
 )
 from requests_app.agreement.models import (
     Agreement,
+    Amendment,
+    AmendmentDecision,
     MOUVersion,
     PersonAccess,
     Recertification,
@@ -39,6 +41,8 @@ __all__ = [
     "CAN",
     "AccessRequest",
     "Agreement",
+    "Amendment",
+    "AmendmentDecision",
     "ApplicationVersion",
     "Assessment",
     "Attachment",

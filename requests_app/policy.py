@@ -597,3 +597,40 @@ def standing_concerns(request):
     if request.prior_access_revoked:
         concerns.append("The requestor says earlier HMIS access was revoked.")
     return concerns
+
+
+def purpose_ceiling(request):
+    """The highest level the MOU's purpose supports for a person added by an amendment: the
+    highest its decision granted anyone. The decision weighed the purpose (3.1) and the levels
+    asked (3.3); an addition cannot stretch the purpose past what was decided (1.6)."""
+    levels = (
+        _models().Grant.objects.filter(decision__request=request).values_list("level", flat=True)
+    )
+    return max(set(levels), key=AccessLevel.RANK.__getitem__, default=None)
+
+
+def addition_problems(request, email, level):
+    """Why a person cannot be added to `request`'s MOU at `level`: above what its purpose
+    supports (1.6, `purpose_ceiling`); full access (or view, where the answers say aggregated
+    data would serve) to a researcher without the written conditions the decision gave (1.9);
+    a person whose HMIS access was revoked (1.10). [] when none."""
+    models = _models()
+    problems = []
+    ceiling = purpose_ceiling(request)
+    if ceiling is None or AccessLevel.RANK[level] > AccessLevel.RANK[ceiling]:
+        problems.append(
+            f"The purpose this MOU was decided for supports at most "
+            f"{AccessLevel(ceiling).label.lower() if ceiling else 'no access'}; "
+            f"{AccessLevel(level).label.lower()} needs a new request (1.6)."
+        )
+    client_level = {AccessLevel.FULL}
+    if request.aggregated_data_sufficient:
+        client_level.add(AccessLevel.VIEW)
+    if request.is_researcher and level in client_level and not request.decision.conditions:
+        problems.append(
+            f"The decision wrote no conditions for a researcher's access to client data, so "
+            f"{AccessLevel(level).label.lower()} cannot be added (1.9)."
+        )
+    if models.Revocation.objects.filter(person_email=email.lower()).exists():
+        problems.append(f"The HMIS access of {email} was revoked before (1.10).")
+    return problems

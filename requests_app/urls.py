@@ -79,6 +79,7 @@ urlpatterns = [
         name="mou_download",
     ),
     path("r/<reference:reference>/mou/renew", agreement.renewal_start, name="renew"),
+    path("r/<reference:reference>/mou/review", agreement.review, name="review"),
     path("provisioning/", agreement.provisioning, name="provisioning"),
     path(
         "provisioning/export.csv",

@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from requests_app import policy
@@ -28,12 +28,14 @@ from requests_app.models import (
     CAN,
     AccessRequest,
     Agreement,
+    AmendmentDecision,
     Event,
     Grant,
     MOUVersion,
     NamedPerson,
     PersonAccess,
     Revocation,
+    Signature,
     Training,
 )
 
@@ -100,10 +102,31 @@ def record_training(agreement, user, person, completed_on, course):
     return training
 
 
+def awaiting_signature(agreement):
+    """The ids of the people added by an amendment whose organization has not signed the
+    amended MOU yet: a signature for the organization on the version that added them, or on
+    any later one (agreement/amendments.py). One query, kept on the agreement object for as
+    long as it lives (one page, or one action under its lock)."""
+    memo = agreement.__dict__.setdefault("_amending", {})
+    if "unsigned" not in memo:
+        signed = Signature.objects.filter(
+            agreement=OuterRef("amendment__agreement"),
+            party=Signature.Party.ORGANIZATION,
+            mou__version__gte=OuterRef("mou_version"),
+        )
+        memo["unsigned"] = set(
+            AmendmentDecision.objects.filter(amendment__agreement=agreement, approved=True)
+            .exclude(Exists(signed))
+            .values_list("person_id", flat=True)
+        )
+    return memo["unsigned"]
+
+
 def readiness(agreement):
-    """Each named person's access, and whether they are ready for it: the MOU executed and
-    their training recorded (1.7)."""
+    """Each named person's access, and whether they are ready for it: the MOU executed (and
+    for a person added since, the amendment signed) and their training recorded (1.7)."""
     executed = agreement.status in AgreementStatus.EXECUTED_OR_ACTIVE
+    unsigned = awaiting_signature(agreement)
     trained = set(
         Training.objects.filter(person__request=agreement.request_id).values_list(
             "person_id", flat=True
@@ -115,7 +138,8 @@ def readiness(agreement):
             executed
             and access.person_id in trained
             and not access.revoked_at
-            and not access.ended_on,
+            and not access.ended_on
+            and access.person_id not in unsigned,
         )
         for access in agreement.people.select_related("person")
     ]
@@ -170,7 +194,11 @@ def activate_access(agreement, user, note=""):
     note = text(note)
     states = readiness(locked)
     ready = [a for a, is_ready in states if is_ready and not a.activated_at]
-    waiting = [a.person.name for a, is_ready in states if not is_ready and not a.revoked_at]
+    waiting = [
+        a.person.name
+        for a, is_ready in states
+        if not is_ready and not a.revoked_at and not a.ended_on
+    ]
     require(
         "activate",
         (
@@ -421,7 +449,11 @@ def start_renewal(agreement, user):
                 email=p.email,
                 requested_level=granted.get(p.pk, p.requested_level),
             )
-            for p in old.people.filter(access__revoked_at__isnull=True)
+            # Not those whose access ended for good (removed by an amendment, departed); a
+            # suspension is not final.
+            for p in old.people.filter(access__revoked_at__isnull=True).exclude(
+                access__end_reason__in=AccessEnd.FINAL
+            )
         ]
     )
     record_event(

@@ -188,3 +188,168 @@ class DepartureForm(forms.Form):
 class DeprovisionForm(ProvisionForm):
     """The people staff tick on the deprovisioning list: rows of the requests they see as
     staff (a row marked meanwhile is still one of them: the service says who marked it)."""
+
+
+# Amendments of an executed or active MOU and the yearly review (agreement/amendments.py). The
+# forms parse and offer only the MOU's own people; the services apply the rules.
+
+
+def _reason(label="Reason"):
+    return forms.CharField(
+        label=label,
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+    )
+
+
+def _level_choices(below=None):
+    """Every level, or those lower than `below`."""
+    return [
+        (v, t)
+        for v, t in AccessLevel.choices
+        if below is None or AccessLevel.RANK[v] < AccessLevel.RANK[below]
+    ]
+
+
+class AddPersonForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=150)
+    title = forms.CharField(label="Title", max_length=150, required=False)
+    email = forms.EmailField(
+        label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    level = forms.ChoiceField(label="Access level asked for", choices=AccessLevel.choices)
+    reason = forms.CharField(
+        label="Why they need HMIS access",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+    )
+
+
+class RemovePersonForm(forms.Form):
+    person = forms.TypedChoiceField(label="Person to remove")
+    reason = forms.CharField(
+        label="Why they are removed",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        choose_among(self.fields["person"], people, label=lambda person: person.name)
+
+
+class LowerForm(forms.Form):
+    person = forms.TypedChoiceField(label="Person")
+    level = forms.ChoiceField(
+        label="New, lower level", choices=_level_choices(below=AccessLevel.FULL)
+    )
+    reason = forms.CharField(
+        label="Why the level is lowered",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 4000}),
+    )
+
+    def __init__(self, *args, people, granted, **kwargs):
+        super().__init__(*args, **kwargs)
+        choose_among(
+            self.fields["person"],
+            people,
+            label=lambda person: f"{person.name} ({AccessLevel(granted[person.pk]).label.lower()})",
+        )
+
+
+class DecideAdditionForm(forms.Form):
+    APPROVE, DECLINE = "approve", "decline"
+
+    amendment = forms.TypedChoiceField(label="Addition", widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        label="Decision",
+        choices=[(APPROVE, "Approve"), (DECLINE, "Decline")],
+        widget=forms.RadioSelect,
+    )
+    level = forms.ChoiceField(
+        label="Level granted",
+        choices=[("", "As asked"), *AccessLevel.choices],
+        required=False,
+        help_text="Never above the level asked; leave as asked, or choose a lower one.",
+    )
+    reason = _reason("Reason (needed to decline; the organization reads it)")
+
+    def __init__(self, *args, pending, **kwargs):
+        super().__init__(*args, **kwargs)
+        choose_among(
+            self.fields["amendment"],
+            pending,
+            label=lambda a: f"{a.name} <{a.email}>, {a.get_level_display().lower()}",
+        )
+        if len(pending) == 1:
+            self.fields["amendment"].initial = str(pending[0].pk)
+
+    def approve(self):
+        return self.cleaned_data["outcome"] == self.APPROVE
+
+    def granted_level(self):
+        return self.cleaned_data["level"] or self.cleaned_data["amendment"].level
+
+
+class ReviewForm(forms.Form):
+    """The yearly review: for each person who holds access, keep, lower (with the level) or
+    remove, and a reason for a change; fields `choice_<id>`, `level_<id>`, `reason_<id>`."""
+
+    CHOICES = [("keep", "Keep"), ("lower", "Lower the level"), ("remove", "Remove")]
+
+    note = _reason("Note on the review (optional)")
+
+    def __init__(self, *args, people, granted, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = people
+        self.granted = granted
+        for person in people:
+            self.fields[f"choice_{person.pk}"] = forms.ChoiceField(
+                label=f"{person.name}",
+                choices=self.CHOICES,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose keep, lower or remove for {person.name}."},
+            )
+            self.fields[f"level_{person.pk}"] = forms.ChoiceField(
+                label=f"Lower {person.name} to",
+                choices=[("", "Choose a level"), *_level_choices()],
+                required=False,
+            )
+            self.fields[f"reason_{person.pk}"] = _reason(f"Why (for a change to {person.name})")
+        self.order_fields([*(n for n in self.fields if n != "note"), "note"])
+
+    def rows(self):
+        """Each person with their three fields, for the template."""
+        return [
+            {
+                "person": person,
+                "granted": AccessLevel(self.granted[person.pk]).label,
+                "choice": self[f"choice_{person.pk}"],
+                "level": self[f"level_{person.pk}"],
+                "reason": self[f"reason_{person.pk}"],
+            }
+            for person in self.people
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_fields_for_others(
+            self,
+            ["choice_", "level_", "reason_"],
+            self.people,
+            "Someone reviewed is not named on this MOU: reload the page.",
+        )
+        return cleaned
+
+    def choices(self):
+        """{named person: (keep|lower|remove, level, reason)}."""
+        return {
+            p: (
+                self.cleaned_data[f"choice_{p.pk}"],
+                self.cleaned_data[f"level_{p.pk}"],
+                self.cleaned_data[f"reason_{p.pk}"],
+            )
+            for p in self.people
+        }

@@ -13,7 +13,7 @@ from requests_app.core.records import (
     private_storage,
     stored_sha256,
 )
-from requests_app.core.states import AccessEnd, AgreementStatus
+from requests_app.core.states import AccessEnd, AccessLevel, AgreementStatus
 
 
 class Revocation(AppendOnlyModel):
@@ -179,6 +179,8 @@ class MOUVersion(AppendOnlyModel):
         AMENDED = "amended", "Corrected by CCEH staff"
         SIGNED = "signed", "Signed by the organization"
         EXECUTED = "executed", "Executed: signed by both parties"
+        # A person added, removed or lowered on an executed or active MOU (agreement/amendments.py).
+        AMENDMENT = "amendment", "Amendment: people or levels changed"
 
     agreement = models.ForeignKey(
         "requests_app.Agreement", on_delete=models.PROTECT, related_name="mous"
@@ -360,3 +362,105 @@ class Recertification(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.agreement} reviewed {self.reviewed_at:%Y-%m-%d}"
+
+
+class Amendment(AppendOnlyModel):
+    """A change to who holds access under an executed or active MOU, asked by its organization
+    without a new application (docs/design.md, "Amendments"): add a person (CCEH staff decide,
+    AmendmentDecision), remove one, or lower one's level (both in effect at once). Each that
+    takes effect makes a new MOU version of kind "amendment". Append-only: what was asked is
+    kept as asked, and the decision is a row of its own."""
+
+    class Kind(models.TextChoices):
+        ADD = "add", "Add a person"
+        REMOVE = "remove", "Remove a person"
+        LOWER = "lower", "Lower a person's level"
+
+    agreement = models.ForeignKey(
+        "requests_app.Agreement", on_delete=models.PROTECT, related_name="amendments"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The person removed or lowered (one the MOU names); empty for an addition.
+    person = models.ForeignKey(
+        "requests_app.NamedPerson",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+    )
+    # The person to add, as the organization named them.
+    name = models.CharField(max_length=150, blank=True)
+    title = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    # The level asked for the person added, or the lower level of a person lowered.
+    level = models.CharField(max_length=10, choices=AccessLevel.choices, blank=True)
+    reason = models.TextField(max_length=4000)
+    # Set when the change was made by a yearly review rather than asked on its own.
+    recertification = models.ForeignKey(
+        "requests_app.Recertification",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="add") & ~Q(email="") & ~Q(level="") & Q(person__isnull=True))
+                | (Q(kind="remove") & Q(person__isnull=False))
+                | (Q(kind="lower") & Q(person__isnull=False) & ~Q(level="")),
+                name="amendment_names_its_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.person.name if self.person else self.name}"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+
+class AmendmentDecision(AppendOnlyModel):
+    """CCEH staff's decision on an addition: approved at a level (never above what was asked,
+    nor above what the MOU's purpose supports: policy.addition_problems) or declined, with the
+    reason. An approved addition's person, and the MOU version their organization signs."""
+
+    amendment = models.OneToOneField(
+        "requests_app.Amendment", on_delete=models.PROTECT, related_name="decision"
+    )
+    approved = models.BooleanField()
+    level = models.CharField(max_length=10, choices=AccessLevel.choices, blank=True)
+    reason = models.TextField(max_length=4000, blank=True)
+    person = models.OneToOneField(
+        "requests_app.NamedPerson",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addition",
+    )
+    # The amendment version that names the person: the organization's signature on it, or on
+    # any later version, is the addition's (amendments.awaiting_signature).
+    mou_version = models.PositiveIntegerField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved=False)
+                | (~Q(level="") & Q(person__isnull=False) & Q(mou_version__isnull=False)),
+                name="approved_addition_names_its_grant",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.amendment}: {'approved' if self.approved else 'declined'}"

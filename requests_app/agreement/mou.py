@@ -27,7 +27,7 @@ def _final(access_request):
     """What the final MOU adds: each person's granted level beside the one asked, the decision
     and the signatures."""
     from requests_app.decision.levels import current_levels
-    from requests_app.models import Event, Signature
+    from requests_app.models import Amendment, Event, Signature
 
     decision = access_request.decision
     granted = current_levels(access_request)
@@ -46,12 +46,28 @@ def _final(access_request):
             given = given.filter(signed_at__gt=amended)
         signatures = {s.party: s for s in given}
     return {
+        **_amended(agreement, Amendment),
         "decision": decision,
         "granted": {pk: AccessLevel(level) for pk, level in granted.items()},
         "organization_signature": signatures.get(Signature.Party.ORGANIZATION),
         "cceh_signature": signatures.get(Signature.Party.CCEH),
         "agreement": agreement,
     }
+
+
+def _amended(agreement, Amendment):
+    """What the amendments of an executed or active MOU change in it (agreement/amendments.py):
+    the amendments in effect, oldest first (additions once approved), and why each person's
+    access ended, by person id. An MOU without amendments says nothing more."""
+    if agreement is None:
+        return {"amendments": [], "ended": {}}
+    in_effect = [
+        a
+        for a in agreement.amendments.select_related("person", "decision").order_by("pk")
+        if a.kind != Amendment.Kind.ADD or (hasattr(a, "decision") and a.decision.approved)
+    ]
+    ended = {access.person_id: access for access in agreement.people.filter(ended_on__isnull=False)}
+    return {"amendments": in_effect, "ended": ended}
 
 
 def context(access_request, *, draft, version=None):
@@ -80,6 +96,7 @@ def context(access_request, *, draft, version=None):
         ctx.update(_final(access_request))
         for person in people:
             person.granted = ctx["granted"].get(person.pk)
+            person.ended = ctx["ended"].get(person.pk)
     return ctx
 
 

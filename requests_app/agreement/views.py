@@ -9,21 +9,36 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app import workflow
 from requests_app.accounts import roles
+from requests_app.agreement import amendments
+from requests_app.agreement.access import awaiting_signature
 from requests_app.agreement.departures import REPORT_WITHIN
-from requests_app.agreement.forms import ProvisionForm
+from requests_app.agreement.forms import ProvisionForm, ReviewForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry
 from requests_app.audit.services import record_read
 from requests_app.core import permissions
-from requests_app.core.actions import AGREEMENT, ActionRefused, available, version
+from requests_app.core.actions import (
+    AGREEMENT,
+    ActionRefused,
+    available,
+    refusals,
+    version,
+)
 from requests_app.core.files import csv_download
 from requests_app.core.paging import paginate
 from requests_app.core.states import AccessLevel
-from requests_app.core.web import PAGES, Page, action_forms, role_required
+from requests_app.core.web import (
+    PAGES,
+    Page,
+    action_forms,
+    page_out_of_date,
+    role_required,
+    run_form,
+)
 from requests_app.decision import grants
 from requests_app.models import Agreement, StoredFileAltered, Training
 
@@ -58,6 +73,7 @@ def _page(request, agreement, bound=None, status=200):
     for row in Training.objects.filter(person__request=agreement.request).order_by("pk"):
         trainings.setdefault(row.person_id, []).append(row)
     granted = workflow.current_levels(agreement.request)
+    unsigned = awaiting_signature(agreement)
     people = [
         {
             "access": access,
@@ -66,9 +82,13 @@ def _page(request, agreement, bound=None, status=200):
             if access.person_id in granted
             else "None",
             "trainings": trainings.get(access.person_id, []),
+            # Added by an amendment the organization has not signed yet.
+            "unsigned": access.person_id in unsigned,
         }
         for access, ready in workflow.readiness(agreement)
     ]
+    # The additions waiting for CCEH's decision, for staff and the organization alike.
+    pending = amendments.pending_list(agreement)
     mous = list(agreement.mous.select_related("created_by"))
     current = mous[-1] if mous else None
     viewer = grants.viewer_of(user, agreement.request)
@@ -99,6 +119,8 @@ def _page(request, agreement, bound=None, status=200):
         "seen": version(agreement),
         "renewal_opens_on": workflow.renewal_opens_on(agreement),
         "renewals": list(agreement.request.renewals.all()),
+        "pending_additions": pending,
+        "amending": bool(actions & {"add", "remove", "lower", "review"}),
         "refusals": [e for form in bound.values() for e in form.non_field_errors()],
         "has_errors": any(form.errors for form in bound.values()),
         **action_forms(agreement, user, actions, bound, current=current),
@@ -147,6 +169,56 @@ def mou_download(request, reference, version):
         as_attachment=True,
         filename=f"{agreement.request.reference}-MOU-v{mou.version}.pdf",
         content_type="application/pdf",
+    )
+
+
+def _review_page(request, agreement, form, status=200):
+    context = {
+        "agreement": agreement,
+        "access_request": agreement.request,
+        "form": form,
+        "seen": version(agreement),
+        "refusals": form.non_field_errors(),
+        "has_errors": bool(form.errors),
+    }
+    response = render(request, "requests_app/agreement/review.html", context, status=status)
+    record_read(request, ReadLogEntry.Kind.MOU_PAGE, access_request=agreement.request)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request, reference):
+    """The yearly review: every person who holds access, kept, lowered or removed, submitted
+    once (amendments.review_access). Refused in words, with what was chosen kept; a page read
+    before someone changed the MOU is told so."""
+    agreement = _agreement(request, reference)
+    problems = refusals(agreement, request.user, "review")
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect(_url(agreement))
+
+    def form_for(data=None):
+        return ReviewForm(
+            data,
+            people=[a.person for a in amendments.holders(agreement)],
+            granted=workflow.current_levels(agreement.request),
+            prefix="review",
+        )
+
+    if request.method != "POST":
+        return _review_page(request, agreement, form_for())
+    return run_form(
+        request,
+        form_for(request.POST),
+        lambda form: amendments.review_access(
+            agreement, request.user, form.choices(), form.cleaned_data["note"]
+        ),
+        "The review is recorded. CCEH staff are told of any change.",
+        stale=page_out_of_date(request, agreement),
+        again=lambda form: _review_page(request, agreement, form, status=400),
+        back=_url(agreement),
     )
 
 

@@ -40,6 +40,14 @@ class Event(chain.ChainedRecord):
         # closed the HMIS accounts of people whose access ended.
         PERSON_DEPARTED = "person_departed", "Left the organization"
         ACCESS_DEPROVISIONED = "access_deprovisioned", "HMIS accounts closed"
+        # Amendments of an executed or active MOU and the yearly review (agreement/amendments.py).
+        AMENDMENT_REQUESTED = "amendment_requested", "Person's addition asked for"
+        PERSON_ADDED = "person_added", "Person added"
+        ADDITION_DECLINED = "addition_declined", "Person's addition declined"
+        AMENDMENT_SIGNED = "amendment_signed", "MOU amendment signed by the organization"
+        ACCESS_LOWERED = "access_lowered", "Access level lowered"
+        ACCESS_REMOVED = "access_removed", "Person removed"
+        RECERTIFIED = "recertified", "Access reviewed (yearly recertification)"
 
     request = models.ForeignKey(
         "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="events"
@@ -158,6 +166,11 @@ class Event(chain.ChainedRecord):
             self.Kind.ACCESS_REVOKED,
             self.Kind.PERSON_DEPARTED,
             self.Kind.ACCESS_DEPROVISIONED,
+            self.Kind.AMENDMENT_REQUESTED,
+            self.Kind.PERSON_ADDED,
+            self.Kind.ADDITION_DECLINED,
+            self.Kind.ACCESS_LOWERED,
+            self.Kind.ACCESS_REMOVED,
         ):
             return f"{self.get_kind_display()}: {', '.join(data['people'])}"
         if self.kind == self.Kind.RENEWAL_STARTED:

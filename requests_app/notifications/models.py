@@ -33,6 +33,12 @@ class Notification(models.Model):
         ROLE_PROPOSED = "role_proposed", "A signatory or security officer was proposed"
         ROLE_CONFIRMED = "role_confirmed", "A signatory or security officer was confirmed"
         ROLE_DECLINED = "role_declined", "A proposed signatory or security officer was declined"
+        # Amendments of an active MOU and the yearly review (agreement/amendments.py).
+        ADDITION_ASKED = "addition_asked", "A person's addition waits for CCEH's decision"
+        ADDITION_DECIDED = "addition_decided", "A person's addition was decided"
+        AMENDMENT_SIGNED = "amendment_signed", "An MOU amendment was signed"
+        ACCESS_AMENDED = "access_amended", "A person was removed or their level lowered"
+        RECERTIFIED = "recertified", "An MOU's people were reviewed"
         # Reminders, from `manage.py send_reminders`.
         VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
         WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
@@ -138,6 +144,8 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
         Notification.Kind.REVOKED,
         Notification.Kind.DEPARTED,
         Notification.Kind.RETURN_REMINDER,
+        Notification.Kind.ADDITION_DECIDED,
+        Notification.Kind.ACCESS_AMENDED,
     }
 )
 

@@ -58,6 +58,11 @@ MANDATORY_FOR_STAFF = frozenset(
         Kind.WAITING_REMINDER,
         Kind.SIGNED,
         Kind.ROLE_PROPOSED,
+        # An addition to decide, an amended MOU to train and activate for, an HMIS account to
+        # change or close (agreement/amendments.py).
+        Kind.ADDITION_ASKED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
     }
     # A departure: an HMIS account to close within a working day (the deprovisioning list).
     | {Kind.DEPARTED}
@@ -176,6 +181,15 @@ AUDIENCES = {
     Change.PROPOSED: (Kind.ROLE_PROPOSED, (_role_members, _staff)),
     Change.CONFIRMED: (Kind.ROLE_CONFIRMED, (_role_members,)),
     Change.DECLINED: (Kind.ROLE_DECLINED, (_role_members,)),
+    # Amendments and the yearly review (agreement/amendments.py): staff decide additions and
+    # keep the provisioning and deprovisioning lists; the organization hears each change.
+    Event.Kind.AMENDMENT_REQUESTED: (Kind.ADDITION_ASKED, (_staff,)),
+    Event.Kind.PERSON_ADDED: (Kind.ADDITION_DECIDED, (_requestors,)),
+    Event.Kind.ADDITION_DECLINED: (Kind.ADDITION_DECIDED, (_requestors,)),
+    Event.Kind.AMENDMENT_SIGNED: (Kind.AMENDMENT_SIGNED, (_staff,)),
+    Event.Kind.ACCESS_LOWERED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
+    Event.Kind.ACCESS_REMOVED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
+    Event.Kind.RECERTIFIED: (Kind.RECERTIFIED, (_staff,)),
 }
 
 
@@ -272,6 +286,11 @@ AGREEMENT_KINDS = frozenset(
         Kind.RENEWAL_DUE,
         Kind.EXPIRED,
         Kind.REVOKED,
+        Kind.ADDITION_ASKED,
+        Kind.ADDITION_DECIDED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
+        Kind.RECERTIFIED,
     }
 )
 

@@ -830,12 +830,25 @@ STAFF_WHILE_ACTIVE = {"training", "activate", "provision", "revoke", "depart", "
 # start_renewal, the requestor while active and in the renewal window; depart, the
 # organization or staff while executed or active; deprovision, staff while active or once
 # ended. Nobody else, ever.
+# Amendments (agreement/amendments.py): add, remove and lower, the organization while executed
+# or active; review, the organization while active; decide_addition and sign_amendment only
+# with an addition waiting (tests/agreement/test_amendments.py).
+AMENDING = {"add", "remove", "lower"}
 PERMITTED = {
     "issued": {"riley": {"sign"}, "sam": {"amend", "training", "revoke"}},
     "signed": {"sam": {"countersign", "amend", "training", "revoke"}},
-    "executed": {"riley": {"depart"}, "sam": {"training", "activate", "revoke", "depart"}},
-    "active-before-renewal-window": {"riley": {"depart"}, "sam": STAFF_WHILE_ACTIVE},
-    "active-in-renewal-window": {"riley": {"renew", "depart"}, "sam": STAFF_WHILE_ACTIVE},
+    "executed": {
+        "riley": AMENDING | {"depart"},
+        "sam": {"training", "activate", "revoke", "depart"},
+    },
+    "active-before-renewal-window": {
+        "riley": AMENDING | {"review", "depart"},
+        "sam": STAFF_WHILE_ACTIVE,
+    },
+    "active-in-renewal-window": {
+        "riley": AMENDING | {"review", "renew", "depart"},
+        "sam": STAFF_WHILE_ACTIVE,
+    },
     "expired": {"sam": {"deprovision"}},
     "revoked": {"sam": {"deprovision"}},
 }
@@ -885,6 +898,12 @@ def test_the_actions_of_the_table_are_every_agreement_action():
         "prepare",
         "depart",
         "deprovision",
+        "add",
+        "decide_addition",
+        "sign_amendment",
+        "remove",
+        "lower",
+        "review",
     }
 
 

@@ -40,6 +40,9 @@ WHAT_NAMES_ORGANIZATION = {
     Kind.VOTE_REMINDER,
     Kind.WAITING_REMINDER,
     Kind.DEPARTED,
+    Kind.ADDITION_ASKED,
+    Kind.AMENDMENT_SIGNED,
+    Kind.RECERTIFIED,
 }
 # The kinds whose `what` quotes the event's note.
 WHAT_QUOTES_NOTE = {
@@ -50,6 +53,11 @@ WHAT_QUOTES_NOTE = {
     Kind.WITHDRAWN,
     Kind.REVOKED,
     Kind.DEPARTED,
+    Kind.ADDITION_ASKED,
+    # Of an event other than an approval: the addition declined, with its reason.
+    Kind.ADDITION_DECIDED,
+    Kind.ACCESS_AMENDED,
+    Kind.RECERTIFIED,
 }
 
 

@@ -38,6 +38,11 @@ TITLES = [
     (Kind.VOTE_REMINDER, None, "Reminder: your vote on {ref} is due"),
     (Kind.WAITING_REMINDER, None, "Reminder: {ref} waits for CCEH staff"),
     (Kind.RETURN_REMINDER, None, "Reminder: {ref} waits for your answer"),
+    (Kind.ADDITION_ASKED, "", "Addition to decide under {ref}"),
+    (Kind.ADDITION_DECIDED, "", "Addition under {ref} approved"),
+    (Kind.AMENDMENT_SIGNED, "", "MOU amendment for {ref} signed"),
+    (Kind.ACCESS_AMENDED, "", "Access under {ref} lowered"),
+    (Kind.RECERTIFIED, "", "Access under {ref} reviewed"),
 ]
 
 

@@ -260,6 +260,8 @@ REQUESTOR = [
     Kind.ROLE_PROPOSED,
     Kind.ROLE_CONFIRMED,
     Kind.ROLE_DECLINED,
+    Kind.ADDITION_DECIDED,
+    Kind.ACCESS_AMENDED,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -273,6 +275,10 @@ RECEIVES = {
         Kind.SIGNED,
         Kind.DEPARTED,
         Kind.ROLE_PROPOSED,
+        Kind.ADDITION_ASKED,
+        Kind.AMENDMENT_SIGNED,
+        Kind.ACCESS_AMENDED,
+        Kind.RECERTIFIED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -352,6 +358,10 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.SIGNED: (True, True),
         Kind.DEPARTED: (True, True),
         Kind.ROLE_PROPOSED: (True, True),
+        Kind.ADDITION_ASKED: (True, True),
+        Kind.AMENDMENT_SIGNED: (True, True),
+        Kind.ACCESS_AMENDED: (True, True),
+        Kind.RECERTIFIED: (True, False),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
@@ -361,7 +371,7 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
     client.post(reverse("notification_preferences"), {})  # every box unticked
 
     assert notifications.email_choices(personas.sam) == {
-        kind: kind not in (Kind.ESCALATED, Kind.DECIDED) for kind in Kind.values
+        kind: kind not in (Kind.ESCALATED, Kind.DECIDED, Kind.RECERTIFIED) for kind in Kind.values
     }
     assert not NotificationPreference.objects.filter(
         user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF

@@ -17,6 +17,7 @@ from requests_app.agreement.models import (
     Revocation,
     Signature,
     Training,
+    UserAgreement,
     mou_path,
 )
 from requests_app.application.models import (
@@ -60,6 +61,7 @@ __all__ = [
     "StoredFileAltered",
     "Training",
     "User",
+    "UserAgreement",
     "UserManager",
     "UserSession",
     "Vote",

@@ -36,6 +36,9 @@ class Event(chain.ChainedRecord):
         ACCESS_EXPIRED = "access_expired", "Access expired"
         ACCESS_REVOKED = "access_revoked", "Access revoked"
         RENEWAL_STARTED = "renewal_started", "Renewal started"
+        USER_AGREEMENT_SIGNED = "user_agreement_signed", "User agreement signed"
+        ACCESS_SUSPENDED = "access_suspended", "Access suspended"
+        ACCESS_RESUMED = "access_resumed", "Access resumed"
 
     request = models.ForeignKey(
         "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="events"

@@ -121,3 +121,21 @@ def reads_the_audit(user):
 # Who may see who has read a request: CCEH staff (on a request they see inside) and
 # administrators.
 sees_who_read = is_cceh_staff | reads_the_audit
+
+
+@rules.predicate
+def signs_as(user, person):
+    """`user` is the named person `person` themself: one of their verified e-mail addresses is
+    the one the request names. Only they sign their own user agreement (agreement/life.py)."""
+    if not (user.is_authenticated and user.is_active) or person is None:
+        return False
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(
+        user=user, verified=True, email__iexact=person.email
+    ).exists()
+
+
+NAMED_PERSON = Requirement(
+    signs_as, "Only the person the MOU names signs their own user agreement."
+)

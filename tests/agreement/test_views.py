@@ -392,8 +392,8 @@ def test_activating_some_without_a_note_is_refused_naming_who_waits(client, stag
     assert response.status_code == 400
     form = form_posting_to(response, agreement, "activate")
     assert refusals_in(form) == [
-        "Not everyone is ready (Bo Builder has no training recorded): write a note to activate "
-        "those who are."
+        "Not everyone is ready (Bo Builder needs current training and a signed user agreement): "
+        "write a note to activate those who are."
     ]
     assert PersonAccess.objects.filter(activated_at__isnull=False).count() == 0
 
@@ -720,7 +720,7 @@ def test_only_staff_reach_the_provisioning_pages(client, stage, personas, page, 
 # agreement, its versions, signatures, people, trainings and grants, the grant's state and
 # the request's revocations, each offered form's, and the read's record (requests_app/audit).
 # The page asks once whether the person sees the request, not once per action.
-MOU_PAGE_QUERIES = {"sam": 22, "riley": 18}
+MOU_PAGE_QUERIES = {"sam": 20, "riley": 17}
 
 
 @pytest.mark.parametrize("persona", ["sam", "riley"])

@@ -48,6 +48,7 @@ WHAT_QUOTES_NOTE = {
     Kind.DECIDED,
     Kind.WITHDRAWN,
     Kind.REVOKED,
+    Kind.SUSPENDED,
 }
 
 

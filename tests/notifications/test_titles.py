@@ -37,6 +37,12 @@ TITLES = [
     (Kind.VOTE_REMINDER, None, "Reminder: your vote on {ref} is due"),
     (Kind.WAITING_REMINDER, None, "Reminder: {ref} waits for CCEH staff"),
     (Kind.RETURN_REMINDER, None, "Reminder: {ref} waits for your answer"),
+    (Kind.USER_AGREEMENT_SIGNED, "", "User agreement signed under {ref}"),
+    (Kind.SUSPENDED, "", "Access under {ref} suspended"),
+    (Kind.RESUMED, "", "Access under {ref} resumed"),
+    (Kind.TRAINING_DUE, None, "Reminder: HMIS training due under {ref}"),
+    (Kind.USER_AGREEMENT_DUE, None, "Reminder: HMIS user agreement due under {ref}"),
+    (Kind.REVIEW_DUE, None, "Reminder: yearly review of access due under {ref}"),
 ]
 
 

@@ -255,6 +255,13 @@ REQUESTOR = [
     Kind.RENEWAL_DUE,
     Kind.EXPIRED,
     Kind.REVOKED,
+    # Keeping access current: the organization hears of and is reminded of each due date.
+    Kind.USER_AGREEMENT_SIGNED,
+    Kind.SUSPENDED,
+    Kind.RESUMED,
+    Kind.TRAINING_DUE,
+    Kind.USER_AGREEMENT_DUE,
+    Kind.REVIEW_DUE,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -266,6 +273,9 @@ RECEIVES = {
         Kind.RESUBMITTED,
         Kind.WITHDRAWN,
         Kind.SIGNED,
+        Kind.USER_AGREEMENT_SIGNED,
+        Kind.SUSPENDED,
+        Kind.RESUMED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -343,6 +353,9 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.DECIDED: (True, False),
         Kind.WITHDRAWN: (True, True),
         Kind.SIGNED: (True, True),
+        Kind.USER_AGREEMENT_SIGNED: (True, False),
+        Kind.SUSPENDED: (True, False),
+        Kind.RESUMED: (True, False),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
@@ -352,7 +365,15 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
     client.post(reverse("notification_preferences"), {})  # every box unticked
 
     assert notifications.email_choices(personas.sam) == {
-        kind: kind not in (Kind.ESCALATED, Kind.DECIDED) for kind in Kind.values
+        kind: kind
+        not in (
+            Kind.ESCALATED,
+            Kind.DECIDED,
+            Kind.USER_AGREEMENT_SIGNED,
+            Kind.SUSPENDED,
+            Kind.RESUMED,
+        )
+        for kind in Kind.values
     }
     assert not NotificationPreference.objects.filter(
         user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF

@@ -174,7 +174,9 @@ def test_only_the_demo_logins_have_a_password(demo):
     with the demo's published password."""
     logins = {email for email, _, _, _ in PEOPLE}
     others = User.objects.exclude(email__in=logins)
-    assert others.count() == 8
+    # The eight applicants, and the named person of the active MOU who signed their own user
+    # agreement.
+    assert others.count() == 9
     assert [u.email for u in others if u.has_usable_password()] == []
 
 

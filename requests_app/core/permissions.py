@@ -134,8 +134,3 @@ def signs_as(user, person):
     return EmailAddress.objects.filter(
         user=user, verified=True, email__iexact=person.email
     ).exists()
-
-
-NAMED_PERSON = Requirement(
-    signs_as, "Only the person the MOU names signs their own user agreement."
-)

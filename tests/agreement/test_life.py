@@ -468,3 +468,20 @@ def test_a_suspended_person_signs_again_from_their_own_page(client, overdue):
         == "Suspended: training, user agreement or review overdue"
     )
     assert page.find("form", action=reverse("my_agreement_sign", args=[ada.pk])) is not None
+
+
+def test_recording_the_overdue_training_resumes_the_person_at_once(overdue, personas, settings):
+    settings.USER_AGREEMENT_VALID_MONTHS = 24
+    settings.RECERTIFICATION_PERIOD_MONTHS = 24
+    workflow.settle_access()
+    request = overdue.request
+    ada = request.people.get()
+    assert PersonAccess.objects.get(agreement=overdue).end_reason == AccessEnd.SUSPENDED
+
+    workflow.record_training(fresh(overdue), personas.sam, ada, timezone.localdate(), COURSE)
+
+    assert PersonAccess.objects.get(agreement=overdue).ended_on is None
+    event = request.events.get(kind=Event.Kind.ACCESS_RESUMED)
+    assert (event.actor, event.data) == (personas.sam, {"people": ["Ada Analyst"]})
+    assert told(request, Kind.RESUMED) == ["Ada Analyst", "Riley Requestor"]
+    assert workflow.settle_access() == ([], [])

@@ -21,6 +21,7 @@ from requests_app.agreement.models import (
     Revocation,
     Signature,
     Training,
+    UserAgreement,
     mou_path,
 )
 from requests_app.application.models import (
@@ -68,6 +69,7 @@ __all__ = [
     "StoredFileAltered",
     "Training",
     "User",
+    "UserAgreement",
     "UserManager",
     "UserSession",
     "Vote",

@@ -81,6 +81,12 @@ urlpatterns = [
     path("r/<reference:reference>/mou/renew", agreement.renewal_start, name="renew"),
     path("r/<reference:reference>/mou/review", agreement.review, name="review"),
     path("provisioning/", agreement.provisioning, name="provisioning"),
+    path("my/agreement/", agreement.my_agreement, name="my_agreement"),
+    path(
+        "my/agreement/<int:person_id>/sign",
+        agreement.my_agreement_sign,
+        name="my_agreement_sign",
+    ),
     path(
         "provisioning/export.csv",
         agreement.provisioning_export,

@@ -43,7 +43,10 @@ from requests_app.models import (
 def nobody_to_activate(agreement):
     if any(ready and not a.activated_at for a, ready in readiness(agreement)):
         return []
-    return ["Nobody is ready to activate: record each person's training first."]
+    return [
+        "Nobody is ready to activate: record each person's training and have each sign the "
+        "user agreement."
+    ]
 
 
 def renewal_opens_on(agreement):
@@ -99,6 +102,10 @@ def record_training(agreement, user, person, completed_on, course):
         data={"people": [person.name]},
         public=True,
     )
+    # A suspended person whom this training makes current returns to active at once.
+    from requests_app.agreement.due import bring_current
+
+    bring_current(locked, user)
     return training
 
 
@@ -124,25 +131,42 @@ def awaiting_signature(agreement):
 
 def readiness(agreement):
     """Each named person's access, and whether they are ready for it: the MOU executed (and
-    for a person added since, the amendment signed) and their training recorded (1.7)."""
+    for a person added since, the amendment signed), their training current and their own user
+    agreement signed and current (1.7; training before access, agreement/due.py). Each access
+    carries its due dates as `dues`."""
+    from requests_app.agreement import due
+
     executed = agreement.status in AgreementStatus.EXECUTED_OR_ACTIVE
     unsigned = awaiting_signature(agreement)
-    trained = set(
-        Training.objects.filter(person__request=agreement.request_id).values_list(
-            "person_id", flat=True
+    today = timezone.localdate()
+    states = []
+    for access in due.with_dues(agreement.people.select_related("person")):
+        access.dues = due.dues_of(access, agreement)
+        access.unsigned = access.person_id in unsigned
+        states.append(
+            (
+                access,
+                executed
+                and due.ready_for_access(access, agreement, today)
+                and not access.revoked_at
+                and not access.ended_on
+                and not access.unsigned,
+            )
         )
-    )
-    return [
-        (
-            access,
-            executed
-            and access.person_id in trained
-            and not access.revoked_at
-            and not access.ended_on
-            and access.person_id not in unsigned,
-        )
-        for access in agreement.people.select_related("person")
-    ]
+    return states
+
+
+def missing_for_access(access, today=None):
+    """What a person (an access from `readiness`) still needs before activation, in words."""
+    today = today or timezone.localdate()
+    missing = []
+    if access.unsigned:
+        missing.append("the amended MOU signed by the organization")
+    if access.trained_on is None or access.dues.training <= today:
+        missing.append("current training")
+    if access.agreed_at is None or access.dues.agreement <= today:
+        missing.append("a signed user agreement")
+    return " and ".join(missing)
 
 
 def end_access(accesses, reason, on):
@@ -195,7 +219,7 @@ def activate_access(agreement, user, note=""):
     states = readiness(locked)
     ready = [a for a, is_ready in states if is_ready and not a.activated_at]
     waiting = [
-        a.person.name
+        f"{a.person.name} needs {missing_for_access(a)}"
         for a, is_ready in states
         if not is_ready and not a.revoked_at and not a.ended_on
     ]
@@ -203,8 +227,8 @@ def activate_access(agreement, user, note=""):
         "activate",
         (
             bool(waiting) and not note,
-            f"Not everyone is ready ({', '.join(waiting)} has no training recorded): write a "
-            "note to activate those who are.",
+            f"Not everyone is ready ({'; '.join(waiting)}): write a note to activate those "
+            "who are.",
         ),
     )
     now = timezone.now()

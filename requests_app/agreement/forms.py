@@ -353,3 +353,33 @@ class ReviewForm(forms.Form):
             )
             for p in self.people
         }
+
+
+class UserAgreementForm(forms.Form):
+    """A named person signs their own user agreement (agreement/due.py). One form a person
+    the MOUs name them as; its prefix names the person, so several can share a page."""
+
+    full_name = forms.CharField(
+        label="Your full name, typed as your signature",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    affirmed = forms.BooleanField(
+        label="I have read the HMIS user agreement above and will keep it."
+    )
+    # The SHA-256 of the text the page showed: the signature names what was read.
+    text_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, person, sha256, **kwargs):
+        super().__init__(*args, prefix=f"acknowledge-{person.pk}", **kwargs)
+        self.person = person
+        self.initial.setdefault("text_sha256", sha256)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors.pop("text_sha256", None):
+            raise forms.ValidationError(
+                "This page did not say which text of the agreement you read. Reload it, read "
+                "it, then sign."
+            )
+        return cleaned

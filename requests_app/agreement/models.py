@@ -464,3 +464,28 @@ class AmendmentDecision(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.amendment}: {'approved' if self.approved else 'declined'}"
+
+
+class UserAgreement(AppendOnlyModel):
+    """A named person's own signed HMIS user agreement: signed by their own account (its
+    verified e-mail is the person's), with the version of the text they were shown and the
+    SHA-256 of its exact bytes (requests_app/agreement/user_agreement/). Current for
+    USER_AGREEMENT_VALID_MONTHS; signed again yearly as a new row (docs/design.md)."""
+
+    person = models.ForeignKey(
+        "requests_app.NamedPerson", on_delete=models.PROTECT, related_name="user_agreements"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    full_name = models.CharField(max_length=150)
+    text_version = models.CharField(max_length=20)
+    text_sha256 = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["person", "-signed_at"], name="user_agreement_latest")]
+
+    def __str__(self):
+        return f"{self.full_name}: user agreement {self.text_version} on {self.signed_at:%Y-%m-%d}"

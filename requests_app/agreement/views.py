@@ -3,6 +3,7 @@ page's forms post to the one action view (core/web.py); each is a row of request
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -13,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from requests_app import workflow
 from requests_app.accounts import roles
-from requests_app.agreement import amendments
+from requests_app.agreement import amendments, due
 from requests_app.agreement.access import awaiting_signature
 from requests_app.agreement.departures import REPORT_WITHIN
-from requests_app.agreement.forms import ProvisionForm, ReviewForm
+from requests_app.agreement.forms import ProvisionForm, ReviewForm, UserAgreementForm
 from requests_app.application.queries import visible_request
 from requests_app.audit.models import ReadLogEntry
 from requests_app.audit.services import record_read
@@ -84,11 +85,14 @@ def _page(request, agreement, bound=None, status=200):
             "trainings": trainings.get(access.person_id, []),
             # Added by an amendment the organization has not signed yet.
             "unsigned": access.person_id in unsigned,
+            "dues": access.dues,
         }
         for access, ready in workflow.readiness(agreement)
     ]
     # The additions waiting for CCEH's decision, for staff and the organization alike.
     pending = amendments.pending_list(agreement)
+    # The MOU's yearly review falls due for all its people alike (agreement/due.py).
+    review_due = next((p["dues"].review for p in people if p["dues"].review), None)
     mous = list(agreement.mous.select_related("created_by"))
     current = mous[-1] if mous else None
     viewer = grants.viewer_of(user, agreement.request)
@@ -115,6 +119,7 @@ def _page(request, agreement, bound=None, status=200):
         else [],
         "signatures": list(agreement.signatures.select_related("mou")),
         "people": people,
+        "review_due": review_due,
         "actions": actions,
         "seen": version(agreement),
         "renewal_opens_on": workflow.renewal_opens_on(agreement),
@@ -333,3 +338,69 @@ def provisioning_export(request):
             ]
 
     return csv_download(request, rows(), f"hmis-provisioning-{today}.csv")
+
+
+# The signed-in person's own user agreement (agreement/due.py): each MOU that names them by a
+# verified e-mail address of theirs, their due dates, and the text with a form to sign it.
+
+
+def _my_agreement_page(request, bound=None, status=200):
+    user = request.user
+    today = timezone.localdate()
+    shown = workflow.user_agreement_text()
+    rows = []
+    for access in workflow.my_accesses(user)[: due.MY_AGREEMENTS_SHOWN]:
+        dues = workflow.dues_of(access, access.agreement)
+        may_sign = due.signable(access, today)
+        form = None
+        if may_sign:
+            form = (bound or {}).get(access.person_id) or UserAgreementForm(
+                person=access.person, sha256=shown.sha256, initial={"full_name": user.name}
+            )
+        rows.append({"access": access, "dues": dues, "form": form})
+    context = {
+        "rows": rows,
+        "text": shown,
+        "signing": any(row["form"] for row in rows),
+        "reminder_days": settings.ACCESS_REMINDER_DAYS_BEFORE,
+        "has_errors": any(form.errors for form in (bound or {}).values()),
+    }
+    return render(request, "requests_app/agreement/my_agreement.html", context, status=status)
+
+
+@login_required
+@require_GET
+def my_agreement(request):
+    return _my_agreement_page(request)
+
+
+@login_required
+@require_POST
+def my_agreement_sign(request, person_id):
+    """Sign as one of the people `my_agreement` lists; anyone else's is a 404."""
+    access = workflow.my_accesses(request.user).filter(person_id=person_id).first()
+    if access is None:
+        raise Http404("No user agreement of yours to sign here.")
+    form = UserAgreementForm(
+        request.POST, person=access.person, sha256=workflow.user_agreement_text().sha256
+    )
+    if form.is_valid():
+        try:
+            workflow.sign_user_agreement(
+                request.user,
+                access.person,
+                form.cleaned_data["full_name"],
+                form.cleaned_data["affirmed"],
+                form.cleaned_data["text_sha256"],
+            )
+        except ActionRefused as refused:
+            for problem in refused.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(
+                request,
+                f"You signed the HMIS user agreement for "
+                f"{access.agreement.request.organization.name}.",
+            )
+            return redirect("my_agreement")
+    return _my_agreement_page(request, bound={access.person_id: form}, status=400)

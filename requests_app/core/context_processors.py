@@ -1,11 +1,14 @@
 import functools
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 
 from requests_app.accounts import idle as idle_rule
 from requests_app.core.paging import BoundedCount
-from requests_app.models import Membership, Notification, User
+from requests_app.core.states import AgreementStatus
+from requests_app.models import Membership, NamedPerson, Notification, User
 
 UNREAD_SHOWN = 99
 
@@ -31,9 +34,18 @@ def header(request):
             .annotate(
                 member=Exists(Membership.objects.filter(user=OuterRef("pk"))),
                 leads=Exists(User.led_cans.through.objects.filter(user=OuterRef("pk"))),
+                # Named on a live MOU by a verified e-mail: their own user agreement's page.
+                named=Exists(
+                    NamedPerson.objects.filter(
+                        email__in=EmailAddress.objects.filter(
+                            user=OuterRef(OuterRef("pk")), verified=True
+                        ).values(lower=Lower("email")),
+                        request__agreement__status__in=AgreementStatus.LIVE,
+                    )
+                ),
                 unread=BoundedCount(unread.order_by().values("pk")[: UNREAD_SHOWN + 1]),
             )
-            .values("member", "leads", "unread")
+            .values("member", "leads", "named", "unread")
             .get()
         )
 

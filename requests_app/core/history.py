@@ -48,6 +48,9 @@ class Event(chain.ChainedRecord):
         ACCESS_LOWERED = "access_lowered", "Access level lowered"
         ACCESS_REMOVED = "access_removed", "Person removed"
         RECERTIFIED = "recertified", "Access reviewed (yearly recertification)"
+        USER_AGREEMENT_SIGNED = "user_agreement_signed", "User agreement signed"
+        ACCESS_SUSPENDED = "access_suspended", "Access suspended"
+        ACCESS_RESUMED = "access_resumed", "Access resumed"
 
     request = models.ForeignKey(
         "requests_app.AccessRequest", on_delete=models.PROTECT, related_name="events"

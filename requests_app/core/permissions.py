@@ -204,3 +204,16 @@ def sees_the_dashboard(user):
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_cceh_staff or user.is_committee_member or leads_a_can(user)
+
+
+@rules.predicate
+def signs_as(user, person):
+    """`user` is the named person `person` themself: one of their verified e-mail addresses is
+    the one the request names. Only they sign their own user agreement (agreement/due.py)."""
+    if not (user.is_authenticated and user.is_active) or person is None:
+        return False
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(
+        user=user, verified=True, email__iexact=person.email
+    ).exists()

@@ -39,6 +39,13 @@ class Notification(models.Model):
         AMENDMENT_SIGNED = "amendment_signed", "An MOU amendment was signed"
         ACCESS_AMENDED = "access_amended", "A person was removed or their level lowered"
         RECERTIFIED = "recertified", "An MOU's people were reviewed"
+        # Keeping access current (agreement/due.py): the person's own and the organization's.
+        USER_AGREEMENT_SIGNED = "user_agreement", "A user agreement was signed"
+        SUSPENDED = "suspended", "Access was suspended"
+        RESUMED = "resumed", "Access was resumed"
+        TRAINING_DUE = "training_due", "Reminder: HMIS training is due"
+        USER_AGREEMENT_DUE = "agreement_due", "Reminder: a user agreement is due"
+        REVIEW_DUE = "review_due", "Reminder: the yearly review of access is due"
         # Reminders, from `manage.py send_reminders`.
         VOTE_REMINDER = "vote_reminder", "Reminder: your vote is due"
         WAITING_REMINDER = "waiting_reminder", "Reminder: a request is waiting for staff"
@@ -146,6 +153,12 @@ Notification.Kind.FOR_REQUESTORS = frozenset(
         Notification.Kind.RETURN_REMINDER,
         Notification.Kind.ADDITION_DECIDED,
         Notification.Kind.ACCESS_AMENDED,
+        Notification.Kind.USER_AGREEMENT_SIGNED,
+        Notification.Kind.SUSPENDED,
+        Notification.Kind.RESUMED,
+        Notification.Kind.TRAINING_DUE,
+        Notification.Kind.USER_AGREEMENT_DUE,
+        Notification.Kind.REVIEW_DUE,
     }
 )
 

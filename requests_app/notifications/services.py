@@ -33,6 +33,7 @@ from django.utils import timezone
 from requests_app import policy
 from requests_app.accounts.roles import Change
 from requests_app.core.states import AgreementStatus, Status
+from requests_app.core.visibility import requests_visible_to
 from requests_app.models import (
     AccessRequest,
     Agreement,
@@ -158,6 +159,21 @@ def _role_members(proposal):
     return User.objects.members_of(proposal.organization)
 
 
+def _named(event):
+    """The people an event of an MOU is about (its data's "people"), by the accounts whose
+    verified e-mail the request names them by: a suspended person hears of it themself."""
+    from requests_app.agreement.due import users_by_email
+
+    emails = event.request.people.filter(name__in=event.data.get("people", [])).values_list(
+        "email", flat=True
+    )
+    return list(users_by_email(set(emails)).values())
+
+
+# Told of the event itself, not of its request (tell).
+_named.of_event = True
+
+
 _DECIDED = (Kind.DECIDED, (_requestors, _leaders, _voters))
 AUDIENCES = {
     Event.Kind.SUBMITTED: (Kind.SUBMITTED, (_staff, _leaders)),
@@ -190,6 +206,9 @@ AUDIENCES = {
     Event.Kind.ACCESS_LOWERED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
     Event.Kind.ACCESS_REMOVED: (Kind.ACCESS_AMENDED, (_requestors, _staff)),
     Event.Kind.RECERTIFIED: (Kind.RECERTIFIED, (_staff,)),
+    Event.Kind.USER_AGREEMENT_SIGNED: (Kind.USER_AGREEMENT_SIGNED, (_requestors, _staff)),
+    Event.Kind.ACCESS_SUSPENDED: (Kind.SUSPENDED, (_requestors, _staff, _named)),
+    Event.Kind.ACCESS_RESUMED: (Kind.RESUMED, (_requestors, _staff, _named)),
 }
 
 
@@ -200,6 +219,10 @@ REMINDED = {
     Kind.WAITING_REMINDER: (_assignee_or_staff,),
     Kind.RETURN_REMINDER: (_requestors,),
     Kind.RENEWAL_DUE: (_requestors,),
+    # Recorded by agreement/due.py access_reminders, which finds the person by e-mail.
+    Kind.TRAINING_DUE: (_requestors, _named),
+    Kind.USER_AGREEMENT_DUE: (_requestors, _named),
+    Kind.REVIEW_DUE: (_requestors,),
 }
 
 
@@ -221,7 +244,14 @@ def _holds(user):
         _committee: member,
         _voters: member,
         _chairs: user.is_committee_chair,
+        _named: _is_named(user),
     }
+
+
+def _is_named(user):
+    from requests_app.agreement.due import my_accesses
+
+    return my_accesses(user).exists()
 
 
 def kinds_for(user):
@@ -244,7 +274,13 @@ def tell(event):
         return []
     kind, audiences = AUDIENCES[event.kind]
     request = event.request
-    told = [person for audience in audiences for person in audience(request)]
+    told = [
+        person
+        for audience in audiences
+        for person in (
+            audience(event) if getattr(audience, "of_event", False) else audience(request)
+        )
+    ]
     return record(request, kind, told, event.actor, event=event)
 
 
@@ -291,7 +327,19 @@ AGREEMENT_KINDS = frozenset(
         Kind.AMENDMENT_SIGNED,
         Kind.ACCESS_AMENDED,
         Kind.RECERTIFIED,
+        Kind.USER_AGREEMENT_SIGNED,
+        Kind.SUSPENDED,
+        Kind.RESUMED,
+        Kind.TRAINING_DUE,
+        Kind.USER_AGREEMENT_DUE,
+        Kind.REVIEW_DUE,
     }
+)
+
+# What a named person hears of their own access: who cannot see the MOU's page acts on their
+# own page instead (a person who may not see a thing is never sent to it).
+PERSONAL_KINDS = frozenset(
+    {Kind.SUSPENDED, Kind.RESUMED, Kind.TRAINING_DUE, Kind.USER_AGREEMENT_DUE}
 )
 
 
@@ -305,6 +353,10 @@ def action_path(notice):
             return reverse("organization_roles")
         return reverse("organization")
     if notice.kind in AGREEMENT_KINDS:
+        if notice.kind in PERSONAL_KINDS and not (
+            requests_visible_to(notice.recipient).filter(pk=notice.request_id).exists()
+        ):
+            return reverse("my_agreement")
         return reverse("agreement", args=[notice.request.reference])
     return notice.request.get_absolute_url()
 
@@ -488,6 +540,8 @@ def failed_deliveries():
 # Reminders.
 
 WAITING_FOR_STAFF = (Status.SUBMITTED, Status.SCREENING)
+# Reminders whose day is the due date they remind of, not the day they were recorded.
+DUE_DATE_KINDS = (Kind.TRAINING_DUE, Kind.USER_AGREEMENT_DUE, Kind.REVIEW_DUE)
 
 
 def reminders_due(today, now):
@@ -515,6 +569,11 @@ def reminders_due(today, now):
     for request in returned:
         yield request, Kind.RETURN_REMINDER, reminded(Kind.RETURN_REMINDER, request)
     yield from _renewals_due(today)
+    # Training, user agreements and reviews falling due: their reminder's day is the due date,
+    # so each due date is told once (`remind`).
+    from requests_app.agreement.due import access_reminders
+
+    yield from access_reminders(today)
 
 
 def _renewals_due(today):
@@ -543,13 +602,18 @@ def remind(now=None):
     now = now or timezone.now()
     today = timezone.localdate(now)
     before = Notification.objects.filter(reminder_day=today).count()
+    started = timezone.now()
     with transaction.atomic():
-        for request, kind, recipients in reminders_due(today, now):
-            record(request, kind, recipients, reminder_day=today)
+        for request, kind, recipients, *day in reminders_due(today, now):
+            # A reminder of a due date (agreement/due.py) is for that day: told once.
+            record(request, kind, recipients, reminder_day=day[0] if day else today)
     todays = Notification.objects.filter(reminder_day=today)
-    for pk in todays.filter(delivery=Delivery.PENDING).values_list("pk", flat=True):
+    dated = Notification.objects.filter(
+        kind__in=DUE_DATE_KINDS, reminder_day__isnull=False, created_at__gte=started
+    ).exclude(reminder_day=today)
+    for pk in (todays | dated).filter(delivery=Delivery.PENDING).values_list("pk", flat=True):
         queue(pk)
-    return todays.count() - before
+    return todays.count() - before + dated.count()
 
 
 # Preferences.

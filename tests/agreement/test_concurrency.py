@@ -15,6 +15,7 @@ from requests_app.agreement import departures, deprovisioning, mou
 from requests_app.core import actions
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.models import Agreement, Event, MOUVersion, PersonAccess, Signature
+from tests.support.journey import agree
 from tests.support.races import RACES, Actor, race
 
 pytestmark = RACES
@@ -149,6 +150,7 @@ def test_two_staff_provisioning_the_same_person_at_once_record_it_once(
     agreement = fresh(agreement)
     person = agreement.request.people.get()
     workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "Course")
+    agree(person)
     workflow.activate_access(fresh(agreement), personas.sam)
     access = PersonAccess.objects.get()
     colleague = django_user_model.objects.create_user(

@@ -22,6 +22,7 @@ from requests_app.models import (
     PersonAccess,
     Signature,
 )
+from tests.support.journey import agree
 from tests.support.pages import parsed
 
 VIEW, REPORTING = AccessLevel.VIEW, AccessLevel.REPORTING
@@ -348,6 +349,7 @@ def active(issued, personas, django_capture_on_commit_callbacks):
     agreement = fresh(agreement)
     person = agreement.request.people.get()
     workflow.record_training(agreement, personas.sam, person, timezone.localdate(), COURSE)
+    agree(person)
     workflow.activate_access(fresh(agreement), personas.sam)
     return fresh(agreement)
 

@@ -453,7 +453,10 @@ def test_activation_is_refused_when_nobody_is_ready(stage, personas):
 
     assert refused(
         "activate", lambda: workflow.activate_access(agreement, personas.sam, "Go.")
-    ) == ["Nobody is ready to activate: record each person's training first."]
+    ) == [
+        "Nobody is ready to activate: record each person's training and have each "
+        "sign the user agreement."
+    ]
     assert fresh(agreement).status == AgreementStatus.EXECUTED
 
 
@@ -463,8 +466,8 @@ def test_activating_some_before_the_others_needs_a_note_naming_who_waits(stage, 
     agreement = stage.train(agreement, ada)
 
     assert refused("activate", lambda: workflow.activate_access(agreement, personas.sam)) == [
-        "Not everyone is ready (Bo Builder has no training recorded): write a note to "
-        "activate those who are."
+        "Not everyone is ready (Bo Builder needs current training and a signed user "
+        "agreement): write a note to activate those who are."
     ]
     assert PersonAccess.objects.filter(activated_at__isnull=False).count() == 0
 
@@ -654,7 +657,7 @@ def test_the_daily_command_expires_nothing_still_in_its_term(stage, capsys):
 
     call_command("expire_agreements")
 
-    assert capsys.readouterr().out == "0 expired.\n"
+    assert capsys.readouterr().out == "0 expired.\n0 suspended, 0 resumed.\n"
     assert fresh(agreement).status == AgreementStatus.ACTIVE
 
 
@@ -668,7 +671,7 @@ def test_the_daily_command_expires_a_term_that_ended(stage, settings, capsys):
 
     assert capsys.readouterr().out == (
         f"Expired {agreement.request.reference} (ended {agreement.ends_on}).\n1 expired.\n"
-        "0 expired.\n"
+        "0 suspended, 0 resumed.\n0 expired.\n0 suspended, 0 resumed.\n"
     )
     assert fresh(agreement).status == AgreementStatus.EXPIRED
 
@@ -881,7 +884,8 @@ def test_activation_is_not_offered_while_nobody_is_ready_to_activate(stage, pers
 
     for agreement in (executed, active):
         assert actions.refusals(agreement, personas.sam, "activate") == [
-            "Nobody is ready to activate: record each person's training first."
+            "Nobody is ready to activate: record each person's training and have each "
+            "sign the user agreement."
         ]
 
 

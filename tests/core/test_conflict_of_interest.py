@@ -27,6 +27,7 @@ from requests_app.core.visibility import (
 )
 from requests_app.models import Agreement, Comment, Notification, Vote
 from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.journey import agree
 from tests.support.pages import parsed
 
 CONFLICTED = ["ivy", "mo", "leo"]
@@ -210,6 +211,7 @@ def test_the_provisioning_list_and_its_csv_leave_their_organizations_people_out(
     agreement = Agreement.objects.get(pk=agreement.pk)
     person = request.people.get()
     workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "CT HMIS")
+    agree(person)
     workflow.activate_access(Agreement.objects.get(pk=agreement.pk), personas.sam)
 
     client.force_login(insiders["ivy"])

@@ -12,6 +12,7 @@ from django.utils import timezone
 from requests_app import workflow
 from requests_app.core.states import AccessLevel
 from requests_app.models import Agreement, Organization
+from tests.support.journey import agree
 
 DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]
 IP = "203.0.113.7"
@@ -61,6 +62,7 @@ def test_the_provisioning_export_quotes_a_persons_name_and_title_that_would_star
         workflow.countersign_mou(agreement, personas.sam, "Sam Staff", "Admin", True, IP)
     agreement = Agreement.objects.get(pk=agreement.pk)
     workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "CT HMIS")
+    agree(person)
     workflow.activate_access(Agreement.objects.get(pk=agreement.pk), personas.sam)
     client.force_login(personas.sam)
 

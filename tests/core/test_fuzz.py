@@ -61,7 +61,7 @@ from requests_app.models import (
     Notification,
 )
 from tests.support.factories import MembershipFactory, RevocationFactory, attach
-from tests.support.journey import staged_journey
+from tests.support.journey import agree, staged_journey
 from tests.support.pages import TreeBuilder
 from tests.support.personas import PERSONA_NAMES
 from tests.support.routes import admin_model, admin_objects, parameters, path_of, routes, where
@@ -338,6 +338,7 @@ def _mou_active(journey):
     for person in request.people.all():
         agreement = Agreement.objects.get(request=request)
         workflow.record_training(agreement, p.sam, person, timezone.localdate(), "HMIS")
+        agree(person)
     with TestCase.captureOnCommitCallbacks(execute=True):
         workflow.activate_access(Agreement.objects.get(request=request), p.sam)
     return request

@@ -19,8 +19,10 @@ from requests_app.models import (
     Revocation,
     Signature,
     Training,
+    UserAgreement,
     Vote,
 )
+from tests.support.journey import agree
 
 # Every record a decision rests on, with a field to try to change.
 APPEND_ONLY = [
@@ -35,6 +37,8 @@ APPEND_ONLY = [
     (Training, "course"),
     # A yearly review of who keeps access: the next one's due date rests on it.
     (Recertification, "note"),
+    # A person's own signed user agreement: their access rests on it.
+    (UserAgreement, "full_name"),
     # It drives the good standing of every later request (1.10).
     (Revocation, "reason"),
     # What the organization submitted, which everything after submission reads.
@@ -57,6 +61,7 @@ def history(journey, settings, tmp_path, django_capture_on_commit_callbacks):
     agreement = Agreement.objects.get(pk=agreement.pk)
     person = request.people.get()
     workflow.record_training(agreement, p.sam, person, timezone.localdate(), "CT HMIS")
+    agree(person)
     Recertification.objects.create(agreement=agreement, reviewed_by=p.riley, note="All kept.")
     journey.with_quorum()
     Revocation.objects.create(organization=p.elsewhere, reason="Shared a login.", recorded_by=p.sam)

@@ -15,7 +15,7 @@ from requests_app.core import actions
 from requests_app.core.states import AccessLevel, Status
 from requests_app.models import AccessRequest, Grant, Vote
 from tests.support.factories import AccessRequestFactory, NamedPersonFactory, RevocationFactory
-from tests.support.journey import Stage, fresh
+from tests.support.journey import Stage, agree, fresh
 from tests.support.pages import parsed
 from tests.support.pdf import stored_bytes, text_of
 
@@ -378,6 +378,7 @@ def test_an_active_mou_of_the_organization_is_raised_when_the_answers_deny_earli
         workflow.countersign_mou(fresh(agreement), personas.sam, "Sam Staff", "Admin", True)
     ada = agreement.request.people.get()
     workflow.record_training(fresh(agreement), personas.sam, ada, timezone.localdate(), "CT")
+    agree(ada)
     with capture(execute=True):
         workflow.activate_access(fresh(agreement), personas.sam)
     agreement = fresh(agreement)

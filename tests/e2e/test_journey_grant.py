@@ -1,9 +1,10 @@
 """The MOU and grant journey, in Chromium: after an approval, Riley follows the
 e-mail to the MOU, downloads version 1 and signs it for Harbor Health Partners, after a first
-try refused for the unticked statement; Sam follows the "signed" e-mail, countersigns, records
-each person's training and activates them, then gives them their HMIS accounts from the
-provisioning list and its CSV; Riley downloads the executed version 3, which carries both
-signatures. Every page reached is checked with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for
+try refused for the unticked statement; Sam follows the "signed" e-mail, countersigns and
+records each person's training; each person signs their own user agreement on their page; Sam
+activates them, then gives them their HMIS accounts from the provisioning list and its CSV;
+Riley downloads the executed version 3, which carries both signatures. Every page reached is
+checked with axe-core against WCAG 2.0/2.1/2.2 A and AA, and for
 Content-Security-Policy breaches."""
 
 import csv
@@ -19,9 +20,11 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from requests_app import workflow
 from requests_app.core.states import AgreementStatus
 from requests_app.models import Agreement, MOUVersion, Signature
 from tests.support.e2e import assert_accessible, assert_no_csp_violations, login, new_page, visit
+from tests.support.journey import account_of
 
 pytestmark = pytest.mark.journey_grant
 
@@ -232,11 +235,47 @@ def sam_records_training(page, people):
         form.get_by_role("button", name="Record the training").click()
         expect(success(page)).to_have_text("The training is recorded.")
         row = person_row(page, person.name)
+        until = workflow.add_months(completed, 12)
         expect(row.locator("td").nth(2)).to_have_text(
-            f"{COURSE}, {completed:%b} {completed.day}, {completed:%Y}"
+            f"{COURSE}, {completed:%b} {completed.day}, {completed:%Y} "
+            f"Current until {until:%b} {until.day}, {until:%Y}"
         )
-        expect(row.locator("td.access-state")).to_have_text("Not active yet (ready)")
+        # Training before access: the person's own user agreement is still to come.
+        expect(row.locator("td.agreement-state")).to_have_text("Not signed yet")
+        expect(row.locator("td.access-state")).to_have_text("Not active yet")
         checked(page)
+
+
+def person_signs_the_user_agreement(page, live_server, person):
+    """The named person signs in with the address the MOU names them by and signs their own
+    user agreement on their page, reached from the navigation."""
+    login(page, live_server, account_of(person))
+    page.get_by_role("link", name="My user agreement").click()
+    expect(heading(page)).to_have_text("Your HMIS user agreement")
+    checked(page)
+    form = page.locator("form", has=page.get_by_role("button", name="Sign the user agreement"))
+    expect(form.get_by_label("Your full name, typed as your signature")).to_have_value(person.name)
+    form.get_by_role(
+        "checkbox", name="I have read the HMIS user agreement above and will keep it."
+    ).check()
+    form.get_by_role("button", name="Sign the user agreement").click()
+    expect(success(page)).to_have_text(
+        f"You signed the HMIS user agreement for {person.request.organization.name}."
+    )
+    today = timezone.localdate()
+    expect(page.locator("main td.agreement-state")).to_contain_text(
+        f"Signed {today:%b} {today.day}, {today:%Y}"
+    )
+    checked(page)
+
+
+def sam_sees_everyone_ready(page, live_server, personas, request, people):
+    login(page, live_server, personas.sam)
+    visit(page, f"/r/{request.reference}/mou/")
+    for person in people:
+        expect(person_row(page, person.name).locator("td.access-state")).to_have_text(
+            "Not active yet (ready)"
+        )
 
 
 def sam_activates(page, people):
@@ -336,6 +375,13 @@ def test_the_mou_is_signed_countersigned_and_the_access_activated_and_provisione
     with new_page(browser, live_server) as page:
         sam_countersigns(page, live_server, personas, request)
         sam_records_training(page, people)
+
+    for person in people:
+        with new_page(browser, live_server) as page:
+            person_signs_the_user_agreement(page, live_server, person)
+
+    with new_page(browser, live_server) as page:
+        sam_sees_everyone_ready(page, live_server, personas, request, people)
         sam_activates(page, people)
         sam_provisions(page, request, people)
 

@@ -58,6 +58,7 @@ WHAT_QUOTES_NOTE = {
     Kind.ADDITION_DECIDED,
     Kind.ACCESS_AMENDED,
     Kind.RECERTIFIED,
+    Kind.SUSPENDED,
 }
 
 

@@ -25,7 +25,7 @@ from requests_app.models import (
 )
 from requests_app.notifications import services as notifications
 from tests.support.factories import UserFactory
-from tests.support.journey import Journey
+from tests.support.journey import Journey, agree
 from tests.support.personas import make_personas
 
 Kind = Notification.Kind
@@ -235,6 +235,7 @@ def mou_executed(j):
         workflow.record_training(
             agreement, j.p.sam, person, timezone.localdate(), "CT HMIS new user training"
         )
+        agree(person)
     return request
 
 

@@ -43,6 +43,12 @@ TITLES = [
     (Kind.AMENDMENT_SIGNED, "", "MOU amendment for {ref} signed"),
     (Kind.ACCESS_AMENDED, "", "Access under {ref} lowered"),
     (Kind.RECERTIFIED, "", "Access under {ref} reviewed"),
+    (Kind.USER_AGREEMENT_SIGNED, "", "User agreement signed under {ref}"),
+    (Kind.SUSPENDED, "", "Access under {ref} suspended"),
+    (Kind.RESUMED, "", "Access under {ref} resumed"),
+    (Kind.TRAINING_DUE, None, "Reminder: HMIS training due under {ref}"),
+    (Kind.USER_AGREEMENT_DUE, None, "Reminder: HMIS user agreement due under {ref}"),
+    (Kind.REVIEW_DUE, None, "Reminder: yearly review of access due under {ref}"),
 ]
 
 

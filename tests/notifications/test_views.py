@@ -262,6 +262,13 @@ REQUESTOR = [
     Kind.ROLE_DECLINED,
     Kind.ADDITION_DECIDED,
     Kind.ACCESS_AMENDED,
+    # Keeping access current: the organization hears of and is reminded of each due date.
+    Kind.USER_AGREEMENT_SIGNED,
+    Kind.SUSPENDED,
+    Kind.RESUMED,
+    Kind.TRAINING_DUE,
+    Kind.USER_AGREEMENT_DUE,
+    Kind.REVIEW_DUE,
     Kind.RETURN_REMINDER,
 ]
 LEADER = [Kind.SUBMITTED, Kind.ESCALATED, Kind.DECIDED]
@@ -279,6 +286,9 @@ RECEIVES = {
         Kind.AMENDMENT_SIGNED,
         Kind.ACCESS_AMENDED,
         Kind.RECERTIFIED,
+        Kind.USER_AGREEMENT_SIGNED,
+        Kind.SUSPENDED,
+        Kind.RESUMED,
         Kind.WAITING_REMINDER,
     ],
     "morgan": [Kind.ESCALATED, Kind.DECIDED, Kind.VOTE_REMINDER],
@@ -362,6 +372,9 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
         Kind.AMENDMENT_SIGNED: (True, True),
         Kind.ACCESS_AMENDED: (True, True),
         Kind.RECERTIFIED: (True, False),
+        Kind.USER_AGREEMENT_SIGNED: (True, False),
+        Kind.SUSPENDED: (True, False),
+        Kind.RESUMED: (True, False),
         Kind.WAITING_REMINDER: (True, True),
     }
     assert {k for k, (_, disabled) in boxes.items() if disabled} == set(
@@ -371,7 +384,16 @@ def test_staff_see_what_they_must_act_on_locked_on_and_cannot_post_it_off(client
     client.post(reverse("notification_preferences"), {})  # every box unticked
 
     assert notifications.email_choices(personas.sam) == {
-        kind: kind not in (Kind.ESCALATED, Kind.DECIDED, Kind.RECERTIFIED) for kind in Kind.values
+        kind: kind
+        not in (
+            Kind.ESCALATED,
+            Kind.DECIDED,
+            Kind.RECERTIFIED,
+            Kind.USER_AGREEMENT_SIGNED,
+            Kind.SUSPENDED,
+            Kind.RESUMED,
+        )
+        for kind in Kind.values
     }
     assert not NotificationPreference.objects.filter(
         user=personas.sam, kind__in=notifications.MANDATORY_FOR_STAFF

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from requests_app import workflow
 from requests_app.core.states import AccessLevel, Status
-from requests_app.models import Agreement, Assessment, Criterion, Vote
+from requests_app.models import Agreement, Assessment, Criterion, User, Vote
 
-from .factories import AccessRequestFactory, NamedPersonFactory
+from .factories import AccessRequestFactory, NamedPersonFactory, UserFactory
 from .personas import load_catalogue, make_personas
 
 FULL, VIEW, REPORTING = AccessLevel.FULL, AccessLevel.VIEW, AccessLevel.REPORTING
@@ -36,6 +36,21 @@ def committing(committed=True):
     if committed:
         return TestCase.captureOnCommitCallbacks(execute=True)
     return contextlib.nullcontext()
+
+
+def account_of(person):
+    """The named person's own account (its verified e-mail the one the request names them by),
+    made the first time it is asked for."""
+    user = User.objects.filter(email=person.email).first()
+    return user or UserFactory(email=person.email, name=person.name)
+
+
+def agree(*people):
+    """Each named person signs their own user agreement, as they do on their page, so training
+    and the agreement both stand before access (agreement/due.py)."""
+    shown = workflow.user_agreement_text()
+    for person in people:
+        workflow.sign_user_agreement(account_of(person), person, person.name, True, shown.sha256)
 
 
 def fresh(agreement):
@@ -190,11 +205,15 @@ class Stage:
     def executed(self, **kwargs):
         return self.countersign(self.signed(**kwargs))
 
-    def train(self, agreement, *people, on=None):
+    def train(self, agreement, *people, on=None, sign=True):
+        """Each person's training recorded and, unless `sign` is False, their own user
+        agreement signed: what readiness asks for before access."""
         for person in people:
             workflow.record_training(
                 agreement, self.p.sam, person, on or timezone.localdate(), COURSE
             )
+        if sign:
+            agree(*people)
         return fresh(agreement)
 
     def trained(self, **kwargs):

@@ -295,8 +295,26 @@ class Command(BaseCommand):
             workflow.record_training(
                 executed, self.staff, person, timezone.localdate(), "CT HMIS new user training"
             )
-        workflow.activate_access(executed, self.staff)
+        self._user_agreements(request)
+        workflow.activate_access(agreement(MOUVersion.Kind.EXECUTED), self.staff)
         return request
+
+    def _user_agreements(self, request):
+        """Each named person signs their own user agreement before access (agreement/due.py),
+        from an account of their own: names on paper like the other applicants, with a
+        verified address and no password."""
+        shown = workflow.user_agreement_text()
+        for person in request.people.all():
+            user, created = User.objects.get_or_create(
+                email=person.email, defaults={"name": person.name}
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            EmailAddress.objects.update_or_create(
+                user=user, email=person.email, defaults={"verified": True, "primary": True}
+            )
+            workflow.sign_user_agreement(user, person, person.name, True, shown.sha256)
 
     def _denied(self, request, application, applicant):
         request = self._screening(request, application, applicant)

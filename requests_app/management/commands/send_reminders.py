@@ -9,9 +9,11 @@ from requests_app.notifications import services as notifications
 
 class Command(BaseCommand):
     help = (
-        "Send today's reminders (votes due, requests waiting for staff, unanswered returns) "
-        "and queue e-mails whose retry is due or whose worker died. Safe to run more than "
-        "once a day: a reminder goes out once per person, request and day."
+        "Send today's reminders (votes due, requests waiting for staff, unanswered returns, "
+        "renewals, and training, user agreements and yearly reviews falling due) and queue "
+        "e-mails whose retry is due or whose worker died. Safe to run more than once a day: a "
+        "reminder goes out once per person, request and day, and a due date's once per due "
+        "date."
     )
 
     def handle(self, *args, **options):

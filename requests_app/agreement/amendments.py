@@ -480,6 +480,10 @@ def review_access(agreement, user, choices, note="", seen=None):
     )
     if lowered or removed:
         render_after_commit(locked, MOUVersion.Kind.AMENDMENT, f"Yearly review: {summary}", user)
+    # A person suspended only for an overdue review is current again at once (agreement/due.py).
+    from requests_app.agreement.due import bring_current
+
+    bring_current(locked, user)
     return recertification
 
 

@@ -21,6 +21,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from requests_app.accounts.roles import authorized_signatory
 from requests_app.agreement.access import add_months, end_access, resume_access
 from requests_app.core.actions import bump, require
 from requests_app.core.dates import long_date
@@ -127,6 +128,16 @@ def with_dues(accesses):
     )
 
 
+def training_until(trained_on):
+    """The last day a training completed on `trained_on` counts (TRAINING_VALID_MONTHS)."""
+    return add_months(trained_on, settings.TRAINING_VALID_MONTHS) if trained_on else None
+
+
+def agreement_until(agreed_on):
+    """When a user agreement signed on `agreed_on` is due again (USER_AGREEMENT_VALID_MONTHS)."""
+    return add_months(agreed_on, settings.USER_AGREEMENT_VALID_MONTHS) if agreed_on else None
+
+
 def dues_of(access, agreement):
     """The due dates of one access annotated by `with_dues`. Before activation only training
     and the user agreement have a date (what readiness asks for). After it, a missing training
@@ -134,13 +145,9 @@ def dues_of(access, agreement):
     before the agreement existed, who then signs within USER_AGREEMENT_VALID_MONTHS."""
     activated = timezone.localdate(access.activated_at) if access.activated_at else None
     agreed = timezone.localdate(access.agreed_at) if access.agreed_at else None
-    training = (
-        add_months(access.trained_on, settings.TRAINING_VALID_MONTHS)
-        if access.trained_on
-        else activated
-    )
+    training = training_until(access.trained_on) or activated
     if agreed:
-        signed = add_months(agreed, settings.USER_AGREEMENT_VALID_MONTHS)
+        signed = agreement_until(agreed)
     elif activated:
         signed = add_months(activated, settings.USER_AGREEMENT_VALID_MONTHS)
     else:
@@ -416,6 +423,10 @@ def access_reminders(today):
                 if (request.pk, day) in reviews:
                     continue
                 reviews.add((request.pk, day))
+                # The review is the authorized signatory's, once one is confirmed (as signing).
+                signatory = authorized_signatory(request.organization)
+                if signatory is not None:
+                    told = [signatory]
             elif access.person.email in users:
                 told.append(users[access.person.email])
             yield request, kinds[what], told, day

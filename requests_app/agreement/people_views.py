@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from requests_app.agreement import deprovisioning as deprov
+from requests_app.agreement import due
 from requests_app.agreement import register as reg
 from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.agreement.forms import DeprovisionForm
@@ -41,7 +42,13 @@ REGISTER_COLUMNS = [
     "MOU",
     "Trained on",
     "Training expires",
+    "User agreement signed",
+    "User agreement due",
 ]
+
+
+def _day(moment):
+    return timezone.localdate(moment) if moment else None
 
 
 def _scope(statewide, cans):
@@ -58,7 +65,9 @@ def _register_rows(accesses):
                 "level": AccessLevel(access.level).label if access.level else "",
                 "scope": _scope(r.statewide, "; ".join(c.name for c in r.cans.all())),
                 "mou": f"{r.reference} v{access.mou_version}",
-                "training_expires": reg.training_expires(access.trained_on),
+                "training_expires": due.training_until(access.trained_on),
+                "agreed_on": _day(access.agreed_at),
+                "agreement_due": due.agreement_until(_day(access.agreed_at)),
             }
         )
     return rows
@@ -92,7 +101,9 @@ def _register_csv(request, rows, organizations, filename):
     def lines():
         yield REGISTER_COLUMNS
         for a in reg.register_table(found.qs).iterator(chunk_size=2000):
-            expires = reg.training_expires(a.trained_on)
+            expires = due.training_until(a.trained_on)
+            agreed = _day(a.agreed_at)
+            agreement_due = due.agreement_until(agreed)
             yield [
                 a.person__name,
                 a.person__email,
@@ -104,6 +115,8 @@ def _register_csv(request, rows, organizations, filename):
                 f"{a.agreement__request__reference} v{a.mou_version}",
                 f"{a.trained_on:%Y-%m-%d}" if a.trained_on else "",
                 f"{expires:%Y-%m-%d}" if expires else "",
+                f"{agreed:%Y-%m-%d}" if agreed else "",
+                f"{agreement_due:%Y-%m-%d}" if agreement_due else "",
             ]
 
     return csv_download(request, lines(), filename)

@@ -5,10 +5,9 @@ their own people's. Filters and search (django-filter, as the queue), counts by 
 CAN, and a CSV of the same rows (docs/design.md, the life of access)."""
 
 import django_filters
-from django.conf import settings
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 
-from requests_app.agreement.access import add_months
+from requests_app.agreement.due import with_dues
 from requests_app.core.exports import joined, label
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.core.visibility import active_organization_ids, seen_internally
@@ -19,7 +18,6 @@ from requests_app.models import (
     MOUVersion,
     Organization,
     PersonAccess,
-    Training,
 )
 
 STATEWIDE = "Statewide"
@@ -50,9 +48,10 @@ def organization_register(user):
 
 
 def _annotated(rows):
-    # The level granted now (a correction adds a newer grant), the MOU's newest version and
-    # the latest training, each a subquery of the row: one query whatever the number of people.
-    return rows.annotate(
+    # The level granted now (a correction adds a newer grant), the MOU's newest version, and
+    # the latest training and user agreement (agreement/due.py), each a subquery of the row:
+    # one query whatever the number of people.
+    return with_dues(rows).annotate(
         level=Subquery(
             Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
         ),
@@ -61,16 +60,7 @@ def _annotated(rows):
             .order_by("-version")
             .values("version")[:1]
         ),
-        trained_on=Subquery(
-            Training.objects.filter(person=OuterRef("person"))
-            .order_by("-completed_on", "-pk")
-            .values("completed_on")[:1]
-        ),
     )
-
-
-def training_expires(trained_on):
-    return add_months(trained_on, settings.TRAINING_VALID_MONTHS) if trained_on else None
 
 
 class RegisterFilter(django_filters.FilterSet):
@@ -166,6 +156,7 @@ def register_table(rows):
             "agreement__request__reference",
             "mou_version",
             "trained_on",
+            "agreed_at",
             named=True,
         )
     )

@@ -14,16 +14,16 @@ Outcome = RoleDecision.Outcome
 
 def _holding(organization_ids):
     """The confirmed proposals that hold each role of these organizations now: the newest
-    confirmed per organization and role (PostgreSQL's DISTINCT ON, one query), its person
-    still an active member and account."""
-    return (
-        RoleProposal.objects.filter(
-            organization_id__in=organization_ids,
-            decision__outcome=Outcome.CONFIRMED,
-        )
-        .order_by("organization_id", "role", "-decision__decided_at", "-decision__pk")
-        .distinct("organization_id", "role")
+    confirmed per organization and role (no later confirmation of the same role: decisions are
+    append-only, so a later one has a higher key), its person still an active member and
+    account. One query, on PostgreSQL and on the SQLite of development alike."""
+    confirmed = RoleProposal.objects.filter(decision__outcome=Outcome.CONFIRMED)
+    later = confirmed.filter(
+        organization_id=OuterRef("organization_id"),
+        role=OuterRef("role"),
+        decision__pk__gt=OuterRef("decision__pk"),
     )
+    return confirmed.filter(organization_id__in=organization_ids).exclude(Exists(later))
 
 
 def current_roles(organization_ids):

@@ -24,7 +24,7 @@ from requests_app.models import (
     Recertification,
 )
 from tests.support.factories import MembershipFactory
-from tests.support.journey import ADA, BO, COURSE, CY, IP, RILEY_TITLE, fresh
+from tests.support.journey import ADA, BO, COURSE, CY, IP, RILEY_TITLE, agree, fresh
 from tests.support.pdf import stored_bytes, text_of
 from tests.support.personas import PERSONA_NAMES
 
@@ -140,7 +140,8 @@ def test_an_addition_is_asked_approved_lower_signed_trained_then_activated(stage
     agreement = stage.train(agreement, dee)
     assert dict((a.person_id, ready) for a, ready in workflow.readiness(agreement))[dee.pk] is False
     assert actions.refusals(agreement, personas.sam, "activate") == [
-        "Nobody is ready to activate: record each person's training first."
+        "Nobody is ready to activate: record each person's training and have each sign the "
+        "user agreement."
     ]
 
     sign(stage, agreement)
@@ -159,6 +160,7 @@ def test_an_addition_is_asked_approved_lower_signed_trained_then_activated(stage
         Event.Kind.AMENDMENT_REQUESTED,
         Event.Kind.PERSON_ADDED,
         Event.Kind.TRAINING_RECORDED,
+        Event.Kind.USER_AGREEMENT_SIGNED,
         Event.Kind.AMENDMENT_SIGNED,
         Event.Kind.ACCESS_ACTIVATED,
     ]
@@ -576,6 +578,7 @@ def test_training_of_an_added_person_counts_only_after_the_signature(stage, pers
     decide(stage, agreement, ask(stage, agreement))
     dee = NamedPerson.objects.get(email=DEE[2])
     workflow.record_training(agreement, personas.sam, dee, timezone.localdate(), COURSE)
+    agree(dee)
 
     assert workflow.readiness(fresh(agreement))[-1][1] is False
     sign(stage, agreement)

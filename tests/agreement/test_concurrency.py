@@ -254,6 +254,7 @@ def test_two_staff_closing_the_same_account_at_once_record_it_once(
     agreement = fresh(agreement)
     person = agreement.request.people.get()
     workflow.record_training(agreement, personas.sam, person, timezone.localdate(), "Course")
+    agree(person)
     workflow.activate_access(fresh(agreement), personas.sam)
     access = PersonAccess.objects.get()
     departures.report_departure(fresh(agreement), personas.riley, access, timezone.localdate())

@@ -277,6 +277,8 @@ REGISTER_COLUMNS = [
     "MOU",
     "Trained on",
     "Training expires",
+    "User agreement signed",
+    "User agreement due",
 ]
 
 
@@ -301,6 +303,8 @@ def test_the_register_csv_holds_the_filtered_rows(client, stage, personas):
             f"{today:%Y-%m-%d}",
             f"{agreement.ends_on:%Y-%m-%d}",
             f"{agreement.request.reference} v3",
+            f"{today:%Y-%m-%d}",
+            f"{expires:%Y-%m-%d}",
             f"{today:%Y-%m-%d}",
             f"{expires:%Y-%m-%d}",
         ],

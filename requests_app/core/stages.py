@@ -74,6 +74,23 @@ def stage_q(stage, today=None):
     }[Stage(stage)]
 
 
+def work_q(today=None):
+    """Stage.WORK, the queue's default, as the one filter PostgreSQL answers cheaply: the open
+    statuses (the queue's partial index, open_requests_waiting) or an approval whose MOU is
+    among the few waiting on someone, asked as IN a subquery of MOUs rather than a join of
+    every request to its MOU (docs/performance.md). The same rows as the union of stage_q over
+    Stage.WORK, which a test holds it to."""
+    from requests_app.models import Agreement
+
+    waiting = Agreement.objects.filter(
+        Q(status__in=[AgreementStatus.ISSUED, AgreementStatus.SIGNED, AgreementStatus.EXECUTED])
+        | Q(status=AgreementStatus.ACTIVE, ends_on__lte=renewal_due_from(today))
+    )
+    return Q(status__in=sorted(Status.OPEN)) | Q(
+        status=Status.APPROVED, pk__in=waiting.values("request_id")
+    )
+
+
 def stage_annotation(today=None):
     """The stage of each row, for `.annotate(stage=stage_annotation())`: one CASE, no query of
     its own. A draft has no stage (None): it is its organization's alone."""

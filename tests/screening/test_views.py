@@ -259,6 +259,11 @@ def working_days_ago(count):
     return local_noon(day)
 
 
+def long_day(day):
+    """A date as the pages print it: "Dec 11, 2026"."""
+    return dateformat.format(day, "M j, Y")
+
+
 def in_status_since(request, moment):
     # Only the status is protected; when it was entered may be set to stage a waiting time.
     AccessRequest.objects.filter(pk=request.pk).update(status_changed_at=moment)
@@ -688,7 +693,7 @@ def test_a_queue_row_shows_the_scope_the_levels_the_status_and_the_assignee(
             request.reference,
             "Harbor Health Partners",
             "Screening",
-            f"Due in 7 working days by {due[request.reference]:%b} {due[request.reference].day}, {due[request.reference].year}",
+            f"Due in 7 working days by {long_day(due[request.reference])}",
             "Eastern, Greater Hartford",
             "Dana Reyes: Full access Kim Park: View only",
             "Sam Staff",
@@ -698,7 +703,7 @@ def test_a_queue_row_shows_the_scope_the_levels_the_status_and_the_assignee(
             statewide.reference,
             "Harbor Health Partners",
             "Intake",
-            f"Due in 10 working days by {due[statewide.reference]:%b} {due[statewide.reference].day}, {due[statewide.reference].year}",
+            f"Due in 10 working days by {long_day(due[statewide.reference])}",
             "Statewide",
             "Ana Lopez: Reporting only",
             "Nobody",

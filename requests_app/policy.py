@@ -353,8 +353,10 @@ def deadline(request, today=None):
     """The decision target's clock of `request` (a Clock), or None when no decision is due
     (a draft, a decided or withdrawn request). Read from columns every list loads (submitted_at,
     and the voting round's opened_at), so a list of requests asks no query per row."""
-    voting_round = request.voting_round if request.voting_round_id else None
-    escalated = voting_round.opened_at if voting_round else request.status_changed_at
+    escalated = request.status_changed_at
+    if request.status == Status.VETTING and request.voting_round_id:
+        # The round the latest escalation opened (a request is with the committee only by one).
+        escalated = request.voting_round.opened_at
     return clock_of(
         request.status,
         timezone.localtime(request.submitted_at).date() if request.submitted_at else None,

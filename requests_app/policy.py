@@ -327,16 +327,18 @@ class Clock:
     due: datetime.date
     left: int
     working: bool
+    today: datetime.date
 
     @property
     def overdue(self):
-        return self.left < 0
+        return self.today > self.due
 
     @property
     def words(self):
         unit = "working day" if self.working else "day"
         if self.left == 0:
-            return "Due today"
+            # A weekend day after a working-day target: no working day past it yet.
+            return f"Overdue: was due {self.due:%b} {self.due.day}" if self.overdue else "Due today"
         count = abs(self.left)
         plural = "" if count == 1 else "s"
         if self.left > 0:
@@ -377,10 +379,11 @@ def clock_of(status, submitted_on, escalated_on, today):
             left = working_days_between(today, due)
         else:
             left = -working_days_between(due, today)
-        return Clock("CCEH", due, left, working=True)
+        return Clock("CCEH", due, left, working=True, today=today)
     if status == Status.VETTING:
         due = escalated_on + datetime.timedelta(days=settings.COMMITTEE_DECISION_TARGET_DAYS)
-        return Clock(f"the {settings.COMMITTEE_NAME}", due, (due - today).days, working=False)
+        left = (due - today).days
+        return Clock(f"the {settings.COMMITTEE_NAME}", due, left, working=False, today=today)
     return None
 
 

@@ -317,6 +317,7 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Ana Lopez: Reporting only",
             "One-time need?",
             day(second.voting_round.deadline),
+            f"Due in 30 days by {day(second.voting_round.opened_at + THIRTY_DAYS)}",
             "Deny",
         ],
         [
@@ -326,9 +327,36 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Dana Reyes: Full access Kim Park: View only",
             "Is 1.9 met by the IRB approval?",
             day(first.voting_round.deadline),
+            f"Due in 30 days by {day(first.voting_round.opened_at + THIRTY_DAYS)}",
             "Not voted yet",
         ],
     ]
+
+
+THIRTY_DAYS = datetime.timedelta(days=30)  # COMMITTEE_DECISION_TARGET_DAYS
+
+
+def test_the_docket_shows_each_requests_decision_clock_and_the_members_own_vote(
+    client, journey, personas
+):
+    late, fresh = journey.vetting(), journey.vetting()
+    VotingRound.objects.filter(pk=late.voting_round_id).update(
+        opened_at=timezone.now() - datetime.timedelta(days=33),
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
+    workflow.cast_vote(late, personas.morgan, ABSTAIN)
+    workflow.cast_vote(fresh, personas.casey, DENY, "Not clear.")  # Casey's, not Morgan's
+    client.force_login(personas.morgan)
+
+    response = client.get(reverse("docket"))
+    rows = {row[0]: (row[-2], row[-1]) for row in table_rows(response)}
+    overdue = [td.find("span", cls="clock") for td in parsed(response).find_all("td")]
+
+    assert {ref: (clock.split(" by ")[0], vote) for ref, (clock, vote) in rows.items()} == {
+        late.reference: ("3 days overdue", "Abstain"),
+        fresh.reference: ("Due in 30 days", "Not voted yet"),
+    }
+    assert [c.has_class("clock-overdue") for c in overdue if c is not None] == [True, False]
 
 
 def test_the_docket_shows_your_newest_vote_after_a_change(client, journey, personas):

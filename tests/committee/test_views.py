@@ -28,6 +28,7 @@ from requests_app.models import (
     CANRecommendation,
     Criterion,
     Decision,
+    NamedPerson,
     Vote,
     VotingRound,
 )
@@ -1558,3 +1559,96 @@ def test_the_case_page_runs_as_many_queries_for_many_votes_and_comments_as_for_t
     assert len(comments_in(large_page, "internal-heading")) == 20
     assert posts_to(large_page, busy, "decide") == (persona == "casey")
     assert len(large) == len(small), extra_queries(small, large)
+
+
+# The vote form and the decision form.
+
+
+def test_the_vote_form_sets_each_persons_level_beside_what_the_application_says_of_them(
+    client, journey, personas
+):
+    request = journey.vetting(
+        named=[
+            ("Dana Reyes", "dana@harbor.example", FULL),
+            ("Kim Park", "kim@harbor.example", REPORTING),
+        ],
+        program="Medical respite",
+        purpose="Match respite stays to shelter use.",
+        usage_frequency="Weekly",
+        is_researcher=True,
+        aggregated_data_sufficient=False,
+        identified_data_justification="Records are matched by name.",
+    )
+    NamedPerson.objects.filter(request=request, name="Dana Reyes").update(title="Nurse manager")
+
+    fieldset = parsed(page_as(client, personas.morgan, request)).find("fieldset", cls="vote-levels")
+    rows = [
+        (
+            row.find("p", cls="person-name").text,
+            row.find("p", cls="person-asked").text,
+            row.find("label").text,
+            [o.text for o in row.find("select").find_all("option")],
+        )
+        for row in fieldset.find_all("div", cls="vote-level")
+    ]
+    grounds = dict(
+        zip(
+            [dt.text for dt in fieldset.find_all("dt")],
+            [dd.text for dd in fieldset.find_all("dd")],
+            strict=True,
+        )
+    )
+
+    assert fieldset.find("legend").text == (
+        "The level you recommend for each person, if you approve (1.6)"
+    )
+    assert rows == [
+        (
+            "Dana Reyes, Nurse manager",
+            "Asked for full access.",
+            "Level you recommend for Dana Reyes, if you approve*",
+            ["Full access", "View only", "Reporting only"],
+        ),
+        (
+            "Kim Park",
+            "Asked for reporting only.",
+            "Level you recommend for Kim Park, if you approve*",
+            ["Reporting only"],
+        ),
+    ]
+    assert grounds == {
+        "Program or department (3.3)": "Medical respite",
+        "Purpose of the request (3.1)": "Match respite stays to shelter use.",
+        "Ongoing or one-time, and how often (1.2)": "Ongoing; Weekly",
+        "Research (1.9)": "A researcher. Asks for identified data: Records are matched by name.",
+    }
+
+
+def test_the_decision_form_lists_each_criterion_by_number_and_short_name_whole(
+    client, journey, personas
+):
+    request = journey.with_quorum()
+
+    form = parsed(page_as(client, personas.casey, request)).find(
+        "form", action=reverse("decide", args=[request.reference])
+    )
+    cited = [
+        label.text
+        for label in form.find_all("label")
+        if label.attrs.get("for", "").startswith("id_decide-cited_")
+    ]
+
+    assert cited == [
+        "1.1 Existing reporting does not meet the need",
+        "1.2 An ongoing need",
+        "1.3 Tied to a funding requirement or a homeless services provider",
+        "1.4 Works with people experiencing homelessness",
+        "1.5 The named CANs take part",
+        "1.6 The access level is in the MOU",
+        "1.7 HMIS training",
+        "1.8 Contributes to ending homelessness",
+        "1.9 Researchers use aggregated data where possible",
+        "1.10 Good standing, no revoked access",
+        "2.1 One-time access only",
+        "2.2 Possibility of high abuse",
+    ]

@@ -1610,7 +1610,7 @@ def test_the_vote_form_sets_each_persons_level_beside_what_the_application_says_
             ["Full access", "View only", "Reporting only"],
         ),
         (
-            "Kim Park",
+            "Kim Park, Analyst",
             "Asked for reporting only.",
             "Level you recommend for Kim Park, if you approve*",
             ["Reporting only"],

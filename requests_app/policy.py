@@ -320,8 +320,8 @@ def add_working_days(start, days):
 @dataclass(frozen=True)
 class Clock:
     """How a request stands against the target of the stage it is in (docs/design.md, section
-    4, "Targets"): whose decision is due, by when, and how many days are left (negative: overdue),
-    in working days for CCEH's and calendar days for the committee's."""
+    4, "Stages and targets"): whose decision is due, by when, and how many days are left
+    (negative: overdue), in working days for CCEH's and calendar days for the committee's."""
 
     who: str  # "CCEH" or the committee's name
     due: datetime.date

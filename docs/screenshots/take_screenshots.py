@@ -1,19 +1,25 @@
 """Retakes the README's screenshots against a running development server with the demo data.
 
     make run                                         # in one terminal
-    .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL]
+    .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL] [NAME ...]
 
-BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide, next to this
-script: as the demo CCEH staff member, queue.png (the review queue) and screening.png (the demo
-request that is in screening); as the demo committee member, docket.png (the docket) and
+BASE_URL defaults to http://127.0.0.1:8000; NAMEs (queue.png docket.png ...) retake only those.
+Saves, full page at 1280 pixels wide, next to this script: as the demo CCEH staff member,
+queue.png (the review queue), queue-phone.png (the same at 390 pixels) and screening.png (the
+demo request that is in screening); as the demo committee member, docket.png (the docket) and
 vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
 can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
 the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width.
 Uses the Debian Chromium, as the browser tests do.
 """
 
+import base64
+import hashlib
+import hmac
 import re
+import struct
 import sys
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -27,6 +33,10 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@demo.test"
 REQUESTOR = "requestor@demo.test"
 PASSWORD = "open-door-demo-2026"  # noqa: S105 -- the demo data's published password
+# The demo's authenticator-app key (requests_app/management/commands/demo.py), published too.
+TOTP_KEY = "HMISDEMOHMISDEMOHMISDEMOHMISDEMO"
+# The pages to retake; empty: every one.
+ONLY = set()
 
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -41,9 +51,23 @@ def sign_in(page, email):
     page.get_by_role("button", name="Sign In").click()
     # On a phone the menu is collapsed, so the page's address says the sign-in went through.
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.get_by_label("Authenticator or recovery code").fill(totp_code())
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).not_to_have_url(re.compile(r"/accounts/2fa/"))
+
+
+def totp_code():
+    """The demo key's code now (RFC 6238: 30-second steps, 6 digits, SHA-1), as an app shows."""
+    key = base64.b32decode(TOTP_KEY)
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6:06d}"
 
 
 def save(page, name, note=""):
+    if ONLY and name not in ONLY:
+        return
     page.screenshot(path=HERE / name, full_page=True)
     print(f"Saved {HERE / name}{f' ({note})' if note else ''}")
 
@@ -62,9 +86,12 @@ def staff_pages(page):
     page.goto("/queue/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
     save(page, "queue.png")
+    page.set_viewport_size(PHONE)
+    save(page, "queue-phone.png")
+    page.set_viewport_size(VIEWPORT)
 
-    # The demo request in screening, found by its Status column.
-    reference = open_row(page, "td.status", "In screening")
+    # The demo request in screening, found by its Stage column.
+    reference = open_row(page, "td.stage", "Screening")
     save(page, "screening.png", reference)
 
 
@@ -127,4 +154,5 @@ def take_screenshots(base_url):
 
 
 if __name__ == "__main__":
+    ONLY.update(sys.argv[2:])
     take_screenshots(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_BASE_URL)

@@ -4,7 +4,7 @@ page."""
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, TextField, Value
+from django.db.models import Prefetch, TextField, Value
 from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.shortcuts import render
 from django.utils import timezone
@@ -64,8 +64,6 @@ class QueueRow:
             flags.append("Overdue")
         if self.waiting_too_long:
             flags.append("Waiting too long")
-        if self.request.concern:
-            flags.append("Concern raised")
         return flags
 
 
@@ -76,11 +74,7 @@ def queue(request):
     # request always has its reference: it is NULL only inside the save that gives it one.
     page = paginate(
         request,
-        # Whether a suggestion raises a concern (policy.suggestions), as one column of the page's
-        # rows: a flagged row says so in words.
-        grants.with_grant_state(found.qs).annotate(
-            concern=ExpressionWrapper(policy.flagged_condition(), output_field=BooleanField())
-        ),
+        grants.with_grant_state(found.qs),
         size=QUEUE_PAGE_SIZE,
         noun=REQUESTS,
         never_null={"reference"},

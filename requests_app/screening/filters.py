@@ -35,6 +35,7 @@ class QueueFilter(django_filters.FilterSet):
         choices=[(ANY_STAGE, ANY), *Stage.choices],
         empty_label="Staff work (every stage but active and closed)",
         method="filter_stage",
+        help_text="Where each request stands, from intake to renewal; “Any” lists every stage.",
     )
     status = django_filters.ChoiceFilter(
         choices=[(s.value, s.label) for s in Status if s in Status.AFTER_SUBMISSION],

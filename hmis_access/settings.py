@@ -349,6 +349,14 @@ COMMITTEE_NAME = env("COMMITTEE_NAME", default="HMIS Steering Committee sub-comm
 COMMITTEE_QUORUM_SHARE = env("COMMITTEE_QUORUM_SHARE", default="1/2")
 COMMITTEE_VOTING_DAYS = env.int("COMMITTEE_VOTING_DAYS", default=14)
 STAFF_WAITING_THRESHOLD_WORKING_DAYS = env.int("STAFF_WAITING_THRESHOLD_WORKING_DAYS", default=10)
+# Decision targets (docs/design.md, section 4, "Stages and targets"): CCEH decides within this
+# many working days of the first submission, the committee within this many calendar days of the
+# escalation; the queue, the docket and a request's page show each request's clock, and
+# `send_reminders` reminds from DECISION_REMINDER_DAYS_BEFORE_TARGET days before (working days
+# for CCEH's) until the decision.
+CCEH_DECISION_TARGET_WORKING_DAYS = env.int("CCEH_DECISION_TARGET_WORKING_DAYS", default=10)
+COMMITTEE_DECISION_TARGET_DAYS = env.int("COMMITTEE_DECISION_TARGET_DAYS", default=30)
+DECISION_REMINDER_DAYS_BEFORE_TARGET = env.int("DECISION_REMINDER_DAYS_BEFORE_TARGET", default=2)
 # How long granted access lasts before it is renewed; the MOU states it.
 GRANT_TERM_MONTHS = env.int("GRANT_TERM_MONTHS", default=12)
 # Days before the end of the term from which the organization can start a renewal.

@@ -6,6 +6,7 @@ One module over 450 lines on purpose: it is read against the policy clause by cl
 (docs/policy-map.md), and a reader checking a clause should find every rule that cites it
 here, not in eight packages."""
 
+import datetime
 import functools
 from collections import Counter
 from contextlib import contextmanager
@@ -322,6 +323,88 @@ def waiting_too_long(request, today=None):
     """Past the staff threshold (STAFF_WAITING_THRESHOLD_WORKING_DAYS) in its current status."""
     today = today or timezone.localdate()
     return waited_too_long(timezone.localtime(request.status_changed_at).date(), today)
+
+
+@functools.lru_cache(maxsize=4096)
+def add_working_days(start, days):
+    """The date `days` Monday-to-Friday days after `start` (a date): the first date `end` with
+    working_days_between(start, end) == days."""
+    end = start
+    while days > 0:
+        end += datetime.timedelta(days=1)
+        if end.weekday() < 5:
+            days -= 1
+    return end
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How a request stands against the target of the stage it is in (docs/design.md, section
+    4, "Stages and targets"): whose decision is due, by when, and how many days are left
+    (negative: overdue), in working days for CCEH's and calendar days for the committee's."""
+
+    who: str  # "CCEH" or the committee's name
+    due: datetime.date
+    left: int
+    working: bool
+    today: datetime.date
+
+    @property
+    def overdue(self):
+        return self.today > self.due
+
+    @property
+    def words(self):
+        unit = "working day" if self.working else "day"
+        if self.left == 0:
+            # A weekend day after a working-day target: no working day past it yet.
+            return f"Overdue: was due {self.due:%b} {self.due.day}" if self.overdue else "Due today"
+        count = abs(self.left)
+        plural = "" if count == 1 else "s"
+        if self.left > 0:
+            return f"Due in {count} {unit}{plural}"
+        return f"{count} {unit}{plural} overdue"
+
+
+# The stages whose decision CCEH owes within CCEH_DECISION_TARGET_WORKING_DAYS of submission;
+# the committee's is owed within COMMITTEE_DECISION_TARGET_DAYS of the escalation.
+CCEH_CLOCK_STATUSES = frozenset({Status.SUBMITTED, Status.SCREENING, Status.RETURNED})
+
+
+def deadline(request, today=None):
+    """The decision target's clock of `request` (a Clock), or None when no decision is due
+    (a draft, a decided or withdrawn request). Read from columns every list loads (submitted_at,
+    and the voting round's opened_at), so a list of requests asks no query per row."""
+    escalated = request.status_changed_at
+    if request.status == Status.VETTING and request.voting_round_id:
+        # The round the latest escalation opened (a request is with the committee only by one).
+        escalated = request.voting_round.opened_at
+    return clock_of(
+        request.status,
+        timezone.localtime(request.submitted_at).date() if request.submitted_at else None,
+        timezone.localtime(escalated).date(),
+        today or timezone.localdate(),
+    )
+
+
+def clock_of(status, submitted_on, escalated_on, today):
+    """The clock from the dates (in Connecticut) a request was first submitted and last
+    escalated: what `deadline` reads of a request, and an export of its columns.
+
+    CCEH's target counts from the first submission, a return for information included: the
+    target is a decision within so many working days of the application."""
+    if status in CCEH_CLOCK_STATUSES and submitted_on is not None:
+        due = add_working_days(submitted_on, settings.CCEH_DECISION_TARGET_WORKING_DAYS)
+        if today <= due:
+            left = working_days_between(today, due)
+        else:
+            left = -working_days_between(due, today)
+        return Clock("CCEH", due, left, working=True, today=today)
+    if status == Status.VETTING:
+        due = escalated_on + datetime.timedelta(days=settings.COMMITTEE_DECISION_TARGET_DAYS)
+        left = (due - today).days
+        return Clock(f"the {settings.COMMITTEE_NAME}", due, left, working=False, today=today)
+    return None
 
 
 def waited_too_long(since, today):

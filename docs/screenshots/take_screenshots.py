@@ -1,16 +1,16 @@
 """Retakes the README's screenshots against a running development server with the demo data.
 
     make run                                         # in one terminal
-    .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL]
+    .venv/bin/python docs/screenshots/take_screenshots.py [BASE_URL] [NAME ...]
 
-BASE_URL defaults to http://127.0.0.1:8000. Saves, full page at 1280 pixels wide, next to this
-script: as the demo CCEH staff member, queue.png (the review queue), screening.png (the demo
-request that is in screening) and dashboard.png (the dashboard, the last twelve months); as the
-demo committee member, docket.png (the docket) and vote.png (the demo request with the
-committee, with the vote form); as the demo CAN leader, can.png (the requests naming their
-CAN); as the demo requestor, my-requests and each step of the application of the demo draft,
-apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer
-it with the demo's published authenticator key.
+BASE_URL defaults to http://127.0.0.1:8000; NAMEs (queue.png docket.png ...) retake only those.
+Saves, full page at 1280 pixels wide, next to this script: as the demo CCEH staff member,
+queue.png (the review queue), queue-phone.png (the same at 390 pixels) and screening.png (the
+demo request that is in screening) and dashboard.png (the dashboard, the last twelve
+months); as the demo committee member, docket.png (the docket) and
+vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
+can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
+the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer it with the demo's published authenticator key.
 Uses the Debian Chromium, as the browser tests do.
 """
 
@@ -35,6 +35,8 @@ STAFF, MEMBER, CAN_LEADER = "staff@demo.test", "member@demo.test", "canleader@de
 REQUESTOR = "requestor@demo.test"
 PASSWORD = "open-door-demo-2026"  # noqa: S105 -- the demo data's published password
 TOTP_KEY = "HMISDEMOHMISDEMOHMISDEMOHMISDEMO"  # the demo's published authenticator key
+# The pages to retake; empty: every one.
+ONLY = set()
 
 VIEWPORT = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -71,6 +73,8 @@ def sign_in(page, email):
 
 
 def save(page, name, note=""):
+    if ONLY and name not in ONLY:
+        return
     page.screenshot(path=HERE / name, full_page=True)
     print(f"Saved {HERE / name}{f' ({note})' if note else ''}")
 
@@ -89,9 +93,12 @@ def staff_pages(page):
     page.goto("/queue/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
     save(page, "queue.png")
+    page.set_viewport_size(PHONE)
+    save(page, "queue-phone.png")
+    page.set_viewport_size(VIEWPORT)
 
-    # The demo request in screening, found by its Status column.
-    reference = open_row(page, "td.status", "In screening")
+    # The demo request in screening, found by its Stage column.
+    reference = open_row(page, "td.stage", "Screening")
     save(page, "screening.png", reference)
 
     page.goto("/dashboard/")
@@ -158,4 +165,5 @@ def take_screenshots(base_url):
 
 
 if __name__ == "__main__":
+    ONLY.update(sys.argv[2:])
     take_screenshots(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_BASE_URL)

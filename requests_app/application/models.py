@@ -137,6 +137,14 @@ class AccessRequest(ConcurrentTransitionMixin, models.Model):
                 condition=Q(status__in=sorted(Status.OPEN)),
                 name="open_requests_waiting",
             ),
+            # The queue's default, every stage with staff work (core/stages.work_q): the open
+            # requests and the approvals, whose MOU says whether work is left, in the same order.
+            models.Index(
+                fields=["status_changed_at", "id"],
+                include=["organization", "status"],
+                condition=Q(status__in=sorted(Status.OPEN | {Status.APPROVED})),
+                name="work_waiting",
+            ),
             # Decided requests, the latest decided first: the docket's past tab walks it and
             # keeps the ones the member voted on.
             models.Index(

@@ -23,9 +23,13 @@ SHOWN_IN_LISTS = (
     "statewide",
     "status",
     "status_changed_at",
+    # The decision target's clock (policy.deadline): CCEH's from submission, the committee's
+    # from the escalation that opened the round.
+    "submitted_at",
     "assignee__name",
     "voting_round__note",
     "voting_round__deadline",
+    "voting_round__opened_at",
     "program",
     "last_step",
     "updated_at",

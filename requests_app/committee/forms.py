@@ -47,6 +47,16 @@ class VoteForm(LevelsForm):
         if not recuse_only:
             level_fields(self, self.people, "Level you recommend for {name}, if you approve")
 
+    @property
+    def level_rows(self):
+        """(named person, their level's field): the template sets each choice beside what the
+        application says of that person (committee/includes/vote_levels.html)."""
+        return [
+            (person, self[f"level_{person.pk}"])
+            for person in self.people
+            if f"level_{person.pk}" in self.fields
+        ]
+
 
 class CommitteeDecisionForm(LevelsForm):
     prefix = "decide"

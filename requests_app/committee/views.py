@@ -1,8 +1,10 @@
 """The committee's docket, and the committee's panels of a request's page: votes, the tally, the
 chair's decision, a recusal."""
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import render
+from django.utils import timezone
 
 from requests_app import policy
 from requests_app.application.queries import listed
@@ -52,11 +54,22 @@ def docket(request):
         noun=REQUESTS,
         newest_first=past,
     )
-    rows = [(grants.mark(r, grants.OTHER), _vote_this_round(r.my_votes)) for r in page.rows]
+    today = timezone.localdate()
+    # Each row: the request, the member's own vote in its current round (read with the page's
+    # rows, one query), and the committee's decision clock (from the row's own columns).
+    rows = [
+        (grants.mark(r, grants.OTHER), _vote_this_round(r.my_votes), policy.deadline(r, today))
+        for r in page.rows
+    ]
     return render(
         request,
         "requests_app/committee/docket.html",
-        {"rows": rows, "past": past, "page": page},
+        {
+            "rows": rows,
+            "past": past,
+            "page": page,
+            "committee_target": settings.COMMITTEE_DECISION_TARGET_DAYS,
+        },
     )
 
 

@@ -25,7 +25,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -544,23 +544,54 @@ WAITING_FOR_STAFF = (Status.SUBMITTED, Status.SCREENING)
 DUE_DATE_KINDS = (Kind.TRAINING_DUE, Kind.USER_AGREEMENT_DUE, Kind.REVIEW_DUE)
 
 
+def _near_target(request, today):
+    """Within DECISION_REMINDER_DAYS_BEFORE_TARGET days of its decision target, or past it
+    (policy.deadline: working days for CCEH's target, calendar days for the committee's)."""
+    clock = policy.deadline(request, today)
+    return clock is not None and clock.left <= settings.DECISION_REMINDER_DAYS_BEFORE_TARGET
+
+
 def reminders_due(today, now):
-    """(request, kind, recipients) for each reminder due on `today`."""
+    """(request, kind, recipients) for each reminder due on `today`. Members who have not
+    voted are reminded from VOTE_REMINDER_DAYS_BEFORE_DEADLINE days before the round's deadline,
+    and, while the request is still with the committee, from the committee's decision target
+    on (policy.deadline); staff from CCEH's decision target on; each once a day."""
     window = now + datetime.timedelta(days=settings.VOTE_REMINDER_DAYS_BEFORE_DEADLINE)
+    # Escalated long enough ago that the committee's target is near (a day early, in UTC; the
+    # clock's own dates decide).
+    target_near = now - datetime.timedelta(
+        days=settings.COMMITTEE_DECISION_TARGET_DAYS
+        - settings.DECISION_REMINDER_DAYS_BEFORE_TARGET
+        - 1
+    )
     voting = AccessRequest.objects.filter(
+        Q(voting_round__deadline__gt=now, voting_round__deadline__lte=window)
+        | Q(voting_round__opened_at__lte=target_near),
         status=Status.VETTING,
-        voting_round__deadline__gt=now,
-        voting_round__deadline__lte=window,
     ).select_related("voting_round")
     # REMINDED's committee, read once for every request in vetting.
     (committee,) = REMINDED[Kind.VOTE_REMINDER]
     members = list(committee(None))
     for request in voting:
+        closes_soon = now < request.voting_round.deadline <= window
+        if not (closes_soon or _near_target(request, today)):
+            continue
         voted = set(policy.current_votes(request).values_list("voter_id", flat=True))
         yield request, Kind.VOTE_REMINDER, [m for m in members if m.pk not in voted]
-    waiting = AccessRequest.objects.filter(status__in=WAITING_FOR_STAFF).select_related("assignee")
+    # CCEH's target, in working days, is never sooner in calendar days.
+    submitted_before = now - datetime.timedelta(
+        days=max(
+            settings.CCEH_DECISION_TARGET_WORKING_DAYS
+            - settings.DECISION_REMINDER_DAYS_BEFORE_TARGET
+            - 1,
+            0,
+        )
+    )
+    waiting = AccessRequest.objects.filter(
+        status__in=WAITING_FOR_STAFF, submitted_at__lte=submitted_before
+    ).select_related("assignee")
     for request in waiting:
-        if policy.waiting_too_long(request, today):
+        if _near_target(request, today):
             yield request, Kind.WAITING_REMINDER, reminded(Kind.WAITING_REMINDER, request)
     unanswered_since = now - datetime.timedelta(days=settings.RETURN_REMINDER_DAYS)
     returned = AccessRequest.objects.filter(

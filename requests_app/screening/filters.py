@@ -5,10 +5,23 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 
 from requests_app import policy
+from requests_app.core.stages import Stage, stage_q, work_q
 from requests_app.core.states import Status
 from requests_app.models import CAN, AccessRequest, NamedPerson
 
 MINE, UNASSIGNED = "mine", "unassigned"
+# Every filter's empty choice is "Any": no filter. The stage's empty choice is the queue's
+# default, the stages with staff work (Stage.WORK); ANY_STAGE lists every stage.
+ANY = "Any"
+ANY_STAGE = "any"
+
+
+class AnyYesNo(django_filters.widgets.BooleanWidget):
+    """Yes, no, or "Any" (no filter), where django-filter says "Unknown"."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", ANY), ("true", "Yes"), ("false", "No")]
 
 
 class QueueFilter(django_filters.FilterSet):
@@ -17,31 +30,38 @@ class QueueFilter(django_filters.FilterSet):
         method="search",
         help_text="A reference, an organization, or a named person's name or e-mail.",
     )
+    stage = django_filters.ChoiceFilter(
+        label="Stage",
+        choices=[(ANY_STAGE, ANY), *Stage.choices],
+        empty_label="Staff work (every stage but active and closed)",
+        method="filter_stage",
+        help_text="Where each request stands, from intake to renewal; “Any” lists every stage.",
+    )
     status = django_filters.ChoiceFilter(
         choices=[(s.value, s.label) for s in Status if s in Status.AFTER_SUBMISSION],
-        empty_label="Open (not decided or withdrawn)",
+        empty_label=ANY,
         method="filter_status",
     )
     can = django_filters.ModelChoiceFilter(
         label="CAN",
         queryset=CAN.objects.all(),
         method="filter_can",
-        empty_label="Any CAN",
+        empty_label=ANY,
     )
     assignee = django_filters.ChoiceFilter(
         label="Assignee",
         method="filter_assignee",
-        empty_label="Anyone",
+        empty_label=ANY,
     )
     researcher = django_filters.BooleanFilter(
         label="Researcher",
         field_name="is_researcher",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=AnyYesNo,
     )
     flagged = django_filters.BooleanFilter(
         label="Flagged by a suggestion",
         method="filter_flagged",
-        widget=django_filters.widgets.BooleanWidget,
+        widget=AnyYesNo,
     )
     sort = django_filters.OrderingFilter(
         fields=[
@@ -53,6 +73,7 @@ class QueueFilter(django_filters.FilterSet):
         ],
         field_labels={"status_changed_at": "Days in status"},
         label="Sort by",
+        empty_label="Longest waiting first",
     )
 
     class Meta:
@@ -73,8 +94,9 @@ class QueueFilter(django_filters.FilterSet):
     def qs(self):
         queryset = super().qs
         chosen = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
-        if not chosen.get("status"):
-            queryset = queryset.filter(status__in=Status.OPEN)
+        if not chosen.get("stage") and not chosen.get("status"):
+            # The default: every request with something for CCEH to do, from intake to renewal.
+            queryset = queryset.filter(work_q())
         if not chosen.get("sort"):
             queryset = queryset.order_by("status_changed_at", "pk")  # the longest waiting first
         return queryset
@@ -95,6 +117,11 @@ class QueueFilter(django_filters.FilterSet):
             )
         )
         return queryset.filter(pk__in=found)
+
+    def filter_stage(self, queryset, name, value):
+        if value == ANY_STAGE:
+            return queryset
+        return queryset.filter(stage_q(value))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status=value)

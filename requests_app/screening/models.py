@@ -27,7 +27,33 @@ class Criterion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.text[:60]}"
+        """Its number and short name, whole: what a list of criteria to cite shows (the
+        decision forms); the clause's own words are on the checklist."""
+        return f"{self.code} {self.short_name}"
+
+    @property
+    def short_name(self):
+        """A few words naming the clause; its full text for a clause without one (another
+        policy version's)."""
+        return SHORT_NAMES.get((self.policy_version, self.code), self.text)
+
+
+# Each clause of policy v1.0 in a few words (its own words: requests_app/pages/
+# granting-hmis-access-policy-v1.0.txt; docs/policy-map.md maps each clause to its code).
+SHORT_NAMES = {
+    ("1.0", "1.1"): "Existing reporting does not meet the need",
+    ("1.0", "1.2"): "An ongoing need",
+    ("1.0", "1.3"): "Tied to a funding requirement or a homeless services provider",
+    ("1.0", "1.4"): "Works with people experiencing homelessness",
+    ("1.0", "1.5"): "The named CANs take part",
+    ("1.0", "1.6"): "The access level is in the MOU",
+    ("1.0", "1.7"): "HMIS training",
+    ("1.0", "1.8"): "Contributes to ending homelessness",
+    ("1.0", "1.9"): "Researchers use aggregated data where possible",
+    ("1.0", "1.10"): "Good standing, no revoked access",
+    ("1.0", "2.1"): "One-time access only",
+    ("1.0", "2.2"): "Possibility of high abuse",
+}
 
 
 class Assessment(AppendOnlyModel):

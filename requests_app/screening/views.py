@@ -1,9 +1,12 @@
 """Staff's queue and its CSV, the CAN leaders' list, and the screening panels of a request's
 page."""
 
+import functools
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db.models import Prefetch, TextField, Value
-from django.db.models.functions import Concat, TruncDate
+from django.db.models.functions import Coalesce, Concat, TruncDate
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -15,6 +18,7 @@ from requests_app.core.exports import joined, label
 from requests_app.core.files import csv_download
 from requests_app.core.paging import REQUESTS, paginate
 from requests_app.core.permissions import leads_a_can
+from requests_app.core.stages import Stage, stage_annotation, stage_of
 from requests_app.core.states import AccessLevel, Status
 from requests_app.core.visibility import (
     naming_cans_led_by,
@@ -47,6 +51,24 @@ def _queue(request):
     )
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    request: object
+    stage: Stage
+    clock: policy.Clock | None
+    waiting_too_long: bool
+
+    @property
+    def flags(self):
+        """What marks the row, in words as well as colour."""
+        flags = []
+        if self.clock is not None and self.clock.overdue:
+            flags.append("Overdue")
+        if self.waiting_too_long:
+            flags.append("Waiting too long")
+        return flags
+
+
 @role_required(permissions.is_cceh_staff)
 def queue(request):
     found = _queue(request)
@@ -60,7 +82,15 @@ def queue(request):
         never_null={"reference"},
     )
     today = timezone.localdate()
-    rows = [(grants.mark(r, grants.STAFF), policy.waiting_too_long(r, today)) for r in page.rows]
+    rows = [
+        QueueRow(
+            grants.mark(r, grants.STAFF),
+            stage_of(r, today),
+            policy.deadline(r, today),
+            policy.waiting_too_long(r, today) and r.status in Status.OPEN,
+        )
+        for r in page.rows
+    ]
     return render(
         request,
         "requests_app/screening/queue.html",
@@ -69,6 +99,8 @@ def queue(request):
             "page": page,
             "rows": rows,
             "threshold": settings.STAFF_WAITING_THRESHOLD_WORKING_DAYS,
+            "cceh_target": settings.CCEH_DECISION_TARGET_WORKING_DAYS,
+            "committee_target": settings.COMMITTEE_DECISION_TARGET_DAYS,
         },
     )
 
@@ -79,6 +111,9 @@ QUEUE_COLUMNS = [
     "CANs",
     "Requested levels",
     "Status",
+    "Stage",
+    "Decision due",
+    "Decision clock",
     "Assignee",
     "In status since",
     "Days in status",
@@ -105,8 +140,13 @@ def queue_export(request):
                 ),
             ),
             status_label=label("status", Status.choices),
+            stage=stage_annotation(today),
             # In the site's time zone, by the database: not a time zone lookup per row.
             since=TruncDate("status_changed_at"),
+            submitted_on=TruncDate("submitted_at"),
+            escalated_on=Coalesce(
+                TruncDate("voting_round__opened_at"), TruncDate("status_changed_at")
+            ),
         )
         .values_list(
             "reference",
@@ -114,7 +154,11 @@ def queue_export(request):
             "statewide",
             "can_names",
             "levels",
+            "status",
             "status_label",
+            "stage",
+            "submitted_on",
+            "escalated_on",
             "assignee__name",
             "since",
             named=True,
@@ -130,13 +174,35 @@ def queue_export(request):
                 "Statewide" if r.statewide else r.can_names or "",
                 r.levels or "",
                 r.status_label,
+                STAGE_LABELS[r.stage],
+                *_due(r, today),
                 r.assignee__name or "",
                 f"{r.since:%Y-%m-%d}",
                 (today - r.since).days,
-                "yes" if policy.waited_too_long(r.since, today) else "no",
+                "yes" if _past_threshold(r, today) else "no",
             ]
 
     return csv_download(request, rows(), f"hmis-queue-{today}.csv")
+
+
+def _past_threshold(row, today):
+    """Waiting for CCEH past the staff threshold: an open request, as the queue's badge says."""
+    return row.status in Status.OPEN and policy.waited_too_long(row.since, today)
+
+
+def _due(row, today):
+    """The decision target's due date and the clock in words, from an export row's columns."""
+    return _due_on(row.status, row.submitted_on, row.escalated_on, today)
+
+
+@functools.lru_cache(maxsize=8192)
+def _due_on(status, submitted_on, escalated_on, today):
+    # Kept per set of dates: an export's 50,000 rows share a few thousand.
+    clock = policy.clock_of(status, submitted_on, escalated_on, today)
+    return (f"{clock.due:%Y-%m-%d}", clock.words) if clock else ("", "")
+
+
+STAGE_LABELS = {**dict(Stage.choices), None: ""}
 
 
 @role_required(leads_a_can)

@@ -30,3 +30,9 @@ def sort_state(context, field):
 @register.filter
 def days_in_status(request):
     return policy.days_in_status(request)
+
+
+@register.filter
+def decision_clock(request):
+    """The request's decision clock (policy.deadline), for includes/clock.html."""
+    return policy.deadline(request)

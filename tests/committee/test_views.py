@@ -28,6 +28,7 @@ from requests_app.models import (
     CANRecommendation,
     Criterion,
     Decision,
+    NamedPerson,
     Vote,
     VotingRound,
 )
@@ -317,6 +318,7 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Ana Lopez: Reporting only",
             "One-time need?",
             day(second.voting_round.deadline),
+            f"Due in 30 days by {day(second.voting_round.opened_at + THIRTY_DAYS)}",
             "Deny",
         ],
         [
@@ -326,9 +328,36 @@ def test_the_docket_lists_requests_in_vetting_nearest_deadline_first_with_what_a
             "Dana Reyes: Full access Kim Park: View only",
             "Is 1.9 met by the IRB approval?",
             day(first.voting_round.deadline),
+            f"Due in 30 days by {day(first.voting_round.opened_at + THIRTY_DAYS)}",
             "Not voted yet",
         ],
     ]
+
+
+THIRTY_DAYS = datetime.timedelta(days=30)  # COMMITTEE_DECISION_TARGET_DAYS
+
+
+def test_the_docket_shows_each_requests_decision_clock_and_the_members_own_vote(
+    client, journey, personas
+):
+    late, fresh = journey.vetting(), journey.vetting()
+    VotingRound.objects.filter(pk=late.voting_round_id).update(
+        opened_at=timezone.now() - datetime.timedelta(days=33),
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
+    workflow.cast_vote(late, personas.morgan, ABSTAIN)
+    workflow.cast_vote(fresh, personas.casey, DENY, "Not clear.")  # Casey's, not Morgan's
+    client.force_login(personas.morgan)
+
+    response = client.get(reverse("docket"))
+    rows = {row[0]: (row[-2], row[-1]) for row in table_rows(response)}
+    overdue = [td.find("span", cls="clock") for td in parsed(response).find_all("td")]
+
+    assert {ref: (clock.split(" by ")[0], vote) for ref, (clock, vote) in rows.items()} == {
+        late.reference: ("3 days overdue", "Abstain"),
+        fresh.reference: ("Due in 30 days", "Not voted yet"),
+    }
+    assert [c.has_class("clock-overdue") for c in overdue if c is not None] == [True, False]
 
 
 def test_the_docket_shows_your_newest_vote_after_a_change(client, journey, personas):
@@ -1530,3 +1559,96 @@ def test_the_case_page_runs_as_many_queries_for_many_votes_and_comments_as_for_t
     assert len(comments_in(large_page, "internal-heading")) == 20
     assert posts_to(large_page, busy, "decide") == (persona == "casey")
     assert len(large) == len(small), extra_queries(small, large)
+
+
+# The vote form and the decision form.
+
+
+def test_the_vote_form_sets_each_persons_level_beside_what_the_application_says_of_them(
+    client, journey, personas
+):
+    request = journey.vetting(
+        named=[
+            ("Dana Reyes", "dana@harbor.example", FULL),
+            ("Kim Park", "kim@harbor.example", REPORTING),
+        ],
+        program="Medical respite",
+        purpose="Match respite stays to shelter use.",
+        usage_frequency="Weekly",
+        is_researcher=True,
+        aggregated_data_sufficient=False,
+        identified_data_justification="Records are matched by name.",
+    )
+    NamedPerson.objects.filter(request=request, name="Dana Reyes").update(title="Nurse manager")
+
+    fieldset = parsed(page_as(client, personas.morgan, request)).find("fieldset", cls="vote-levels")
+    rows = [
+        (
+            row.find("p", cls="person-name").text,
+            row.find("p", cls="person-asked").text,
+            row.find("label").text,
+            [o.text for o in row.find("select").find_all("option")],
+        )
+        for row in fieldset.find_all("div", cls="vote-level")
+    ]
+    grounds = dict(
+        zip(
+            [dt.text for dt in fieldset.find_all("dt")],
+            [dd.text for dd in fieldset.find_all("dd")],
+            strict=True,
+        )
+    )
+
+    assert fieldset.find("legend").text == (
+        "The level you recommend for each person, if you approve (1.6)"
+    )
+    assert rows == [
+        (
+            "Dana Reyes, Nurse manager",
+            "Asked for full access.",
+            "Level you recommend for Dana Reyes, if you approve*",
+            ["Full access", "View only", "Reporting only"],
+        ),
+        (
+            "Kim Park, Analyst",
+            "Asked for reporting only.",
+            "Level you recommend for Kim Park, if you approve*",
+            ["Reporting only"],
+        ),
+    ]
+    assert grounds == {
+        "Program or department (3.3)": "Medical respite",
+        "Purpose of the request (3.1)": "Match respite stays to shelter use.",
+        "Ongoing or one-time, and how often (1.2)": "Ongoing; Weekly",
+        "Research (1.9)": "A researcher. Asks for identified data: Records are matched by name.",
+    }
+
+
+def test_the_decision_form_lists_each_criterion_by_number_and_short_name_whole(
+    client, journey, personas
+):
+    request = journey.with_quorum()
+
+    form = parsed(page_as(client, personas.casey, request)).find(
+        "form", action=reverse("decide", args=[request.reference])
+    )
+    cited = [
+        label.text
+        for label in form.find_all("label")
+        if label.attrs.get("for", "").startswith("id_decide-cited_")
+    ]
+
+    assert cited == [
+        "1.1 Existing reporting does not meet the need",
+        "1.2 An ongoing need",
+        "1.3 Tied to a funding requirement or a homeless services provider",
+        "1.4 Works with people experiencing homelessness",
+        "1.5 The named CANs take part",
+        "1.6 The access level is in the MOU",
+        "1.7 HMIS training",
+        "1.8 Contributes to ending homelessness",
+        "1.9 Researchers use aggregated data where possible",
+        "1.10 Good standing, no revoked access",
+        "2.1 One-time access only",
+        "2.2 Possibility of high abuse",
+    ]

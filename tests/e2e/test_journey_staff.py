@@ -119,7 +119,7 @@ def test_staff_finds_takes_assesses_every_criterion_and_approves(
     expect(page.get_by_text("1 request found.")).to_be_visible()
     row = page.locator("main table tbody tr")
     expect(row).to_have_count(1)
-    expect(row.locator("td.status")).to_have_text("Submitted")
+    expect(row.locator("td.stage")).to_have_text("Intake")
     checked(page)
 
     row.get_by_role("link", name=chosen.reference).click()

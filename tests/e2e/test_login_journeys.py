@@ -54,8 +54,9 @@ ROLE_HOMES = {
     "sam": Home(
         "/queue/",
         "Review queue",
-        ["Submitted", "With the committee"],
-        "Nothing waits for CCEH staff: no submitted request is open.",
+        ["Intake", "With the committee"],
+        "Nothing waits for CCEH staff: no request is in a stage with staff work.",
+        column="td.stage span.stage-name",
     ),
     "morgan": DOCKET,
     "casey": DOCKET,

@@ -25,6 +25,30 @@ def days_ago(request, days):
     )
 
 
+def submitted_working_days_ago(request, count):
+    """The request was first submitted `count` Monday-to-Friday days ago (the policy's count:
+    not the day itself, today included), and entered its status then: CCEH's decision target
+    (CCEH_DECISION_TARGET_WORKING_DAYS, 10) is 10 - `count` working days away."""
+    day, counted = timezone.localdate(), 0
+    while counted < count:
+        if day.weekday() < 5:
+            counted += 1
+        day -= datetime.timedelta(days=1)
+    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+    AccessRequest.objects.filter(pk=request.pk).update(
+        submitted_at=moment, status_changed_at=moment
+    )
+
+
+def escalated_days_ago(request, days):
+    """Escalated `days` days ago, its vote closed since: the committee's decision target
+    (COMMITTEE_DECISION_TARGET_DAYS, 30) is 30 - `days` days away."""
+    VotingRound.objects.filter(pk=request.voting_round_id).update(
+        opened_at=timezone.now() - datetime.timedelta(days=days),
+        deadline=timezone.now() - datetime.timedelta(days=days - 14),
+    )
+
+
 def deadline_in(request, days):
     VotingRound.objects.filter(pk=request.voting_round_id).update(
         deadline=timezone.now() + datetime.timedelta(days=days)
@@ -64,19 +88,50 @@ def vote_due_far_off(journey, personas):
 
 def waiting_unassigned(journey, personas):
     request = journey.submitted()
-    days_ago(request, 20)
+    submitted_working_days_ago(request, 14)
     return request
 
 
 def waiting_assigned(journey, personas):
     request = journey.screening()
-    days_ago(request, 20)
+    submitted_working_days_ago(request, 14)
     return request
 
 
 def waiting_not_long(journey, personas):
     request = journey.submitted()
-    days_ago(request, 2)
+    submitted_working_days_ago(request, 2)
+    return request
+
+
+def two_working_days_before_the_target(journey, personas):
+    request = journey.screening()
+    submitted_working_days_ago(request, 8)
+    return request
+
+
+def three_working_days_before_the_target(journey, personas):
+    request = journey.screening()
+    submitted_working_days_ago(request, 7)
+    return request
+
+
+def committee_target_in_2_days(journey, personas):
+    request = journey.vetting()
+    workflow.cast_vote(request, personas.morgan, Vote.Choice.ABSTAIN)
+    escalated_days_ago(request, 28)
+    return request
+
+
+def committee_target_in_3_days(journey, personas):
+    request = journey.vetting()
+    escalated_days_ago(request, 27)
+    return request
+
+
+def committee_target_passed(journey, personas):
+    request = journey.vetting()
+    escalated_days_ago(request, 40)
     return request
 
 
@@ -99,12 +154,29 @@ SITUATIONS = {
         [("Casey Chair", Kind.VOTE_REMINDER)],
     ),
     "vote due in 4 days": (vote_due_far_off, []),
-    "submitted 20 days ago, nobody took it": (
+    "past CCEH's target, nobody took it": (
         waiting_unassigned,
         [("Jo Staff", Kind.WAITING_REMINDER), ("Sam Staff", Kind.WAITING_REMINDER)],
     ),
-    "in Sam's screening for 20 days": (waiting_assigned, [("Sam Staff", Kind.WAITING_REMINDER)]),
-    "submitted 2 days ago": (waiting_not_long, []),
+    "past CCEH's target in Sam's screening": (
+        waiting_assigned,
+        [("Sam Staff", Kind.WAITING_REMINDER)],
+    ),
+    "submitted 2 working days ago": (waiting_not_long, []),
+    "CCEH's target in 2 working days": (
+        two_working_days_before_the_target,
+        [("Sam Staff", Kind.WAITING_REMINDER)],
+    ),
+    "CCEH's target in 3 working days": (three_working_days_before_the_target, []),
+    "the committee's target in 2 days, its vote closed, Casey has not voted": (
+        committee_target_in_2_days,
+        [("Casey Chair", Kind.VOTE_REMINDER)],
+    ),
+    "the committee's target in 3 days, its vote closed": (committee_target_in_3_days, []),
+    "the committee's target passed": (
+        committee_target_passed,
+        [("Casey Chair", Kind.VOTE_REMINDER), ("Morgan Member", Kind.VOTE_REMINDER)],
+    ),
     "returned 15 days ago": (returned_long_ago, [("Riley Requestor", Kind.RETURN_REMINDER)]),
     "returned 13 days ago": (returned_recently, []),
 }

@@ -5,12 +5,13 @@
 
 BASE_URL defaults to http://127.0.0.1:8000; NAMEs (queue.png docket.png ...) retake only those.
 Saves, full page at 1280 pixels wide, next to this script: as the demo CCEH staff member,
-queue.png (the review queue), queue-phone.png (the same at 390 pixels) and screening.png (the
-demo request that is in screening) and dashboard.png (the dashboard, the last twelve
-months); as the demo committee member, docket.png (the docket) and
-vote.png (the demo request with the committee, with the vote form); as the demo CAN leader,
-can.png (the requests naming their CAN); as the demo requestor, my-requests and each step of
-the application of the demo draft, apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer it with the demo's published authenticator key.
+queue.png (the review queue), queue-phone.png (the same at 390 pixels), screening.png (the
+demo request that is in screening) and dashboard.png (the dashboard, the last twelve months);
+as the demo committee member, docket.png (the docket) and vote.png (the demo request with the
+committee, with the vote form); as the demo CAN leader, can.png (the requests naming their
+CAN); as the demo requestor, my-requests and each step of the application of the demo draft,
+apply-<n>-<step>, at desktop (1280) and phone (390) width. People with a second factor answer
+it with the demo's published authenticator key.
 Uses the Debian Chromium, as the browser tests do.
 """
 

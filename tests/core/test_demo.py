@@ -290,3 +290,17 @@ def test_the_demo_shows_the_active_mou_in_each_state_of_its_access(demo):
         ("Nina Patel", False),
         ("Rosa Lind", True),
     ]
+    # So the daily reminders tell her, and the organization's members, of that one due date.
+    reminders = [
+        (request.organization.name, kind, sorted(u.name for u in told), day)
+        for request, kind, told, day in due.access_reminders(today)
+    ]
+    rosa = agreement.people.get(person__name="Rosa Lind")
+    assert reminders == [
+        (
+            "Hearth & Home Family Services",
+            "training_due",
+            ["Gwen Alvarez", "Omar Haddad", "Rosa Lind"],
+            due.dues_of(due.with_dues(agreement.people).get(pk=rosa.pk), agreement).training,
+        )
+    ]

@@ -9,6 +9,7 @@ from unittest import mock
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -376,14 +377,25 @@ class Command(BaseCommand):
 
 @contextlib.contextmanager
 def days_ago(days):
-    """The clock of the services (django.utils.timezone.now) set `days` back, so a story can
-    begin in the past: an MOU active for a while, a training that fell due since. For the demo
-    alone; rows whose time is a field default keep the real one."""
+    """The clock set `days` back, so a story can begin in the past: an MOU active for a
+    while, a training that fell due since. For the demo alone: what the services ask
+    (django.utils.timezone.now) and the fields whose default is that clock (an event's time,
+    a signature's), so the request's history reads in order."""
     if not days:
         yield
         return
     real, shift = timezone.now, datetime.timedelta(days=days)
-    with mock.patch("django.utils.timezone.now", lambda: real() - shift):
+
+    def earlier():
+        return real() - shift
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch("django.utils.timezone.now", earlier))
+        for model in apps.get_models():
+            for field in model._meta.concrete_fields:
+                if field.default is real:
+                    # Field.get_default reads the default through this cached callable.
+                    stack.enter_context(mock.patch.object(field, "_get_default", earlier))
         yield
 
 

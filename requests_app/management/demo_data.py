@@ -346,8 +346,36 @@ APPLICATIONS = [
                 REPORTING,
             ),
             ("Nina Patel", "Diversion Specialist", "nina.patel@hearth-home.example.org", VIEW),
+            # The life of access after activation (the demo's `_keep_current`): each of these
+            # people ends in one state of docs/design.md's "Keeping access current".
+            ("Luis Moreno", "Housing Navigator", "luis.moreno@hearth-home.example.org", VIEW),
+            ("Tara Quinn", "Diversion Specialist", "tara.quinn@hearth-home.example.org", VIEW),
+            ("Ben Ortiz", "Case Manager", "ben.ortiz@hearth-home.example.org", VIEW),
+            ("Rosa Lind", "Intake Coordinator", "rosa.lind@hearth-home.example.org", VIEW),
+            ("Victor Hale", "Outreach Worker", "victor.hale@hearth-home.example.org", VIEW),
         ],
         "attests": True,
+        # The MOU became active this many days before the demo runs, each person's training
+        # this many days before that (default: that day): Rosa's falls due within the reminder
+        # window, Victor's is past due beyond ACCESS_GRACE_DAYS, so the daily settle suspends
+        # him.
+        "active_days_ago": 40,
+        "trained_days_before": {
+            "rosa.lind@hearth-home.example.org": 305,
+            "victor.hale@hearth-home.example.org": 360,
+        },
+        "life": {
+            "lowered": ("luis.moreno@hearth-home.example.org", REPORTING, "Now runs reports only."),
+            "departed": "tara.quinn@hearth-home.example.org",
+            "closed": "ben.ortiz@hearth-home.example.org",
+            "addition": (
+                "Amara Osei",
+                "Family Advocate",
+                "amara.osei@hearth-home.example.org",
+                VIEW,
+                "Joins the diversion team next month.",
+            ),
+        },
         "screening": {
             "1.10": (MET, "Earlier access ended with its grant in 2022; never revoked."),
         },

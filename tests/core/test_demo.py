@@ -1,11 +1,16 @@
+import datetime
 from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from requests_app import policy
 from requests_app.accounts import roles
+from requests_app.agreement import access, deprovisioning, due
+from requests_app.agreement.amendments import pending_additions
 from requests_app.core.states import Status
 from requests_app.management.commands.demo import PASSWORD, PEOPLE, TOTP_KEY
 from requests_app.models import (
@@ -16,6 +21,8 @@ from requests_app.models import (
     Event,
     Membership,
     Organization,
+    PersonAccess,
+    Recertification,
     Signature,
     User,
 )
@@ -82,7 +89,7 @@ def test_each_demo_request_is_made_by_its_own_organization_with_its_own_answers(
     for answer in ANSWERS:
         assert len({getattr(r, answer) for r in requests}) == 9, answer
     people = [p.email for r in requests for p in r.people.all()]
-    assert len(people) == len(set(people)) == 16
+    assert len(people) == len(set(people)) == 21
 
 
 def test_demo_has_a_researcher_a_statewide_and_a_multi_can_request(demo):
@@ -175,9 +182,9 @@ def test_only_the_demo_logins_have_a_password(demo):
     names on paper: nobody signs in as them with the demo's published password."""
     logins = {email for email, _, _, _ in PEOPLE}
     others = User.objects.exclude(email__in=logins)
-    # The eight applicants, Hearth & Home's security officer, and the named person of the
-    # active MOU who signed their own user agreement.
-    assert others.count() == 10
+    # The eight applicants, Hearth & Home's security officer, and the six named people of the
+    # active MOU (besides Gwen, its applicant) who signed their own user agreement.
+    assert others.count() == 15
     assert [u.email for u in others if u.has_usable_password()] == []
 
 
@@ -240,4 +247,60 @@ def test_the_demo_shows_confirmed_roles_and_one_waiting_for_staff(demo):
     assert roles.authorized_signatory(harbor) is None
     assert list(roles.pending().values_list("organization__name", "role", "person__name")) == [
         ("Harbor Health Partners", "signatory", "Riley Requestor")
+    ]
+
+
+def test_the_demo_shows_the_active_mou_in_each_state_of_its_access(demo):
+    """Hearth & Home's MOU, active for forty days: docs/design.md's "Keeping access current"
+    in one organization, each state made by the services the pages use."""
+    staff = User.objects.get(email="staff@demo.test")
+    agreement = AccessRequest.objects.get(
+        organization__name="Hearth & Home Family Services"
+    ).agreement
+    # A departed person waiting for their account's closing, and the one suspended by the
+    # daily settle (training past due beyond ACCESS_GRACE_DAYS).
+    assert sorted(
+        deprovisioning.deprovisioning_list(staff).values_list("person__name", "end_reason")
+    ) == [("Tara Quinn", "departed"), ("Victor Hale", "suspended")]
+    # The other departed person's account is closed already.
+    closed = PersonAccess.objects.filter(deprovisioned_at__isnull=False)
+    assert list(closed.values_list("person__name", "end_reason", "deprovisioned_by")) == [
+        ("Ben Ortiz", "departed", staff.pk)
+    ]
+    # The lowered person is back on the provisioning list, at the new level.
+    assert list(access.provisioning_list(staff).values_list("person__name", flat=True)) == [
+        "Luis Moreno"
+    ]
+    assert list(pending_additions(agreement).values_list("name", "level")) == [
+        ("Amara Osei", "view")
+    ]
+    assert list(Recertification.objects.values_list("agreement", "note")) == [
+        (agreement.pk, "6 kept.")
+    ]
+    # Rosa's training falls due within the reminder window; everyone else holding access is
+    # current for months.
+    today = timezone.localdate()
+    soon = datetime.timedelta(days=settings.ACCESS_REMINDER_DAYS_BEFORE)
+    holding = due.with_dues(agreement.people.filter(ended_on__isnull=True))
+    assert sorted(
+        (a.person.name, due.dues_of(a, agreement).earliest <= today + soon) for a in holding
+    ) == [
+        ("Gwen Alvarez", False),
+        ("Luis Moreno", False),
+        ("Nina Patel", False),
+        ("Rosa Lind", True),
+    ]
+    # So the daily reminders tell her, and the organization's members, of that one due date.
+    reminders = [
+        (request.organization.name, kind, sorted(u.name for u in told), day)
+        for request, kind, told, day in due.access_reminders(today)
+    ]
+    rosa = agreement.people.get(person__name="Rosa Lind")
+    assert reminders == [
+        (
+            "Hearth & Home Family Services",
+            "training_due",
+            ["Gwen Alvarez", "Omar Haddad", "Rosa Lind"],
+            due.dues_of(due.with_dues(agreement.people).get(pk=rosa.pk), agreement).training,
+        )
     ]

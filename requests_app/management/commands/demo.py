@@ -3,10 +3,13 @@ every status, made through the workflow itself, each by its own organization (de
 Safe to run again: nothing is duplicated."""
 
 import contextlib
+import datetime
+from unittest import mock
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from requests_app import policy, workflow
 from requests_app.accounts import role_services
+from requests_app.agreement import amendments, departures, deprovisioning
 from requests_app.management.demo_data import APPLICATIONS, ROLES
 from requests_app.models import (
     CAN,
@@ -127,8 +131,12 @@ class Command(BaseCommand):
             organization, applicant = self._organization(application, users)
             if organization.requests.exists():
                 continue
-            request = self._written(organization, applicant, application)
-            getattr(self, f"_{application['story']}")(request, application, applicant)
+            # A story that began in the past runs on a clock set back (`days_ago`).
+            with days_ago(application.get("active_days_ago", 0)):
+                request = self._written(organization, applicant, application)
+                getattr(self, f"_{application['story']}")(request, application, applicant)
+            if "life" in application:
+                self._keep_current(request, application, applicant)
 
     def _organization(self, application, users):
         """The organization and the person who applies for it: an active member (its confirmed
@@ -291,13 +299,52 @@ class Command(BaseCommand):
             True,
         )
         executed = agreement(MOUVersion.Kind.EXECUTED)
+        before = application.get("trained_days_before", {})
         for person in request.people.all():
+            completed = timezone.localdate() - datetime.timedelta(days=before.get(person.email, 0))
             workflow.record_training(
-                executed, self.staff, person, timezone.localdate(), "CT HMIS new user training"
+                executed, self.staff, person, completed, "CT HMIS new user training"
             )
         self._user_agreements(request)
         workflow.activate_access(agreement(MOUVersion.Kind.EXECUTED), self.staff)
+        if "life" in application:
+            # Everyone was given their HMIS account the day access began.
+            workflow.provision_access(
+                self.staff, Agreement.objects.get(request=request).people.all()
+            )
         return request
+
+    def _keep_current(self, request, application, applicant):
+        """Today, the life of the active MOU's access (docs/design.md, "Keeping access
+        current"), through the same services as the pages: the daily settle suspends whoever
+        is past due beyond ACCESS_GRACE_DAYS; the organization's yearly review keeps everyone
+        else; one person's level is lowered (back on the provisioning list); two people left
+        (both on the deprovisioning list, one's account already closed); and an addition
+        waits for CCEH's decision."""
+        life = application["life"]
+        workflow.settle_access(timezone.localdate())
+
+        def mou():
+            current = Agreement.objects.get(request=request)
+            workflow.render_mou_version(current.pk, current.mou_version)
+            return Agreement.objects.get(pk=current.pk)
+
+        def person(email):
+            return request.people.get(email=email)
+
+        kept = {access.person: ("keep", None, "") for access in amendments.holders(mou())}
+        workflow.review_access(mou(), applicant, kept)
+        email, level, reason = life["lowered"]
+        workflow.lower_access(mou(), applicant, person(email), level, reason)
+        today = timezone.localdate()
+        for email in (life["departed"], life["closed"]):
+            access = mou().people.get(person__email=email)
+            departures.report_departure(mou(), applicant, access, today)
+        deprovisioning.deprovision_access(
+            self.staff, mou().people.filter(person__email=life["closed"])
+        )
+        name, title, email, level, reason = life["addition"]
+        workflow.request_addition(mou(), applicant, name, title, email, level, reason)
 
     def _user_agreements(self, request):
         """Each named person signs their own user agreement before access (agreement/due.py),
@@ -326,6 +373,30 @@ class Command(BaseCommand):
     def _withdrawn(self, request, application, applicant):
         request = self._submitted(request, application, applicant)
         return workflow.withdraw(request, applicant, application["withdrawn_with"])
+
+
+@contextlib.contextmanager
+def days_ago(days):
+    """The clock set `days` back, so a story can begin in the past: an MOU active for a
+    while, a training that fell due since. For the demo alone: what the services ask
+    (django.utils.timezone.now) and the fields whose default is that clock (an event's time,
+    a signature's), so the request's history reads in order."""
+    if not days:
+        yield
+        return
+    real, shift = timezone.now, datetime.timedelta(days=days)
+
+    def earlier():
+        return real() - shift
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch("django.utils.timezone.now", earlier))
+        for model in apps.get_models():
+            for field in model._meta.concrete_fields:
+                if field.default is real:
+                    # Field.get_default reads the default through this cached callable.
+                    stack.enter_context(mock.patch.object(field, "_get_default", earlier))
+        yield
 
 
 def assessment(application, criterion):

@@ -59,3 +59,20 @@ def test_a_member_proposes_and_staff_confirm_the_security_officer(
     assert roles.security_officer(personas.harbor).name == "Sol Officer"
     visit(riley, "/organization/")
     expect(riley.locator("dd.security-officer")).to_contain_text("Sol Officer, IT Manager")
+
+
+def test_the_organization_page_fits_a_phone_whatever_the_length_of_its_addresses(
+    page, live_server, personas
+):
+    # Addresses as long as a parallel run's factories give them: one word each, which broke
+    # only where it must once the page let it.
+    for number in range(3):
+        MembershipFactory(
+            organization=personas.harbor,
+            user__email=f"person{123456 + number}@example.org",
+            user__name=f"Someone Withalongname{number}",
+        )
+    login(page, live_server, personas.riley)
+    visit(page, "/organization/")
+
+    fits_a_phone(page)

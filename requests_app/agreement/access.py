@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from requests_app import policy
@@ -308,61 +308,67 @@ def provisioning_table(user):
     )
 
 
-@transaction.atomic
-def provision_access(user, accesses):
-    """Mark people as given their HMIS accounts: `accesses`, PersonAccess rows (or a queryset)
-    of the provisioning list. Each agreement's rows are read again under its lock, so people a
-    colleague marked meanwhile (or this person, in another tab) are marked once, by whoever was
-    first."""
+def mark_accounts(user, accesses, *, action, listed, pending, done_as, kind, already):
+    """Mark people of a staff list (`listed(user)`) as done in HMIS: `done_as` ("provisioned"
+    or "deprovisioned") names the `<done_as>_at`/`_by` fields stamped, `pending` the filter of
+    those still waiting, `kind` the event. Each agreement's rows are read again under its lock,
+    so people a colleague marked meanwhile (or this person, in another tab) are marked once, by
+    whoever was first; `already` says who did, in words."""
     chosen = [access.pk for access in accesses]
-    rows = list(provisioning_list(user).filter(pk__in=chosen))
-    if not rows:
-        raise ActionRefused("provision", [_none_left_to_provision(user, chosen)])
+    stamped, by = f"{done_as}_at", f"{done_as}_by"
+    rows = list(listed(user).filter(pk__in=chosen))
     done = []
     for agreement_id in sorted({r.agreement_id for r in rows}):
-        agreement = Agreement.objects.get(pk=agreement_id)
-        locked = lock(agreement, user, "provision")
+        locked = lock(Agreement.objects.get(pk=agreement_id), user, action)
         mine = list(
-            locked.people.select_for_update()
-            .filter(
-                pk__in=chosen,
-                provisioned_at__isnull=True,
-                revoked_at__isnull=True,
-                ended_on__isnull=True,
-            )
+            locked.people.select_for_update(of=("self",))
+            .filter(pending, pk__in=chosen)
             .select_related("person")
         )
         if not mine:
             continue
         now = timezone.now()
         for access in mine:
-            access.provisioned_at, access.provisioned_by = now, user
-            access.save(update_fields=["provisioned_at", "provisioned_by"])
+            setattr(access, stamped, now)
+            setattr(access, by, user)
+            access.save(update_fields=[stamped, by])
         record_event(
-            locked.request,
-            user,
-            Event.Kind.ACCESS_PROVISIONED,
-            data={"people": [a.person.name for a in mine]},
-            public=True,
+            locked.request, user, kind, data={"people": [a.person.name for a in mine]}, public=True
         )
         done += mine
     if not done:
-        raise ActionRefused("provision", [_none_left_to_provision(user, chosen)])
+        raise ActionRefused(action, [_none_left(user, chosen, stamped, by, already)])
     return done
 
 
-def _none_left_to_provision(user, ids):
-    given = PersonAccess.objects.filter(
+def _none_left(user, ids, stamped, by, already):
+    marked = PersonAccess.objects.filter(
         seen_internally(user, "agreement__request__"),
         pk__in=ids,
-        provisioned_at__isnull=False,
+        **{f"{stamped}__isnull": False},
     )
-    first = given.select_related("provisioned_by").order_by("provisioned_at").first()
+    first = marked.select_related(by).order_by(stamped).first()
     if first is None:
         return "Choose at least one person from the list."
     return (
-        f"Already marked as given an HMIS account by {first.provisioned_by.name} at "
-        f"{time_of_day(first.provisioned_at)}: nothing was marked twice."
+        f"Already marked as {already} by {getattr(first, by).name} at "
+        f"{time_of_day(getattr(first, stamped))}: nothing was marked twice."
+    )
+
+
+@transaction.atomic
+def provision_access(user, accesses):
+    """Mark people as given their HMIS accounts: `accesses`, PersonAccess rows (or a queryset)
+    of the provisioning list."""
+    return mark_accounts(
+        user,
+        accesses,
+        action="provision",
+        listed=provisioning_list,
+        pending=Q(provisioned_at__isnull=True, revoked_at__isnull=True, ended_on__isnull=True),
+        done_as="provisioned",
+        kind=Event.Kind.ACCESS_PROVISIONED,
+        already="given an HMIS account",
     )
 
 

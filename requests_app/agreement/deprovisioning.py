@@ -4,17 +4,15 @@ With the provisioning list (agreement/access.py) it accounts for every change of
 gives accounts, the other takes them away (docs/design.md, the life of access)."""
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from requests_app import policy
-from requests_app.core.actions import ActionRefused, lock
-from requests_app.core.dates import time_of_day
-from requests_app.core.events import record_event
+from requests_app.agreement.access import mark_accounts
 from requests_app.core.exports import label
 from requests_app.core.states import AccessEnd
 from requests_app.core.visibility import seen_internally
-from requests_app.models import Agreement, Event, MOUVersion, PersonAccess
+from requests_app.models import Event, MOUVersion, PersonAccess
 
 # Staff close an account within a working day of the access ending (HUD practice: 24 hours);
 # older entries are flagged in words.
@@ -78,54 +76,16 @@ def deprovisioning_table(user):
 @transaction.atomic
 def deprovision_access(user, accesses):
     """Mark people's HMIS accounts as closed: `accesses`, PersonAccess rows of the
-    deprovisioning list. Each agreement's rows are read again under its lock, so people a
-    colleague marked meanwhile are marked once, by whoever was first."""
-    chosen = [access.pk for access in accesses]
-    rows = list(deprovisioning_list(user).filter(pk__in=chosen))
-    if not rows:
-        raise ActionRefused("deprovision", [_none_left(user, chosen)])
-    done = []
-    for agreement_id in sorted({r.agreement_id for r in rows}):
-        locked = lock(Agreement.objects.get(pk=agreement_id), user, "deprovision")
-        mine = list(
-            locked.people.select_for_update(of=("self",))
-            .filter(
-                pk__in=chosen,
-                ended_on__isnull=False,
-                activated_at__isnull=False,
-                deprovisioned_at__isnull=True,
-            )
-            .select_related("person")
-        )
-        if not mine:
-            continue
-        now = timezone.now()
-        for access in mine:
-            access.deprovisioned_at, access.deprovisioned_by = now, user
-            access.save(update_fields=["deprovisioned_at", "deprovisioned_by"])
-        record_event(
-            locked.request,
-            user,
-            Event.Kind.ACCESS_DEPROVISIONED,
-            data={"people": [a.person.name for a in mine]},
-            public=True,
-        )
-        done += mine
-    if not done:
-        raise ActionRefused("deprovision", [_none_left(user, chosen)])
-    return done
-
-
-def _none_left(user, ids):
-    closed = PersonAccess.objects.filter(
-        seen_internally(user, "agreement__request__"),
-        pk__in=ids,
-        deprovisioned_at__isnull=False,
-    )
-    first = closed.select_related("deprovisioned_by").order_by("deprovisioned_at").first()
-    if first is None:
-        return "Choose at least one person from the list."
-    return (
-        f"Already marked as closed by {first.deprovisioned_by.name} at "
-        f"{time_of_day(first.deprovisioned_at)}: nothing was marked twice."
+    deprovisioning list (access.mark_accounts, as the provisioning list does)."""
+    return mark_accounts(
+        user,
+        accesses,
+        action="deprovision",
+        listed=deprovisioning_list,
+        pending=Q(
+            ended_on__isnull=False, activated_at__isnull=False, deprovisioned_at__isnull=True
+        ),
+        done_as="deprovisioned",
+        kind=Event.Kind.ACCESS_DEPROVISIONED,
+        already="closed",
     )

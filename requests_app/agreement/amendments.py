@@ -26,7 +26,7 @@ from django.utils import timezone
 from requests_app import policy
 from requests_app.agreement.access import end_access
 from requests_app.agreement.renders import render_after_commit
-from requests_app.agreement.services import SIGNING_STATEMENT
+from requests_app.agreement.services import SIGNING_STATEMENT, require_signable
 from requests_app.core.actions import lock, require
 from requests_app.core.events import record_event
 from requests_app.core.inputs import text
@@ -257,19 +257,7 @@ def sign_amendment(
     locked = lock(agreement, user, action, seen)
     full_name, title = text(full_name), text(title)
     current = locked.current_mou()
-    require(
-        action,
-        (current is None, "The MOU is still being prepared. Try again in a minute."),
-        (
-            current is not None and given is not None and tuple(given) != current.identity(),
-            f"The MOU changed while you were reading it: version "
-            f"{current.version if current else ''} is now the one to sign. Read it, then sign "
-            "again.",
-        ),
-        (not full_name, "Type your full name as your signature."),
-        (not title, "Give your title."),
-        (not affirmed, "Confirm the statement above your signature."),
-    )
+    require_signable(action, current, given, full_name, title, affirmed)
     signature = Signature.objects.create(
         agreement=locked,
         mou=current,

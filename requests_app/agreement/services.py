@@ -101,12 +101,9 @@ def countersign_mou(
     return _sign(locked, user, full_name, title, affirmed, ip_address, party, given)
 
 
-def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
-    action = "sign" if party == Signature.Party.ORGANIZATION else "countersign"
-    full_name, title = text(full_name), text(title)
-    # Under the agreement's lock, and no new version is pending (version_problems): the
-    # newest stored version is the MOU as it stands.
-    current = locked.current_mou()
+def require_signable(action, current, given, full_name, title, affirmed):
+    """What every signature of an MOU version asks, refused in words: a stored version, the one
+    the signer read (`given`, its identity), a typed name and title, the statement confirmed."""
     require(
         action,
         (current is None, "The MOU is still being prepared. Try again in a minute."),
@@ -120,6 +117,15 @@ def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
         (not title, "Give your title."),
         (not affirmed, "Confirm the statement above your signature."),
     )
+
+
+def _sign(locked, user, full_name, title, affirmed, ip_address, party, given):
+    action = "sign" if party == Signature.Party.ORGANIZATION else "countersign"
+    full_name, title = text(full_name), text(title)
+    # Under the agreement's lock, and no new version is pending (version_problems): the
+    # newest stored version is the MOU as it stands.
+    current = locked.current_mou()
+    require_signable(action, current, given, full_name, title, affirmed)
     if party == Signature.Party.ORGANIZATION:
         statement = SIGNING_STATEMENT.format(organization=locked.request.organization.name)
         move_agreement(locked, "sign")

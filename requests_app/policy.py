@@ -520,16 +520,6 @@ def _day(moment):
     return long_date(timezone.localtime(moment))
 
 
-def flagged_among(requests):
-    """Which of `requests` (a page of the queue) a suggestion flags: their pks, in one query
-    asked of those rows alone, not of the whole queue."""
-    pks = [r.pk for r in requests]
-    if not pks:
-        return set()
-    found = _models().AccessRequest.objects.filter(flagged_condition(), pk__in=pks)
-    return set(found.values_list("pk", flat=True))
-
-
 def flagged_condition():
     """The concerns of `suggestions` as one database condition, so the queue can filter on them
     without computing each request's suggestions. A test holds the two in agreement."""

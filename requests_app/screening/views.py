@@ -57,7 +57,6 @@ class QueueRow:
     stage: Stage
     clock: policy.Clock | None
     waiting_too_long: bool
-    flagged: bool
 
     @property
     def flags(self):
@@ -67,8 +66,6 @@ class QueueRow:
             flags.append("Overdue")
         if self.waiting_too_long:
             flags.append("Waiting too long")
-        if self.flagged:
-            flags.append("Flagged by a suggestion")
         return flags
 
 
@@ -85,14 +82,12 @@ def queue(request):
         never_null={"reference"},
     )
     today = timezone.localdate()
-    flagged = policy.flagged_among(page.rows)
     rows = [
         QueueRow(
             grants.mark(r, grants.STAFF),
             stage_of(r, today),
             policy.deadline(r, today),
             policy.waiting_too_long(r, today) and r.status in Status.OPEN,
-            r.pk in flagged,
         )
         for r in page.rows
     ]

@@ -519,10 +519,8 @@ def test_the_queue_pages_25_requests_at_a_time_each_page_as_cheap_as_the_first(
     # A deep page costs what the first does.
     assert costs == [QUEUE_QUERIES] * 5
     # The rows' keys are read 25 at a time (and one more, to know whether there is a next
-    # page), never the whole list; then those rows by key, without the answers' columns; then
-    # which of those rows a suggestion flags (policy.flagged_among).
-    keys, rows, flagged = reading_rows
-    assert '"requests_app_accessrequest"."id" IN (' in flagged
+    # page), never the whole list; then those rows by key, without the answers' columns.
+    keys, rows = reading_rows
     assert keys.endswith("LIMIT 26")
     assert '"requests_app_accessrequest"."id" IN (' in rows
     assert [column for column in ANSWERS if column in rows] == []
@@ -887,11 +885,6 @@ def test_the_flagged_filter_agrees_with_the_suggestions_staff_see(staff_client, 
     }
     assert flagged_in_queue(staff_client, "false") == {
         r.reference for r in seen_by_staff if not raises_a_concern(r)
-    }
-    # And without the filter, each row a suggestion flags says so in words.
-    every_row = row_flags(staff_client.get(reverse("queue"), {"stage": "any"}))
-    assert {ref for ref, words in every_row.items() if "Flagged by a suggestion" in words} == {
-        r.reference for r in seen_by_staff if raises_a_concern(r)
     }
 
 
@@ -1943,9 +1936,8 @@ def busy(request, authors, comments=1):
 
 
 # The header's unread-notice count is one query on every page; 50 until the rules
-# remembered, per page, whether the person belongs to the organization. Which of the page's rows
-# a suggestion flags: one query of those rows alone.
-QUEUE_QUERIES = 11
+# remembered, per page, whether the person belongs to the organization.
+QUEUE_QUERIES = 10
 # The request page reads the application's submitted versions in one query, whatever their number;
 # an outcome's form is built only when it is offered (a denial's failing criteria, one query);
 # whether the person sees the request is asked once, when the page finds it, not again per action;

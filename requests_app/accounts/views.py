@@ -106,7 +106,13 @@ def _role_words(held, membership):
 def _organization_page(request, create_form=None, join_form=None, status=200, role_form=None):
     """For a member: their organizations' details, members and roles, who asks to join, and the
     forms to set up or join another folded below. For someone in none yet: the two forms."""
-    memberships = list(Membership.objects.filter(user=request.user).select_related("organization"))
+    # In the organizations' alphabetical order, as their members are listed; without an order
+    # the database may give them in any.
+    memberships = list(
+        Membership.objects.filter(user=request.user)
+        .select_related("organization")
+        .order_by("organization__name", "pk")
+    )
     active = [m for m in memberships if m.state == Membership.State.ACTIVE]
     held = _roles_of(active, role_form)
     for m in active:

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from requests_app.accounts.views import MEMBERS_PAGE_SIZE, PENDING_SHOWN
 from requests_app.models import Membership, Organization, RoleProposal, User
@@ -78,6 +79,7 @@ def test_a_member_sees_the_organizations_details_as_text_not_in_a_form_field(
 ):
     client.force_login(personas.riley)
     main = parsed(client.get(reverse("organization")))
+    set_up = timezone.localtime(harbor.created_at)
 
     assert main.find("h2", id=f"organization-{harbor.pk}-heading").text == harbor.name
     assert details(main) == {
@@ -85,7 +87,9 @@ def test_a_member_sees_the_organizations_details_as_text_not_in_a_form_field(
         "Address": "12 Harbor Way New London, CT 06320",
         "Website": "https://harbor.example.org",
         "Funded to provide homeless services": "Yes",
-        "Set up on": f"{harbor.created_at:%b} {harbor.created_at.day}, {harbor.created_at:%Y}",
+        # The day in Connecticut, as the page says it: after 7 PM there it is already
+        # tomorrow in UTC.
+        "Set up on": f"{set_up:%b} {set_up.day}, {set_up:%Y}",
         "Your role": "Member",
     }
     assert main.find("section", cls="organization").find("input") is None

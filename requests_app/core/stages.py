@@ -108,27 +108,38 @@ def stage_annotation(today=None):
 def stage_of(request, today=None):
     """The stage of one request already loaded with its agreement; None for a draft. An
     approval issues its MOU in the same transaction, so an approval without one is not met."""
-    if request.status == Status.DRAFT:
-        return None
-    by_status = {
-        Status.SUBMITTED: Stage.INTAKE,
-        Status.SCREENING: Stage.SCREENING,
-        Status.RETURNED: Stage.RETURNED,
-        Status.VETTING: Stage.COMMITTEE,
-        Status.DENIED: Stage.DENIED,
-        Status.WITHDRAWN: Stage.WITHDRAWN,
-    }
-    if request.status in by_status:
-        return by_status[request.status]
+    if request.status != Status.APPROVED:
+        return stage_from(request.status, None, False)
     agreement = request.agreement
-    if agreement.status in AgreementStatus.ENDED:
+    due = agreement.ends_on is not None and agreement.ends_on <= renewal_due_from(today)
+    return stage_from(request.status, agreement.status, due)
+
+
+BY_STATUS = {
+    Status.SUBMITTED: Stage.INTAKE,
+    Status.SCREENING: Stage.SCREENING,
+    Status.RETURNED: Stage.RETURNED,
+    Status.VETTING: Stage.COMMITTEE,
+    Status.DENIED: Stage.DENIED,
+    Status.WITHDRAWN: Stage.WITHDRAWN,
+}
+BY_MOU = {
+    AgreementStatus.ISSUED: Stage.ORGANIZATION_SIGNATURE,
+    AgreementStatus.SIGNED: Stage.COUNTERSIGNATURE,
+    AgreementStatus.EXECUTED: Stage.TRAINING,
+}
+
+
+def stage_from(status, mou_status, renewal_due):
+    """The stage of a request in `status` whose MOU (if approved) is in `mou_status` and, if
+    active, is or is not due for renewal (ends by renewal_due_from): stage_q's rules, for a
+    row already read or a count grouped by these three."""
+    if status == Status.DRAFT:
+        return None
+    if status in BY_STATUS:
+        return BY_STATUS[status]
+    if mou_status in AgreementStatus.ENDED:
         return Stage.ENDED
-    if agreement.status == AgreementStatus.ACTIVE:
-        if agreement.ends_on is not None and agreement.ends_on <= renewal_due_from(today):
-            return Stage.RENEWAL_DUE
-        return Stage.ACTIVE
-    return {
-        AgreementStatus.ISSUED: Stage.ORGANIZATION_SIGNATURE,
-        AgreementStatus.SIGNED: Stage.COUNTERSIGNATURE,
-        AgreementStatus.EXECUTED: Stage.TRAINING,
-    }[agreement.status]
+    if mou_status == AgreementStatus.ACTIVE:
+        return Stage.RENEWAL_DUE if renewal_due else Stage.ACTIVE
+    return BY_MOU[mou_status]

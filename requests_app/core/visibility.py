@@ -99,6 +99,21 @@ def seen_internally(user, path):
     return _internal(user, path) if _active(user) else Q(pk__in=[])
 
 
+def seen_internally_by_key(user, key):
+    """The condition of `requests_seen_internally_by` on the rows of a large table that hold a
+    request's id in `key` ("request_id", "agreement__request_id"), for counting many of them
+    (the dashboard): tested against a set of requests, not by joining each row to its request.
+    Staff see every request but a few (drafts, their own organization's), so theirs is NOT IN
+    those few, read once; anyone else's is IN the requests they see. The same rule as
+    seen_internally, negated for staff (docs/performance.md)."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.is_cceh_staff or user.is_superuser:
+        unseen = AccessRequest.objects.exclude(_internal(user, ""))
+        return ~Q(**{f"{key}__in": unseen.values("pk")})
+    return Q(**{f"{key}__in": AccessRequest.objects.filter(_internal(user, "")).values("pk")})
+
+
 def comments_visible_to(user):
     """Internal comments to those inside; messages with the requestor to everyone who sees
     the request."""

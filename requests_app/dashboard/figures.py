@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     CharField,
     Count,
+    Exists,
+    ExpressionWrapper,
     F,
     Field,
     FloatField,
@@ -29,10 +32,14 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from requests_app import policy
-from requests_app.core.stages import Stage, stage_annotation
+from requests_app.core.stages import Stage, renewal_due_from, stage_from
 from requests_app.core.states import AccessLevel, Status
-from requests_app.core.visibility import requests_seen_internally_by, seen_internally
-from requests_app.models import Event, PersonAccess
+from requests_app.core.visibility import (
+    requests_seen_internally_by,
+    seen_internally,
+    seen_internally_by_key,
+)
+from requests_app.models import Event, Grant, PersonAccess
 
 CCEH = "cceh"
 COMMITTEE = "committee"
@@ -127,11 +134,13 @@ def register_sqlite(sender, connection, **kwargs):
 
 
 class Days(Func):
-    """Days (with their fraction) from the second timestamp to the first."""
+    """Days (with their fraction) from the second timestamp to the first. DATE_PART, not
+    EXTRACT: since PostgreSQL 14 EXTRACT gives a numeric, and the percentiles' sort of tens of
+    thousands of numerics took twice as long as of floats (docs/performance.md)."""
 
     output_field = FloatField()
     arity = 2
-    template = "EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0"
+    template = "DATE_PART('epoch', %(expressions)s) / 86400.0"
     arg_joiner = " - "
 
     def as_sqlite(self, compiler, connection, **extra_context):
@@ -172,33 +181,44 @@ def days(value):
 def _decisions(user, when):
     """The decisions of the range: written with the condition of their partial index."""
     return Event.objects.filter(
-        seen_internally(user, "request__"),
+        seen_internally_by_key(user, "request_id"),
         kind__in=DECISION_KINDS,
         created_at__gte=when.start,
         created_at__lt=when.end,
     )
 
 
-def _status_changes(user, when):
-    """The status changes of the range, of the requests the person sees inside. Written with
-    the condition of their partial indexes (core/history.py), so the database reads those."""
+def _stays_ended(user, when):
+    """The status changes of the range out of a submitted status (each ends a stay), of the
+    requests the person sees inside. Written with the condition of their partial index
+    (core/history.py, stays_ended), so the database reads that index alone."""
     return Event.objects.filter(
-        seen_internally(user, "request__"),
+        ~Q(to_status="") & ~Q(from_status__in=["", Status.DRAFT]),
+        seen_internally_by_key(user, "request_id"),
         created_at__gte=when.start,
         created_at__lt=when.end,
-    ).exclude(to_status="")
+    )
 
 
 def stages(user, when, today):
-    """Where each request the person sees stands today: one GROUP BY over the stage."""
+    """Where each request the person sees stands today: the requests counted by their status,
+    their MOU's and whether it is due for renewal, each group's stage then named by
+    core/stages.py (stage_from); a CASE of the stage on every row took longer."""
     found = (
         requests_seen_internally_by(user)
-        .annotate(stage=stage_annotation(today))
+        .annotate(
+            renewal_due=ExpressionWrapper(
+                Q(agreement__ends_on__lte=renewal_due_from(today)), output_field=BooleanField()
+            )
+        )
         .order_by()
-        .values("stage")
+        .values_list("status", "agreement__status", "renewal_due")
         .annotate(n=Count("*"))
     )
-    counts = {row["stage"]: row["n"] for row in found}
+    counts = {}
+    for status, mou_status, due, n in found:
+        stage = stage_from(status, mou_status, due)
+        counts[stage] = counts.get(stage, 0) + n
     return Table(
         "stages",
         "Requests by stage today",
@@ -262,7 +282,10 @@ def decisions(user, when):
                 default=Value(CCEH),
                 output_field=CharField(),
             ),
-            waited=Days(F("created_at"), Subquery(first_submitted)),
+            # The database wrote it on the decision (Event.request_submitted_at); SQLite did not.
+            waited=Days(
+                F("created_at"), Coalesce(F("request_submitted_at"), Subquery(first_submitted))
+            ),
         )
         .order_by()
         .values("month", "decider")
@@ -332,9 +355,14 @@ def outcomes(found):
 
 def decisions_by_can(user, when):
     """Decisions of the range by each CAN the request named: a request naming two CANs counts
-    in both."""
+    in both. Joined to the request for its CANs, so scoped by that join."""
     found = (
-        _decisions(user, when)
+        Event.objects.filter(
+            seen_internally(user, "request__"),
+            kind__in=DECISION_KINDS,
+            created_at__gte=when.start,
+            created_at__lt=when.end,
+        )
         .order_by()
         .values("request__cans__name")
         .annotate(
@@ -368,8 +396,7 @@ def time_in_status(user, when):
         .values("created_at")[:1]
     )
     found = (
-        _status_changes(user, when)
-        .exclude(from_status__in=["", Status.DRAFT])
+        _stays_ended(user, when)
         # The database wrote when each stay began (Event.stay_began_at); SQLite did not.
         .annotate(stayed=Days(F("created_at"), Coalesce(F("stay_began_at"), Subquery(began))))
         .order_by()
@@ -406,26 +433,31 @@ def time_in_status(user, when):
 
 
 def _held(user, when):
-    """The people who held access at the end of the range's last day: activated by then, and
-    neither revoked nor ended (expired, revoked as a whole) by then."""
+    """The people who held access at the end of the range's last day (activated by then, and
+    neither revoked nor ended, expired or revoked as a whole, by then), each joined to their
+    newest grant: a correction or a lowered level replaces the decision's, and the person
+    counts once, at that level."""
     end = when.end
+    newer = Grant.objects.filter(person_id=OuterRef("person_id"), pk__gt=OuterRef("level_pk"))
     return (
         PersonAccess.objects.filter(
             seen_internally(user, "agreement__request__"), activated_at__lt=end
         )
         .exclude(revoked_at__lt=end)
         .exclude(agreement__ended_at__lt=end)
+        .annotate(level=F("person__grants__level"), level_pk=F("person__grants__pk"))
+        .filter(~Exists(newer))
     )
 
 
 def access_by_level(user, when):
-    found = _held(user, when).order_by().values("person__grants__level").annotate(n=Count("*"))
-    counts = {r["person__grants__level"]: r["n"] for r in found}
+    found = _held(user, when).order_by().values("level").annotate(n=Count("*"))
+    counts = {r["level"]: r["n"] for r in found}
     return Table(
         "access_by_level",
         "People holding access, by level",
         f"People whose HMIS access was active at the end of {when.until:%-d %B %Y}, by the "
-        f"level granted.",
+        f"level granted (the newest: a correction or a lowered level counts at its level).",
         ["Level", "People"],
         [[level.label, counts.get(level.value, 0)] for level in AccessLevel],
         unit="people",
@@ -436,13 +468,13 @@ def access_by_can(user, when):
     found = (
         _held(user, when)
         .order_by()
-        .values("agreement__request__cans__name", "person__grants__level")
+        .values("agreement__request__cans__name", "level")
         .annotate(n=Count("*"))
     )
     by_can = {}
     for r in found:
         name = r["agreement__request__cans__name"] or STATEWIDE
-        by_can.setdefault(name, {})[r["person__grants__level"]] = r["n"]
+        by_can.setdefault(name, {})[r["level"]] = r["n"]
     rows = []
     for name in sorted(by_can, key=lambda n: (n == STATEWIDE, n)):
         levels = [by_can[name].get(level.value, 0) for level in AccessLevel]

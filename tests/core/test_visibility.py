@@ -21,6 +21,7 @@ from requests_app.core.visibility import (
     comments_visible_to,
     events_visible_to,
     requests_visible_to,
+    seen_internally_by_key,
     votes_visible_to,
 )
 from requests_app.models import AccessRequest, Comment, Event, Vote
@@ -346,6 +347,20 @@ def test_persona_sees_exactly_the_events_the_design_gives_them(stage, db, person
     visible = events_visible_to(_user(stage, persona)).values_list("pk", flat=True)
 
     assert set(visible) == expected
+
+
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_persona_s_rows_of_another_table_by_key_are_exactly_those_of_the_requests_seen_inside(
+    stage, db, persona
+):
+    """seen_internally_by_key (NOT IN the few requests unseen, for staff; IN those seen, for
+    anyone else) picks the same rows as the requests seen inside (everything, not a share)."""
+    everything, _ = _ids_seen(stage, persona)
+    expected = set(Event.objects.filter(request_id__in=everything).values_list("pk", flat=True))
+
+    scoped = Event.objects.filter(seen_internally_by_key(_user(stage, persona), "request_id"))
+
+    assert set(scoped.values_list("pk", flat=True)) == expected
 
 
 def test_a_requestor_sees_messages_but_no_internal_comment(stage, db):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
 from requests_app.dashboard import figures
 from requests_app.dashboard.figures import CCEH, COMMITTEE, STATEWIDE, DateRange
-from requests_app.models import AccessRequest, Agreement, Event, PersonAccess
+from requests_app.models import AccessRequest, Agreement, Event, Grant, PersonAccess
 from tests.support.factories import AccessRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -345,3 +345,26 @@ def test_access_held_at_the_end_of_the_range_from_its_dates(stage, personas):
 
 def held_row(level):
     return [1 if choice.label == level else 0 for choice in AccessLevel] + [1]
+
+
+def test_a_lowered_level_counts_each_person_once_at_the_newest_grant(stage, personas):
+    """A correction or a lowering adds a grant (the old one stays, append-only): the person
+    holds access once, at the newest grant's level, in both tables of access."""
+    agreement = stage.active(cans=[personas.hartford])
+    PersonAccess.objects.filter(agreement=agreement).update(activated_at=at(1, 10))
+    accesses = list(PersonAccess.objects.filter(agreement=agreement).select_related("person"))
+    lowered = accesses[0].person
+    decision = agreement.request.decision
+    Grant.objects.create(decision=decision, person=lowered, level=AccessLevel.VIEW)
+    Grant.objects.create(decision=decision, person=lowered, level=AccessLevel.REPORTING)
+    when = DateRange(datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
+
+    by_level = dict(rows(figures.access_by_level(personas.sam, when)))
+    assert sum(by_level.values()) == len(accesses)
+    expected = {level.label: 0 for level in AccessLevel}
+    for access in accesses[1:]:
+        expected[AccessLevel(access.person.grants.get().level).label] += 1
+    expected[AccessLevel.REPORTING.label] += 1
+    assert by_level == expected
+    (hartford,) = rows(figures.access_by_can(personas.sam, when))
+    assert hartford == ["Greater Hartford", *expected.values(), len(accesses)]

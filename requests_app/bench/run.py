@@ -50,6 +50,8 @@ WARM_UP_SECONDS = 2
 # (30 seconds by default: a worker busy longer is killed).
 SLOWEST_SECONDS = 30
 DOWNLOADS_EACH = 3
+# Requests one at a time for a page's time alone.
+ALONE_EACH = 7
 # Flagged in the results: the bounds docs/performance.md names.
 MAX_WORKER_BYTES = 200 * 1024 * 1024
 # A fresh worker holds about 100 MB here: a page that grows one by more takes it past the bound.
@@ -468,6 +470,7 @@ def main(say):
         for page in listed:
             results[page.name]["served"] = served(port, page, sessions)
         rounds = _rounds(server, port, listed, sessions, results, conditions, say)
+        _alone(port, listed, sessions, results, say)
         measured_downloads = [_download(port, page, sessions, say) for page in downloads(who)]
         memory = workers_memory(server)
     finally:
@@ -541,6 +544,20 @@ def _rounds(server, port, listed, sessions, results, conditions, say):
                 failed = f", {run['failed']} failed" if run["failed"] else ""
                 say(f"  {page.name}: {run['req_s']:.1f} req/s{failed}")
     return measured_runs
+
+
+def _alone(port, listed, sessions, results, say):
+    """How long each page takes to render with nothing else asked of the server: the median
+    of ALONE_EACH requests one after another, after the rounds (the workers warm)."""
+    for page in listed:
+        result = results[page.name]
+        result["alone_ms"] = None
+        if result["served"] != 200:
+            continue
+        cookie = sessions.get(page.user.pk) if page.user else None
+        times = [get(port, page.url, cookie)[2] for _ in range(ALONE_EACH)]
+        result["alone_ms"] = round(statistics.median(times) * 1000, 1)
+        say(f"  {page.name}: {result['alone_ms']} ms alone")
 
 
 def _download(port, page, sessions, say):
@@ -688,8 +705,9 @@ def markdown(report):
         f"{conditions['cpus']} CPUs, load average {conditions['load_average_before'][0]} "
         f"before and {conditions['load_average_after'][0]} after.",
         "",
-        "| page | req/s | p99 ms | ratio to bare | queries | bytes | worker MB (growth) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | req/s | p99 ms | alone ms | ratio to bare | queries | bytes | "
+        "worker MB (growth) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["pages"]:
         rate = _cell(row["req_s"]) if row["served"] == 200 else f"not served: {row['served']}"
@@ -697,6 +715,7 @@ def markdown(report):
             rate += f" ({row['failed']} failed)"
         lines.append(
             f"| {row['page']} | {rate} | {_cell(row['p99_ms'])} | "
+            f"{_cell(row.get('alone_ms'))} | "
             f"{_cell(row['ratio'], 3)} | {row['queries']} | {row['bytes']:,} | "
             f"{_memory(row)} |"
         )

@@ -34,12 +34,13 @@ def csv_download(http_request, rows, filename):
 FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 
 
-def spreadsheet_safe(cell):
-    """The cell as text a spreadsheet shows as typed: a leading quote where it would start a
-    formula (the quote itself is not shown)."""
-    if isinstance(cell, str) and cell[:1] in FORMULA_STARTS:
-        return f"'{cell}"
-    return cell
+def spreadsheet_safe(row):
+    """The row's cells as text a spreadsheet shows as typed: a leading quote where a cell would
+    start a formula (the quote itself is not shown). A row at a time: a call per cell cost a
+    tenth of a 50,000-row export."""
+    return [
+        f"'{cell}" if isinstance(cell, str) and cell[:1] in FORMULA_STARTS else cell for cell in row
+    ]
 
 
 def _pieces(rows):
@@ -47,7 +48,7 @@ def _pieces(rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for number, row in enumerate(rows, start=1):
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+        writer.writerow(spreadsheet_safe(row))
         if number % ROWS_PER_PIECE == 0:
             yield buffer.getvalue()
             buffer.seek(0)

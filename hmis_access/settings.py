@@ -103,11 +103,19 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # worker and its connection forever; it also bounds lock waits, so no separate lock_timeout.
 # 0 turns it off (e.g. for a long migration, or behind a pooler that refuses startup options).
 DATABASE_STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=30000)
-if DATABASE_STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+# PostgreSQL compiles a query to machine code (JIT) when the planner thinks it costly; for the
+# visibility rules' subqueries it overestimates, and the compiling alone took 450 of a query's
+# 490 ms (the dashboard of a committee member, docs/performance.md). Off unless asked for.
+DATABASE_JIT = env.bool("DATABASE_JIT", default=False)
+_startup = []
+if DATABASE_STATEMENT_TIMEOUT_MS:
+    _startup.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}")
+if not DATABASE_JIT:
+    _startup.append("-c jit=off")
+if _startup and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # Added to any options the URL already gives (?options=...), not in their place.
-    _timeout = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
-    _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
+    _options["options"] = " ".join([_options.get("options", ""), *_startup]).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache every process shares: allauth counts failed sign-ins in it, and a cache of each

@@ -28,7 +28,10 @@ def _own(user, path):
 
 
 def _voted_on(user, path):
-    return Exists(Vote.objects.filter(voter=user, request_id=OuterRef(_key(path))))
+    """IN the requests the member voted on, read once per query (a hashed subplan), not an
+    EXISTS probed for every request: on the dashboard's counts over 100,000 requests the probes
+    took half a second."""
+    return Q(**{f"{_key(path)}__in": Vote.objects.filter(voter=user).values("request_id")})
 
 
 def _internal(user, path):
@@ -109,8 +112,11 @@ def seen_internally_by_key(user, key):
     if not _active(user):
         return Q(pk__in=[])
     if user.is_cceh_staff or user.is_superuser:
-        unseen = AccessRequest.objects.exclude(_internal(user, ""))
-        return ~Q(**{f"{key}__in": unseen.values("pk")})
+        # Not (submitted and not their own): the drafts and their own organization's, each
+        # read by its own index (a UNION; the OR of the two read every request).
+        drafts = AccessRequest.objects.exclude(_submitted("")).values("pk")
+        own = AccessRequest.objects.filter(_own(user, "")).values("pk")
+        return ~Q(**{f"{key}__in": drafts.union(own)})
     return Q(**{f"{key}__in": AccessRequest.objects.filter(_internal(user, "")).values("pk")})
 
 

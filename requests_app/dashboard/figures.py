@@ -432,7 +432,7 @@ def time_in_status(user, when):
     )
 
 
-def _held(user, when):
+def _held(when, scope):
     """The people who held access at the end of the range's last day (activated by then, and
     neither revoked nor ended, expired or revoked as a whole, by then), each joined to their
     newest grant: a correction or a lowered level replaces the decision's, and the person
@@ -440,9 +440,7 @@ def _held(user, when):
     end = when.end
     newer = Grant.objects.filter(person_id=OuterRef("person_id"), pk__gt=OuterRef("level_pk"))
     return (
-        PersonAccess.objects.filter(
-            seen_internally(user, "agreement__request__"), activated_at__lt=end
-        )
+        PersonAccess.objects.filter(scope, activated_at__lt=end)
         .exclude(revoked_at__lt=end)
         .exclude(agreement__ended_at__lt=end)
         .annotate(level=F("person__grants__level"), level_pk=F("person__grants__pk"))
@@ -451,7 +449,12 @@ def _held(user, when):
 
 
 def access_by_level(user, when):
-    found = _held(user, when).order_by().values("level").annotate(n=Count("*"))
+    found = (
+        _held(when, seen_internally_by_key(user, "agreement__request_id"))
+        .order_by()
+        .values("level")
+        .annotate(n=Count("*"))
+    )
     counts = {r["level"]: r["n"] for r in found}
     return Table(
         "access_by_level",
@@ -465,8 +468,9 @@ def access_by_level(user, when):
 
 
 def access_by_can(user, when):
+    # Joined to the request for its CANs, so scoped through that join.
     found = (
-        _held(user, when)
+        _held(when, seen_internally(user, "agreement__request__"))
         .order_by()
         .values("agreement__request__cans__name", "level")
         .annotate(n=Count("*"))

@@ -25,7 +25,13 @@ postgres_only = pytest.mark.skipif(
 
 def fresh_settings(monkeypatch, **env):
     """The settings module evaluated anew with only `env` among the variables read here."""
-    for name in ("DEBUG", "EMAIL_URL", "EMAIL_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS"):
+    for name in (
+        "DEBUG",
+        "EMAIL_URL",
+        "EMAIL_TIMEOUT",
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        "DATABASE_JIT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "test-only-not-secret")
     for name, value in env.items():
@@ -69,10 +75,20 @@ def test_the_statement_timeout_is_in_force_on_the_applications_connection(settin
         assert cursor.fetchone() == (str(settings.DATABASE_STATEMENT_TIMEOUT_MS), "ms")
 
 
+@postgres_only
+@pytest.mark.django_db
+def test_no_query_of_the_application_waits_for_jit_compiling():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
 def test_by_default_statements_and_mail_have_a_time_limit(monkeypatch):
     values = fresh_settings(monkeypatch, DATABASE_URL="postgres://hmis@db.internal:5432/hmis")
     assert values["DATABASE_STATEMENT_TIMEOUT_MS"] == 30000
-    assert values["DATABASES"]["default"]["OPTIONS"] == {"options": "-c statement_timeout=30000"}
+    assert values["DATABASES"]["default"]["OPTIONS"] == {
+        "options": "-c statement_timeout=30000 -c jit=off"
+    }
     assert values["EMAIL_TIMEOUT"] == 20
 
 
@@ -81,18 +97,40 @@ def test_by_default_statements_and_mail_have_a_time_limit(monkeypatch):
     [
         (
             {"DATABASE_URL": "postgres://hmis@db/hmis?options=-c%20search_path%3Dhmis"},
-            {"options": "-c search_path=hmis -c statement_timeout=30000"},
+            {"options": "-c search_path=hmis -c statement_timeout=30000 -c jit=off"},
         ),
         (
             {"DATABASE_URL": "postgres://hmis@db/hmis", "DATABASE_STATEMENT_TIMEOUT_MS": "500"},
-            {"options": "-c statement_timeout=500"},
+            {"options": "-c statement_timeout=500 -c jit=off"},
         ),
-        ({"DATABASE_URL": "postgres://hmis@db/hmis", "DATABASE_STATEMENT_TIMEOUT_MS": "0"}, {}),
+        (
+            {"DATABASE_URL": "postgres://hmis@db/hmis", "DATABASE_STATEMENT_TIMEOUT_MS": "0"},
+            {"options": "-c jit=off"},
+        ),
+        (
+            {"DATABASE_URL": "postgres://hmis@db/hmis", "DATABASE_JIT": "1"},
+            {"options": "-c statement_timeout=30000"},
+        ),
+        (
+            {
+                "DATABASE_URL": "postgres://hmis@db/hmis",
+                "DATABASE_STATEMENT_TIMEOUT_MS": "0",
+                "DATABASE_JIT": "1",
+            },
+            {},
+        ),
         ({"DATABASE_URL": "sqlite:///hmis.sqlite3"}, {}),
     ],
-    ids=["kept-beside-the-urls-options", "set", "0-turns-it-off", "not-on-sqlite"],
+    ids=[
+        "kept-beside-the-urls-options",
+        "set",
+        "0-turns-the-timeout-off",
+        "jit-asked-for",
+        "no-startup-options-for-a-pooler",
+        "not-on-sqlite",
+    ],
 )
-def test_the_statement_timeout_option(monkeypatch, env, options):
+def test_the_statement_timeout_and_jit_options(monkeypatch, env, options):
     values = fresh_settings(monkeypatch, **env)
     assert values["DATABASES"]["default"].get("OPTIONS", {}) == options
 

@@ -114,8 +114,8 @@ def seen_internally_by_key(user, key):
     if user.is_cceh_staff or user.is_superuser:
         # Not (submitted and not their own): the drafts and their own organization's, each
         # read by its own index (a UNION; the OR of the two read every request).
-        drafts = AccessRequest.objects.exclude(_submitted("")).values("pk")
-        own = AccessRequest.objects.filter(_own(user, "")).values("pk")
+        drafts = AccessRequest.objects.exclude(_submitted("")).order_by().values("pk")
+        own = AccessRequest.objects.filter(_own(user, "")).order_by().values("pk")
         return ~Q(**{f"{key}__in": drafts.union(own)})
     return Q(**{f"{key}__in": AccessRequest.objects.filter(_internal(user, "")).values("pk")})
 

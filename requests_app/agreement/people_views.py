@@ -2,10 +2,9 @@
 of its own people) and staff's deprovisioning list, each with its CSV. Marking accounts closed
 posts to the list itself, as the provisioning list does (agreement/views.py)."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -14,13 +13,13 @@ from requests_app.agreement import due
 from requests_app.agreement import register as reg
 from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.agreement.forms import DeprovisionForm
+from requests_app.application.record import scope_words
 from requests_app.core import permissions
-from requests_app.core.actions import ActionRefused
 from requests_app.core.files import csv_download
 from requests_app.core.paging import paginate
 from requests_app.core.states import AccessLevel
 from requests_app.core.visibility import active_organization_ids
-from requests_app.core.web import role_required
+from requests_app.core.web import mark_ticked, role_required
 from requests_app.models import Organization
 
 REGISTER_PAGE_SIZE = 25
@@ -51,10 +50,6 @@ def _day(moment):
     return timezone.localdate(moment) if moment else None
 
 
-def _scope(statewide, cans):
-    return "Statewide" if statewide else cans
-
-
 def _register_rows(accesses):
     rows = []
     for access in accesses:
@@ -63,7 +58,7 @@ def _register_rows(accesses):
             {
                 "access": access,
                 "level": AccessLevel(access.level).label if access.level else "",
-                "scope": _scope(r.statewide, "; ".join(c.name for c in r.cans.all())),
+                "scope": scope_words(r.statewide, "; ".join(c.name for c in r.cans.all())),
                 "mou": f"{r.reference} v{access.mou_version}",
                 "training_expires": due.training_until(access.trained_on),
                 "agreed_on": _day(access.agreed_at),
@@ -109,7 +104,7 @@ def _register_csv(request, rows, organizations, filename):
                 a.person__email,
                 a.agreement__request__organization__name,
                 a.level_label,
-                _scope(a.agreement__request__statewide, a.scope or ""),
+                scope_words(a.agreement__request__statewide, a.scope or ""),
                 f"{timezone.localtime(a.activated_at):%Y-%m-%d}",
                 f"{a.agreement__ends_on:%Y-%m-%d}" if a.agreement__ends_on else "",
                 f"{a.agreement__request__reference} v{a.mou_version}",
@@ -209,21 +204,17 @@ def _deprovisioning_rows(accesses):
 @role_required(permissions.is_cceh_staff)
 def deprovisioning(request):
     if request.method == "POST":
-        form = DeprovisionForm(request.POST, user=request.user)
-        try:
-            if not form.is_valid():
-                raise ActionRefused("deprovision", list(form.errors["access"]))
-            done = deprov.deprovision_access(request.user, form.cleaned_data["access"])
-        except ActionRefused as refused:
-            for problem in refused.problems:
-                messages.error(request, problem)
-        else:
-            messages.success(
-                request,
-                f"Marked {len(done)} {'person' if len(done) == 1 else 'people'}'s HMIS "
-                f"account{'' if len(done) == 1 else 's'} as closed.",
-            )
-        return redirect("deprovisioning")
+        return mark_ticked(
+            request,
+            DeprovisionForm(request.POST, user=request.user),
+            "deprovision",
+            deprov.deprovision_access,
+            lambda n: (
+                f"Marked {n} {'person' if n == 1 else 'people'}'s HMIS "
+                f"account{'' if n == 1 else 's'} as closed."
+            ),
+            "deprovisioning",
+        )
     page = paginate(
         request,
         deprov.deprovisioning_list(request.user),

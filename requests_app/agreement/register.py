@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, TextField, Value, When
 
 from requests_app.agreement.due import with_dues
+from requests_app.application.record import STATEWIDE
 from requests_app.core.exports import joined, label
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.core.visibility import active_organization_ids, seen_internally
@@ -19,8 +20,6 @@ from requests_app.models import (
     Organization,
     PersonAccess,
 )
-
-STATEWIDE = "Statewide"
 
 
 def holding_access():

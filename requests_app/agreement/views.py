@@ -19,6 +19,7 @@ from requests_app.agreement.access import awaiting_signature
 from requests_app.agreement.departures import REPORT_WITHIN
 from requests_app.agreement.forms import ProvisionForm, ReviewForm, UserAgreementForm
 from requests_app.application.queries import visible_request
+from requests_app.application.record import scope_words
 from requests_app.audit.models import ReadLogEntry
 from requests_app.audit.services import record_read
 from requests_app.core import permissions
@@ -36,6 +37,7 @@ from requests_app.core.web import (
     PAGES,
     Page,
     action_forms,
+    mark_ticked,
     page_out_of_date,
     role_required,
     run_form,
@@ -277,7 +279,7 @@ def _provisioning_rows(accesses):
             {
                 "access": access,
                 "level": AccessLevel(access.level).label,
-                "scope": "Statewide" if r.statewide else "; ".join(c.name for c in r.cans.all()),
+                "scope": scope_words(r.statewide, "; ".join(c.name for c in r.cans.all())),
                 "mou": f"{r.reference} v{access.mou_version}",
             }
         )
@@ -287,22 +289,14 @@ def _provisioning_rows(accesses):
 @role_required(permissions.is_cceh_staff)
 def provisioning(request):
     if request.method == "POST":
-        form = ProvisionForm(request.POST, user=request.user)
-        try:
-            if not form.is_valid():
-                # The one field's errors, said as the service's refusals are.
-                raise ActionRefused("provision", list(form.errors["access"]))
-            done = workflow.provision_access(request.user, form.cleaned_data["access"])
-        except ActionRefused as refused:
-            for problem in refused.problems:
-                messages.error(request, problem)
-        else:
-            messages.success(
-                request,
-                f"Marked {len(done)} {'person' if len(done) == 1 else 'people'} as given an "
-                "HMIS account.",
-            )
-        return redirect("provisioning")
+        return mark_ticked(
+            request,
+            ProvisionForm(request.POST, user=request.user),
+            "provision",
+            workflow.provision_access,
+            lambda n: f"Marked {n} {'person' if n == 1 else 'people'} as given an HMIS account.",
+            "provisioning",
+        )
     page = paginate(
         request,
         workflow.provisioning_list(request.user),
@@ -331,7 +325,7 @@ def provisioning_export(request):
                 a.person__title,
                 a.agreement__request__organization__name,
                 a.level_label,
-                "Statewide" if a.agreement__request__statewide else a.scope or "",
+                scope_words(a.agreement__request__statewide, a.scope or ""),
                 f"{a.agreement__request__reference} v{a.mou_version}",
                 f"{timezone.localtime(a.activated_at):%Y-%m-%d}",
                 f"{a.agreement__ends_on:%Y-%m-%d}",

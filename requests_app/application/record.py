@@ -151,13 +151,22 @@ def _words(name, value, model=AccessRequest):
     return str(choices.get(value, value))
 
 
+STATEWIDE = "Statewide"
+
+
+def scope_words(statewide, can_names):
+    """A request's scope as its lists and exports say it: statewide (1.5), or the CANs it
+    named, their names as given."""
+    return STATEWIDE if statewide else can_names
+
+
 def answer(application, name):
     """(label, words) of one answer of `application`, for the screening checklist
     (policy.ANSWERS_FOR): a field of the request, or "scope" or "people"."""
     r = application.request
     if name == "scope":
         cans = ", ".join(can.name for can in application.cans) or "Not chosen"
-        return "Scope", "Statewide" if r.statewide else cans
+        return "Scope", scope_words(r.statewide, cans)
     if name == "people":
         people = "; ".join(
             f"{p.name}: {p.get_requested_level_display()}" for p in application.people

@@ -44,6 +44,23 @@ def run_form(request, form, perform, done, *, stale, again, back):
     return again(form)
 
 
+def mark_ticked(request, form, action, mark, said, back):
+    """The POST of a staff list whose ticked rows are marked done in HMIS (provisioning,
+    deprovisioning): the form's one field of ticked people (`access`), the service `mark`, and
+    a message saying how many were marked (`said(count)`), or each refusal in words, the
+    form's as the service's; then back to the list."""
+    try:
+        if not form.is_valid():
+            raise ActionRefused(action, list(form.errors["access"]))
+        done = mark(request.user, form.cleaned_data["access"])
+    except ActionRefused as refused:
+        for problem in refused.problems:
+            messages.error(request, problem)
+    else:
+        messages.success(request, said(len(done)))
+    return redirect(back)
+
+
 def perform_if_current(stale, perform):
     """Run `perform()` once `stale()`, which takes the aggregate's row lock, finds the page the
     post came from current; both in one transaction, so nothing changes in between. The

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from requests_app import policy
 from requests_app.application.queries import listed
-from requests_app.application.record import answer
+from requests_app.application.record import answer, scope_words
 from requests_app.core import permissions
 from requests_app.core.exports import joined, label
 from requests_app.core.files import csv_download
@@ -171,7 +171,7 @@ def queue_export(request):
             yield [
                 r.reference,
                 r.organization__name,
-                "Statewide" if r.statewide else r.can_names or "",
+                scope_words(r.statewide, r.can_names or ""),
                 r.levels or "",
                 r.status_label,
                 STAGE_LABELS[r.stage],

@@ -117,7 +117,7 @@ def seen_internally_by_key(user, key):
         drafts = AccessRequest.objects.exclude(_submitted("")).order_by().values("pk")
         own = AccessRequest.objects.filter(_own(user, "")).order_by().values("pk")
         return ~Q(**{f"{key}__in": drafts.union(own)})
-    return Q(**{f"{key}__in": AccessRequest.objects.filter(_internal(user, "")).values("pk")})
+    return Q(**{f"{key}__in": requests_seen_internally_by(user).values("pk")})
 
 
 def comments_visible_to(user):

@@ -178,10 +178,11 @@ def days(value):
     return None if value is None else round(value, 1)
 
 
-def _decisions(user, when):
-    """The decisions of the range: written with the condition of their partial index."""
+def _decisions(when, scope):
+    """The decisions of the range within `scope`: written with the condition of their partial
+    index."""
     return Event.objects.filter(
-        seen_internally_by_key(user, "request_id"),
+        scope,
         kind__in=DECISION_KINDS,
         created_at__gte=when.start,
         created_at__lt=when.end,
@@ -274,7 +275,7 @@ def decisions(user, when):
         .values("created_at")[:1]
     )
     found = (
-        _decisions(user, when)
+        _decisions(when, seen_internally_by_key(user, "request_id"))
         .annotate(
             month=TruncMonth("created_at"),
             decider=Case(
@@ -357,12 +358,7 @@ def decisions_by_can(user, when):
     """Decisions of the range by each CAN the request named: a request naming two CANs counts
     in both. Joined to the request for its CANs, so scoped by that join."""
     found = (
-        Event.objects.filter(
-            seen_internally(user, "request__"),
-            kind__in=DECISION_KINDS,
-            created_at__gte=when.start,
-            created_at__lt=when.end,
-        )
+        _decisions(when, seen_internally(user, "request__"))
         .order_by()
         .values("request__cans__name")
         .annotate(

@@ -25,6 +25,7 @@ from requests_app.models import (
     UserAgreement,
 )
 from requests_app.notifications import services as notifications
+from tests.support import clock
 from tests.support.factories import MembershipFactory
 from tests.support.journey import ADA, BO, COURSE, account_of, agree, fresh
 from tests.support.pages import day, parsed
@@ -310,7 +311,7 @@ def test_reminders_go_once_per_due_date_to_the_person_and_the_organization(stage
     request = agreement.request
     due = workflow.add_months(timezone.localdate(), 12)
     ada_user = account_of(request.people.get())
-    soon = timezone.now() + datetime.timedelta(days=(due - timezone.localdate()).days - 20)
+    soon = clock.local_noon(due - datetime.timedelta(days=20))
 
     notifications.remind(now=soon)
     notifications.remind(now=soon)
@@ -340,7 +341,7 @@ def test_reminders_go_once_per_due_date_to_the_person_and_the_organization(stage
 def test_no_reminder_before_the_window(stage):
     agreement = stage.active()
     due = workflow.add_months(timezone.localdate(), 12)
-    early = timezone.now() + datetime.timedelta(days=(due - timezone.localdate()).days - 31)
+    early = clock.local_noon(due - datetime.timedelta(days=31))
 
     notifications.remind(now=early)
 

@@ -33,6 +33,7 @@ from requests_app.models import (
     VotingRound,
 )
 from requests_app.screening import views as screening_views
+from tests.support import clock
 from tests.support.factories import MembershipFactory, UserFactory
 from tests.support.pages import field_name, form_data, pages_of, parsed
 
@@ -342,8 +343,8 @@ def test_the_docket_shows_each_requests_decision_clock_and_the_members_own_vote(
 ):
     late, fresh = journey.vetting(), journey.vetting()
     VotingRound.objects.filter(pk=late.voting_round_id).update(
-        opened_at=timezone.now() - datetime.timedelta(days=33),
-        deadline=timezone.now() + datetime.timedelta(days=1),
+        opened_at=clock.days_ago(33),
+        deadline=clock.days_ahead(1),
     )
     workflow.cast_vote(late, personas.morgan, ABSTAIN)
     workflow.cast_vote(fresh, personas.casey, DENY, "Not clear.")  # Casey's, not Morgan's
@@ -353,7 +354,7 @@ def test_the_docket_shows_each_requests_decision_clock_and_the_members_own_vote(
     rows = {row[0]: (row[-2], row[-1]) for row in table_rows(response)}
     overdue = [td.find("span", cls="clock") for td in parsed(response).find_all("td")]
 
-    assert {ref: (clock.split(" by ")[0], vote) for ref, (clock, vote) in rows.items()} == {
+    assert {ref: (words.split(" by ")[0], vote) for ref, (words, vote) in rows.items()} == {
         late.reference: ("3 days overdue", "Abstain"),
         fresh.reference: ("Due in 30 days", "Not voted yet"),
     }

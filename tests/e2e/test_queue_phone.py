@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from requests_app.models import AccessRequest, VotingRound
+from tests.support import clock
 from tests.support.e2e import login, press_tab_until_focused, visit
 
 PHONE = {"width": 390, "height": 844}
@@ -54,9 +55,7 @@ def test_the_queue_at_390_pixels(page, live_server, personas, journey):
 
 def test_the_docket_at_390_pixels(page, live_server, personas, journey):
     request = journey.vetting()
-    VotingRound.objects.filter(pk=request.voting_round_id).update(
-        opened_at=timezone.now() - datetime.timedelta(days=31)
-    )
+    VotingRound.objects.filter(pk=request.voting_round_id).update(opened_at=clock.days_ago(31))
     page.set_viewport_size(PHONE)
     login(page, live_server, personas.morgan)
 

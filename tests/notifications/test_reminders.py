@@ -13,6 +13,7 @@ from django.utils import timezone
 from requests_app import workflow
 from requests_app.models import AccessRequest, Notification, User, Vote, VotingRound
 from requests_app.notifications import services as notifications
+from tests.support import clock
 from tests.support.factories import UserFactory
 
 Kind = Notification.Kind
@@ -29,12 +30,7 @@ def submitted_working_days_ago(request, count):
     """The request was first submitted `count` Monday-to-Friday days ago (the policy's count:
     not the day itself, today included), and entered its status then: CCEH's decision target
     (CCEH_DECISION_TARGET_WORKING_DAYS, 10) is 10 - `count` working days away."""
-    day, counted = timezone.localdate(), 0
-    while counted < count:
-        if day.weekday() < 5:
-            counted += 1
-        day -= datetime.timedelta(days=1)
-    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+    moment = clock.working_days_ago(count)
     AccessRequest.objects.filter(pk=request.pk).update(
         submitted_at=moment, status_changed_at=moment
     )
@@ -44,8 +40,8 @@ def escalated_days_ago(request, days):
     """Escalated `days` days ago, its vote closed since: the committee's decision target
     (COMMITTEE_DECISION_TARGET_DAYS, 30) is 30 - `days` days away."""
     VotingRound.objects.filter(pk=request.voting_round_id).update(
-        opened_at=timezone.now() - datetime.timedelta(days=days),
-        deadline=timezone.now() - datetime.timedelta(days=days - 14),
+        opened_at=clock.days_ago(days),
+        deadline=clock.days_ago(days - 14),
     )
 
 

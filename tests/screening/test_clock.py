@@ -11,6 +11,7 @@ from django.utils import timezone
 from requests_app import policy
 from requests_app.core.states import Status
 from requests_app.models import AccessRequest, VotingRound
+from tests.support import clock
 from tests.support.pages import parsed
 
 # 2026-11-27 is a Friday.
@@ -115,9 +116,7 @@ def test_a_request_with_the_committee_counts_from_its_rounds_opening(journey):
 
 def test_the_request_page_shows_the_clock_in_its_header(client, journey, personas):
     request = journey.vetting()
-    VotingRound.objects.filter(pk=request.voting_round_id).update(
-        opened_at=timezone.now() - datetime.timedelta(days=32)
-    )
+    VotingRound.objects.filter(pk=request.voting_round_id).update(opened_at=clock.days_ago(32))
     client.force_login(personas.sam)
 
     header = parsed(client.get(request.get_absolute_url())).find("span", cls="clock")

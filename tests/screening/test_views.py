@@ -32,6 +32,7 @@ from requests_app.models import (
     Event,
 )
 from requests_app.screening import views as screening_views
+from tests.support.clock import days_ago, working_days_ago
 from tests.support.factories import (
     AccessRequestFactory,
     MembershipFactory,
@@ -237,26 +238,6 @@ def criterion(code):
 
 def other_staff(name="Jo Staff"):
     return UserFactory(name=name, is_cceh_staff=True)
-
-
-def local_noon(day):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-
-
-def days_ago(days):
-    return local_noon(timezone.localdate() - datetime.timedelta(days=days))
-
-
-def working_days_ago(count):
-    """The latest noon from which exactly `count` Monday-to-Friday days have passed (counted
-    as the policy counts them: not the first day, the last one included). Written out here,
-    not taken from policy.py, so the badge is checked against the rule and not against itself."""
-    day, counted = timezone.localdate(), 0
-    while counted < count:
-        if day.weekday() < 5:
-            counted += 1
-        day -= datetime.timedelta(days=1)
-    return local_noon(day)
 
 
 def long_day(day):

@@ -105,19 +105,32 @@ def seen_internally(user, path):
 def seen_internally_by_key(user, key):
     """The condition of `requests_seen_internally_by` on the rows of a large table that hold a
     request's id in `key` ("request_id", "agreement__request_id"), for counting many of them
-    (the dashboard): tested against a set of requests, not by joining each row to its request.
-    Staff see every request but a few (drafts, their own organization's), so theirs is NOT IN
-    those few, read once; anyone else's is IN the requests they see. The same rule as
-    seen_internally, negated for staff (docs/performance.md)."""
+    (the dashboard): tested against sets of requests, each read once by its own index, not by
+    joining each row to its request. Anyone's is NOT IN the requests they never see inside
+    (drafts, their own organization's); for anyone but staff, also IN those they may see (the
+    requests naming a CAN they lead, and for members those in vetting and those they voted
+    on). The same rule as `_internal`, written as sets (docs/performance.md): a request in
+    vetting or voted on is never a draft, so the drafts leave the union as they leave each
+    part."""
     if not _active(user):
         return Q(pk__in=[])
+    # Each side of a UNION reads its own index (an OR of the two read every request); each
+    # `order_by()` because SQLite refuses an ORDER BY inside a compound query.
+    drafts = AccessRequest.objects.exclude(_submitted("")).order_by().values("pk")
+    own = AccessRequest.objects.filter(_own(user, "")).order_by().values("pk")
+    unseen = ~Q(**{f"{key}__in": drafts.union(own)})
     if user.is_cceh_staff or user.is_superuser:
-        # Not (submitted and not their own): the drafts and their own organization's, each
-        # read by its own index (a UNION; the OR of the two read every request).
-        drafts = AccessRequest.objects.exclude(_submitted("")).order_by().values("pk")
-        own = AccessRequest.objects.filter(_own(user, "")).order_by().values("pk")
-        return ~Q(**{f"{key}__in": drafts.union(own)})
-    return Q(**{f"{key}__in": requests_seen_internally_by(user).values("pk")})
+        return unseen
+    seen = (
+        AccessRequest.cans.through.objects.filter(can__leaders=user)
+        .order_by()
+        .values("accessrequest_id")
+    )
+    if user.is_committee_member:
+        vetting = AccessRequest.objects.filter(status=Status.VETTING).order_by().values("pk")
+        voted = Vote.objects.filter(voter=user).order_by().values("request_id")
+        seen = seen.union(vetting, voted)
+    return Q(**{f"{key}__in": seen}) & unseen
 
 
 def comments_visible_to(user):

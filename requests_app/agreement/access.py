@@ -24,13 +24,13 @@ from requests_app.core.inputs import text
 from requests_app.core.states import AccessEnd, AccessLevel, AgreementStatus, Status
 from requests_app.core.visibility import seen_internally
 from requests_app.decision.levels import current_levels
+from requests_app.decision.models import level_now
 from requests_app.models import (
     CAN,
     AccessRequest,
     Agreement,
     AmendmentDecision,
     Event,
-    Grant,
     MOUVersion,
     NamedPerson,
     PersonAccess,
@@ -267,9 +267,7 @@ def provisioning_list(user):
         # The level granted now (a correction adds a newer grant) and the MOU's newest
         # version, in the one query rather than two more per person.
         .annotate(
-            level=Subquery(
-                Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
-            ),
+            level=level_now(),
             mou_version=Subquery(
                 MOUVersion.objects.filter(agreement=OuterRef("agreement"))
                 .order_by("-version")

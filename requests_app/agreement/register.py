@@ -12,10 +12,10 @@ from requests_app.application.record import STATEWIDE
 from requests_app.core.exports import joined, label
 from requests_app.core.states import AccessLevel, AgreementStatus
 from requests_app.core.visibility import active_organization_ids, seen_internally
+from requests_app.decision.models import level_now
 from requests_app.models import (
     CAN,
     AccessRequest,
-    Grant,
     MOUVersion,
     Organization,
     PersonAccess,
@@ -51,9 +51,7 @@ def _annotated(rows):
     # the latest training and user agreement (agreement/due.py), each a subquery of the row:
     # one query whatever the number of people.
     return with_dues(rows).annotate(
-        level=Subquery(
-            Grant.objects.filter(person=OuterRef("person")).order_by("-pk").values("level")[:1]
-        ),
+        level=level_now(),
         mou_version=Subquery(
             MOUVersion.objects.filter(agreement=OuterRef("agreement"))
             .order_by("-version")

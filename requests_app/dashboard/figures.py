@@ -16,7 +16,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     Field,
@@ -36,10 +35,10 @@ from requests_app.core.stages import Stage, renewal_due_from, stage_from
 from requests_app.core.states import AccessLevel, Status
 from requests_app.core.visibility import (
     requests_seen_internally_by,
-    seen_internally,
     seen_internally_by_key,
 )
-from requests_app.models import Event, Grant, PersonAccess
+from requests_app.decision.models import level_now
+from requests_app.models import Event, PersonAccess
 
 CCEH = "cceh"
 COMMITTEE = "committee"
@@ -178,11 +177,11 @@ def days(value):
     return None if value is None else round(value, 1)
 
 
-def _decisions(when, scope):
-    """The decisions of the range within `scope`: written with the condition of their partial
-    index."""
+def _decisions(user, when):
+    """The decisions of the range, of the requests the person sees inside: written with the
+    condition of their partial index (core/history.py, decisions_made)."""
     return Event.objects.filter(
-        scope,
+        seen_internally_by_key(user, "request_id"),
         kind__in=DECISION_KINDS,
         created_at__gte=when.start,
         created_at__lt=when.end,
@@ -275,7 +274,7 @@ def decisions(user, when):
         .values("created_at")[:1]
     )
     found = (
-        _decisions(when, seen_internally_by_key(user, "request_id"))
+        _decisions(user, when)
         .annotate(
             month=TruncMonth("created_at"),
             decider=Case(
@@ -356,9 +355,9 @@ def outcomes(found):
 
 def decisions_by_can(user, when):
     """Decisions of the range by each CAN the request named: a request naming two CANs counts
-    in both. Joined to the request for its CANs, so scoped by that join."""
+    in both."""
     found = (
-        _decisions(when, seen_internally(user, "request__"))
+        _decisions(user, when)
         .order_by()
         .values("request__cans__name")
         .annotate(
@@ -428,29 +427,24 @@ def time_in_status(user, when):
     )
 
 
-def _held(when, scope):
+def _held(user, when):
     """The people who held access at the end of the range's last day (activated by then, and
-    neither revoked nor ended, expired or revoked as a whole, by then), each joined to their
-    newest grant: a correction or a lowered level replaces the decision's, and the person
-    counts once, at that level."""
+    neither revoked nor ended, expired or revoked as a whole, by then), of the requests the
+    person sees inside, each at the level of their newest grant: a correction or a lowered
+    level replaces the decision's, and the person counts once, at that level."""
     end = when.end
-    newer = Grant.objects.filter(person_id=OuterRef("person_id"), pk__gt=OuterRef("level_pk"))
     return (
-        PersonAccess.objects.filter(scope, activated_at__lt=end)
+        PersonAccess.objects.filter(
+            seen_internally_by_key(user, "agreement__request_id"), activated_at__lt=end
+        )
         .exclude(revoked_at__lt=end)
         .exclude(agreement__ended_at__lt=end)
-        .annotate(level=F("person__grants__level"), level_pk=F("person__grants__pk"))
-        .filter(~Exists(newer))
+        .annotate(level=level_now())
     )
 
 
 def access_by_level(user, when):
-    found = (
-        _held(when, seen_internally_by_key(user, "agreement__request_id"))
-        .order_by()
-        .values("level")
-        .annotate(n=Count("*"))
-    )
+    found = _held(user, when).order_by().values("level").annotate(n=Count("*"))
     counts = {r["level"]: r["n"] for r in found}
     return Table(
         "access_by_level",
@@ -464,9 +458,8 @@ def access_by_level(user, when):
 
 
 def access_by_can(user, when):
-    # Joined to the request for its CANs, so scoped through that join.
     found = (
-        _held(when, seen_internally(user, "agreement__request__"))
+        _held(user, when)
         .order_by()
         .values("agreement__request__cans__name", "level")
         .annotate(n=Count("*"))

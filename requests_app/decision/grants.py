@@ -12,7 +12,8 @@ from requests_app import workflow
 from requests_app.core.dates import long_date
 from requests_app.core.permissions import belongs_to_requesting_org, is_cceh_staff
 from requests_app.core.states import AccessLevel, AgreementStatus, Status
-from requests_app.models import Agreement, Grant, NamedPerson, Revocation, Training
+from requests_app.decision.models import level_now
+from requests_app.models import Agreement, NamedPerson, Revocation, Training
 
 # Who reads the state: each is told what is theirs to do.
 REQUESTOR, STAFF, OTHER = "requestor", "staff", "other"
@@ -84,8 +85,7 @@ def viewer_of(user, access_request):
 def people_with_granted_level():
     """Named people, each with the level granted now (`granted_level`, None before an approval)
     in the same query: a list shows it beside the level requested."""
-    newest = Grant.objects.filter(person=OuterRef("pk")).order_by("-pk")
-    return NamedPerson.objects.annotate(granted_level=Subquery(newest.values("level")[:1]))
+    return NamedPerson.objects.annotate(granted_level=level_now("pk"))
 
 
 def mark(access_request, viewer):

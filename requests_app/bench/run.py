@@ -57,7 +57,7 @@ MAX_WORKER_BYTES = 200 * 1024 * 1024
 # A fresh worker holds about 100 MB here: a page that grows one by more takes it past the bound.
 MAX_GROWTH_BYTES = 100 * 1024 * 1024
 MAX_RESPONSE_BYTES = 1024 * 1024
-BARE_OK, BARE_ROWS = "bare: ok", "bare: 50 rows"
+BARE_OK, BARE_SIGNED_IN, BARE_ROWS = "bare: ok", "bare: ok, signed in", "bare: 50 rows"
 
 
 @dataclass
@@ -149,6 +149,7 @@ def pages(who, client):
     deep, deep_row = deep_page(client, "/queue/", DEEP_ROW, queue)
     return [
         Page(BARE_OK, "/bench/ok", None),
+        Page(BARE_SIGNED_IN, "/bench/signed-in", who.staff),
         Page(BARE_ROWS, "/bench/rows", None),
         Page("/queue/ page 1", "/queue/", who.staff),
         Page(

@@ -1,8 +1,10 @@
 """The bare pages every page is compared with (docs/performance.md): "ok", and 50 rows of a
 10,000-row table through a plain template. Served by the same process as the application, so
 the ratio of a page's rate to theirs leaves out the machine, the server and the middleware.
-Mounted only when BENCH_PAGES is on."""
+"ok, signed in" is the floor of every signed-in page: "ok" once the session, the account and
+its second factor are checked. Mounted only when BENCH_PAGES is on."""
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -11,6 +13,11 @@ from requests_app.models import Organization
 
 def ok(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def signed_in(request):
+    return ok(request)
 
 
 def rows(request):

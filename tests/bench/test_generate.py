@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import F
 from django.test import override_settings
+from django.urls import include, path
 
+from hmis_access import urls as site_urls
 from requests_app.bench import run
 from requests_app.bench.generate import SHORT_HISTORY, Scale, generate
 from requests_app.core.states import AgreementStatus, Status
@@ -109,6 +111,22 @@ def test_the_bare_pages_answer(client, bench):
     rows = client.get("/rows")
     assert rows.status_code == 200
     assert rows.content.count(b"<tr>") == 51  # the header and 50 organizations
+
+
+# The site with the bare pages mounted, as BENCH_PAGES mounts them (hmis_access/urls.py).
+urlpatterns = [*site_urls.urlpatterns, path("bench/", include("requests_app.bench.urls"))]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_signed_in_bare_page_answers_only_once_signed_in(client, bench):
+    before = client.get("/bench/signed-in")
+    client.force_login(bench.staff)
+
+    assert (before.status_code, before["Location"]) == (
+        302,
+        "/accounts/login/?next=/bench/signed-in",
+    )
+    assert client.get("/bench/signed-in").content == b"ok"
 
 
 def test_every_page_measured_answers_its_reader(bench):

@@ -15,7 +15,7 @@ from tests.support.journey import Journey, Stage
 from tests.support.pdf import cheap_write_pdf, weasyprint_write_pdf
 from tests.support.personas import load_catalogue, make_personas
 
-pytest_plugins = ["tests.support.ci_plugin"]
+pytest_plugins = ["tests.support.ci_plugin", "tests.support.wall_clock"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -79,10 +79,10 @@ CLOCKS = {
 
 @pytest.mark.parametrize(("given", "expected"), CLOCKS.values(), ids=CLOCKS.keys())
 def test_the_clock_counts_working_days_for_cceh_and_days_for_the_committee(given, expected):
-    clock = policy.clock_of(*given)
+    found = policy.clock_of(*given)
 
-    assert (clock.due, clock.left, clock.words) == expected
-    assert clock.overdue == (given[3] > expected[0])
+    assert (found.due, found.left, found.words) == expected
+    assert found.overdue == (given[3] > expected[0])
 
 
 @pytest.mark.parametrize("status", [Status.DRAFT, Status.APPROVED, Status.DENIED, Status.WITHDRAWN])
@@ -105,13 +105,12 @@ def test_the_targets_are_settings(settings):
 
 def test_a_request_with_the_committee_counts_from_its_rounds_opening(journey):
     request = journey.vetting()
-    opened = timezone.now() - datetime.timedelta(days=12)
-    VotingRound.objects.filter(pk=request.voting_round_id).update(opened_at=opened)
+    VotingRound.objects.filter(pk=request.voting_round_id).update(opened_at=clock.days_ago(12))
     request = AccessRequest.objects.select_related("voting_round").get(pk=request.pk)
 
-    clock = policy.deadline(request)
+    due = policy.deadline(request)
 
-    assert (clock.left, clock.words) == (18, "Due in 18 days")
+    assert (due.left, due.words) == (18, "Due in 18 days")
 
 
 def test_the_request_page_shows_the_clock_in_its_header(client, journey, personas):

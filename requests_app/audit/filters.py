@@ -4,9 +4,9 @@ import datetime
 
 import django_filters
 from django import forms
-from django.utils import timezone
 
 from requests_app.audit.models import ReadLogEntry
+from requests_app.core.dates import start_of
 
 
 class AuditFilterForm(forms.Form):
@@ -20,11 +20,6 @@ class AuditFilterForm(forms.Form):
 
 class AddressFilter(django_filters.Filter):
     field_class = forms.GenericIPAddressField
-
-
-def _start_of(day):
-    """The first instant of `day` in the site's time zone, the day people read on the page."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class ReadLogFilter(django_filters.FilterSet):
@@ -64,10 +59,10 @@ class ReadLogFilter(django_filters.FilterSet):
         return queryset.filter(reference=value.strip().upper())
 
     def filter_since(self, queryset, name, value):
-        return queryset.filter(created_at__gte=_start_of(value))
+        return queryset.filter(created_at__gte=start_of(value))
 
     def filter_until(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_start_of(value + datetime.timedelta(days=1)))
+        return queryset.filter(created_at__lt=start_of(value + datetime.timedelta(days=1)))
 
     @property
     def qs(self):

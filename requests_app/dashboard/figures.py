@@ -31,6 +31,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from requests_app import policy
+from requests_app.core.dates import start_of
 from requests_app.core.stages import Stage, renewal_due_from, stage_from
 from requests_app.core.states import AccessLevel, Status
 from requests_app.core.visibility import (
@@ -46,11 +47,6 @@ DECIDERS = {CCEH: "CCEH staff", COMMITTEE: "the committee"}
 DECISION_KINDS = (Event.Kind.APPROVED, Event.Kind.DENIED, Event.Kind.COMMITTEE_DECIDED)
 # A request named no CAN when it asked for statewide access (1.5).
 STATEWIDE = "Statewide (no CAN named)"
-
-
-def start_of(day):
-    """The first instant of `day` in the site's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 @dataclass(frozen=True)

@@ -68,8 +68,8 @@ def _register_rows(accesses):
     return rows
 
 
-def _register_page(request, rows, organizations, *, own):
-    found = reg.register_filter(request.GET, rows, organizations)
+def _register_page(request, rows, *, own):
+    found = reg.register_filter(request.GET, rows)
     listed = found.qs.select_related("person", "agreement__request__organization").prefetch_related(
         "agreement__request__cans"
     )
@@ -90,8 +90,8 @@ def _register_page(request, rows, organizations, *, own):
     )
 
 
-def _register_csv(request, rows, organizations, filename):
-    found = reg.register_filter(request.GET, rows, organizations)
+def _register_csv(request, rows, filename):
+    found = reg.register_filter(request.GET, rows)
 
     def lines():
         yield REGISTER_COLUMNS
@@ -117,56 +117,39 @@ def _register_csv(request, rows, organizations, filename):
     return csv_download(request, lines(), filename)
 
 
-def _staff_organizations():
-    return Organization.objects.all()
-
-
-def _own_organizations(user):
-    """The organizations `user` is an active member of, or 404: the organization's register is
-    its own members' alone."""
-    own = Organization.objects.filter(pk__in=active_organization_ids(user))
-    if not own.exists():
+def _member_or_404(user):
+    """The organization's register is its own members' alone."""
+    if not Organization.objects.filter(pk__in=active_organization_ids(user)).exists():
         raise Http404("You are not a member of an organization.")
-    return own
 
 
 @role_required(permissions.is_cceh_staff)
 @require_GET
 def register(request):
-    return _register_page(
-        request, reg.staff_register(request.user), _staff_organizations(), own=False
-    )
+    return _register_page(request, reg.staff_register(request.user), own=False)
 
 
 @role_required(permissions.is_cceh_staff)
 @require_GET
 def register_export(request):
     today = timezone.localdate()
-    return _register_csv(
-        request,
-        reg.staff_register(request.user),
-        _staff_organizations(),
-        f"hmis-register-{today}.csv",
-    )
+    return _register_csv(request, reg.staff_register(request.user), f"hmis-register-{today}.csv")
 
 
 @login_required
 @require_GET
 def organization_register(request):
-    own = _own_organizations(request.user)
-    return _register_page(request, reg.organization_register(request.user), own, own=True)
+    _member_or_404(request.user)
+    return _register_page(request, reg.organization_register(request.user), own=True)
 
 
 @login_required
 @require_GET
 def organization_register_export(request):
-    own = _own_organizations(request.user)
+    _member_or_404(request.user)
     today = timezone.localdate()
     return _register_csv(
-        request,
-        reg.organization_register(request.user),
-        own,
-        f"hmis-our-people-{today}.csv",
+        request, reg.organization_register(request.user), f"hmis-our-people-{today}.csv"
     )
 
 

@@ -14,6 +14,7 @@ MINE, UNASSIGNED = "mine", "unassigned"
 # default, the stages with staff work (Stage.WORK); ANY_STAGE lists every stage.
 ANY = "Any"
 ANY_STAGE = "any"
+SEARCH_MIN = 3
 
 
 class AnyYesNo(django_filters.widgets.BooleanWidget):
@@ -25,10 +26,19 @@ class AnyYesNo(django_filters.widgets.BooleanWidget):
 
 
 class QueueFilter(django_filters.FilterSet):
+    # At least three characters: a trigram index finds nothing shorter, so "ar" read every
+    # named person and every request (1.2 s at 100,000 requests; docs/performance.md).
     q = django_filters.CharFilter(
         label="Search",
         method="search",
-        help_text="A reference, an organization, or a named person's name or e-mail.",
+        min_length=SEARCH_MIN,
+        error_messages={
+            "min_length": f"Type at least {SEARCH_MIN} characters to search.",
+        },
+        help_text=(
+            f"A reference, an organization, or a named person's name or e-mail: at least "
+            f"{SEARCH_MIN} characters."
+        ),
     )
     stage = django_filters.ChoiceFilter(
         label="Stage",

@@ -406,6 +406,18 @@ def test_search_finds_a_reference_an_organization_or_a_named_person_whatever_the
     assert {q: listed(staff_client, q=q) for q in queries} == queries
 
 
+def test_a_search_shorter_than_three_characters_says_so_and_keeps_what_was_typed(
+    staff_client, journey
+):
+    journey.submitted()
+
+    page = parsed(staff_client.get(reverse("queue"), {"q": "ar"}))
+
+    form = page.find("form", cls="queue-filters")
+    assert field_errors(form) == ["Type at least 3 characters to search."]
+    assert form.find("input", name="q").attrs["value"] == "ar"
+
+
 @pytest.fixture
 def three_to_sort(journey):
     """Three requests that each sort order puts in a different order: created X, Y, Z."""

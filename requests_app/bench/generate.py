@@ -50,6 +50,7 @@ from requests_app.models import (
     Notification,
     Organization,
     PersonAccess,
+    ReadLogEntry,
     Revocation,
     Signature,
     Training,
@@ -74,6 +75,11 @@ class Scale:
     docket: int = 1_000
     # The requests of the organization whose requestor reads "My requests".
     own_requests: int = 1_000
+    # The read log: reads of requests' pages and files, the long history's request read most
+    # (its "who read it" page), and CSV exports (docs/performance.md).
+    reads: int = 1_000_000
+    long_reads: int = 5_000
+    exports: int = 2_000
     staff: int = 8
     committee: int = 10
     seed: int = 1
@@ -233,6 +239,7 @@ class Plan:
     committee: bool = False
     stage: str = ""
     history: int = 0  # a fixed number of events (the measured histories), or 0
+    reads: int = 0  # entries of the read log about it
     render: bool = False  # its MOU files are rendered for real (the MOU page measured)
     reference: str = ""
     assignee: int | None = None
@@ -411,11 +418,13 @@ class Generator:
         self._organizations()
         self.say("planning the requests")
         plans = self._plans()
-        self.say("requests, their people, versions and histories")
+        self.say("requests, their people, versions, histories and reads")
         for plan in plans:
             self._request(plan)
         self.say("notices")
         self._write_notices()
+        self.say("CSV exports in the read log")
+        self._write_exports()
         self.load.finish()
         self._render_withheld()
 
@@ -457,8 +466,10 @@ class Generator:
         for can in self.cans:
             self.leaders[can] = self._user(self._name(), "can.example.org")
             self.load.add(User.led_cans.through, user_id=self.leaders[can], can_id=can)
+        # An administrator: the one who reads the whole read log (the audit page).
+        self.admin = self._user(self._name(), cceh, is_staff=True)
         # Every role that decides signs in with a second factor (requests_app/accounts/mfa.py).
-        for pk in [*self.staff, *self.members, *self.leaders.values()]:
+        for pk in [*self.staff, *self.members, *self.leaders.values(), self.admin]:
             self.load.add(
                 Authenticator, user_id=pk, type=Authenticator.Type.TOTP, data={"secret": BENCH_KEY}
             )
@@ -528,6 +539,7 @@ class Generator:
             plans.append(plan)
         self._special(plans)
         self._top_up(plans)
+        self._share_reads(plans)
         return plans
 
     def _created(self, status):
@@ -624,6 +636,16 @@ class Generator:
         assessed = [p for p in plans if p.assessed and not p.history]
         for plan, more in Counter(self.rng.choices(range(len(assessed)), k=extra)).items():
             assessed[plan].assessed += more
+
+    def _share_reads(self, plans):
+        """The reads asked for, among the submitted requests: the long history's request gets
+        `long_reads`, the rest fall at random."""
+        read = [p for p in plans if p.status != Status.DRAFT and not p.history]
+        long = next(p for p in plans if p.history == self.scale.long_history)
+        long.reads = self.scale.long_reads
+        extra = self.scale.reads - long.reads
+        for index, count in Counter(self.rng.choices(range(len(read)), k=extra)).items():
+            read[index].reads = count
 
     # A request's story: its events in order, each with what it adds beside the event.
 
@@ -847,6 +869,7 @@ class Generator:
         if plan.stage:
             self._agreement(plan, when)
         self._comments(plan, times)
+        self._reads(plan, times)
 
     def _term_end(self, activated):
         return datetime.datetime.combine(
@@ -1160,6 +1183,76 @@ class Generator:
                 body=rng.choice(COMMENTS),
                 created_at=rng.choice(times),
             )
+
+    def _reads(self, plan, times):
+        """Who read the request's page and files, from its submission to now: staff most, then
+        its requestors and its CANs' leaders; each request's reads a hash chain of their own."""
+        if not plan.reads:
+            return
+        rng = _random(plan.seed + 1)
+        readers = [*self.staff, *self._requestors(plan), *self._leaders(plan)]
+        weights = [8] * len(self.staff) + [1] * (len(readers) - len(self.staff))
+        kinds = [ReadLogEntry.Kind.REQUEST_PAGE, ReadLogEntry.Kind.APPLICATION_VERSION]
+        if plan.stage:
+            kinds.append(ReadLogEntry.Kind.MOU_PAGE)
+        span = (self.now - times[0]).total_seconds()
+        moments = sorted(
+            times[0] + datetime.timedelta(seconds=rng.uniform(0, span)) for _ in range(plan.reads)
+        )
+        digest = chain.GENESIS
+        for moment in moments:
+            kind = rng.choices(kinds, weights=[85, 10, 5][: len(kinds)])[0]
+            digest = self._read(
+                digest,
+                reader=rng.choices(readers, weights=weights)[0],
+                kind=kind,
+                request_id=plan.pk,
+                reference=plan.reference,
+                subject="Version 1" if kind == ReadLogEntry.Kind.APPLICATION_VERSION else "",
+                address=f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                created_at=moment,
+            )
+
+    def _write_exports(self):
+        """Staff's CSV exports, a chain of their own (no request), over the last year."""
+        rng = _random(self.scale.seed + 2)
+        year = datetime.timedelta(days=365).total_seconds()
+        moments = sorted(
+            self.now - datetime.timedelta(seconds=rng.uniform(0, year))
+            for _ in range(self.scale.exports)
+        )
+        digest = chain.GENESIS
+        for moment in moments:
+            digest = self._read(
+                digest,
+                reader=rng.choice(self.staff),
+                kind=ReadLogEntry.Kind.CSV_EXPORT,
+                request_id=None,
+                reference="",
+                subject=f"hmis-queue-{moment:%Y-%m-%d}.csv",
+                address=f"10.0.0.{rng.randint(1, 254)}",
+                created_at=moment,
+            )
+
+    def _read(self, digest, *, reader, kind, request_id, reference, subject, address, created_at):
+        """One entry of the read log after `digest`; its own digest."""
+        content = chain.read_content(reference, reader, kind, subject, address, created_at)
+        sealed = chain.content_digest(content)
+        linked = chain.link(digest, sealed)
+        self.load.add(
+            ReadLogEntry,
+            reader_id=reader,
+            kind=kind,
+            request_id=request_id,
+            reference=reference,
+            subject=subject,
+            address=address,
+            created_at=created_at,
+            content_sha256=sealed,
+            prev_digest=digest,
+            digest=linked,
+        )
+        return linked
 
     def _write_notices(self):
         """The number of notices asked for, drawn from everyone told of each event: staff,

@@ -39,7 +39,15 @@ from requests_app.bench.generate import MEASURED_CAN, SEARCH_TERM, SHORT_HISTORY
 from requests_app.core import paging
 from requests_app.core.states import AgreementStatus, Status
 from requests_app.core.visibility import requests_seen_internally_by
-from requests_app.models import CAN, AccessRequest, Agreement, Event, Organization, User
+from requests_app.models import (
+    CAN,
+    AccessRequest,
+    Agreement,
+    Event,
+    Organization,
+    ReadLogEntry,
+    User,
+)
 
 BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hmis_bench"
 env = environ.Env()
@@ -87,11 +95,18 @@ class Measured:
     member: User
     leader: User
     requestor: User
+    admin: User
     short: str  # a request in screening with a short history
     long: str  # the request with the longest history
     long_events: int
+    long_reads: int
     mou: str  # an active MOU whose files are stored
     can: int
+
+    @property
+    def readers(self):
+        """Everyone who reads a page measured."""
+        return (self.staff, self.member, self.leader, self.requestor, self.admin)
 
 
 def measured():
@@ -118,14 +133,17 @@ def measured():
         .select_related("request")
         .first()
     )
+    long = AccessRequest.objects.get(pk=longest["request"]).reference
     return Measured(
         staff=User.objects.staff().order_by("pk").first(),
         member=committee.order_by("pk").first(),
         leader=can.leaders.order_by("pk").first(),
         requestor=User.objects.members_of(biggest).order_by("pk").first(),
+        admin=User.objects.filter(is_staff=True).order_by("pk").first(),
         short=short.reference,
-        long=AccessRequest.objects.get(pk=longest["request"]).reference,
+        long=long,
         long_events=longest["n"],
+        long_reads=ReadLogEntry.objects.filter(reference=long).count(),
         mou=mou.request.reference,
         can=can.pk,
     )
@@ -171,6 +189,13 @@ def pages(who, client):
         Page("/requests/ as a requestor", "/requests/", who.requestor),
         Page("/organization/ as a requestor", "/organization/", who.requestor),
         Page("/failed-emails/", "/failed-emails/", who.staff),
+        Page("/audit/ as an administrator", "/audit/", who.admin),
+        Page(
+            "/audit/ of one person's reads",
+            f"/audit/?{urlencode({'person': who.staff.email})}",
+            who.admin,
+        ),
+        Page(f"who read a request, {who.long_reads:,} reads", f"/r/{who.long}/reads/", who.staff),
         Page("MOU page as staff", f"/r/{who.mou}/mou/", who.staff),
         Page("/dashboard/ as staff, the last 12 months", "/dashboard/", who.staff),
         Page(
@@ -453,9 +478,7 @@ def main(say):
         raise RuntimeError("wrk is not installed (apt-get install wrk; `make bench` does).")
     call_command("collectstatic", interactive=False, verbosity=0)
     who = measured()
-    sessions = {
-        user.pk: session_key(user) for user in (who.staff, who.member, who.leader, who.requestor)
-    }
+    sessions = {user.pk: session_key(user) for user in who.readers}
     listed = pages(who, client_for(who.staff, sessions))
     results = {page.name: {"page": page.name, "url": page.url} for page in listed}
     for page in listed:

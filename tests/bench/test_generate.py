@@ -26,6 +26,7 @@ from requests_app.models import (
     NamedPerson,
     Notification,
     Organization,
+    ReadLogEntry,
     Vote,
     stored_sha256,
 )
@@ -38,6 +39,9 @@ SCALE = Scale(
     long_history=300,
     docket=10,
     own_requests=20,
+    reads=3_000,
+    long_reads=400,
+    exports=50,
 )
 
 pytestmark = [
@@ -62,21 +66,27 @@ def test_it_makes_the_numbers_asked_for(bench):
     assert Notification.objects.count() == 2_000
     assert Organization.objects.count() == 60
     assert AccessRequest.objects.filter(status=Status.VETTING).count() == 10
+    assert ReadLogEntry.objects.exclude(kind=ReadLogEntry.Kind.CSV_EXPORT).count() == 3_000
+    assert ReadLogEntry.objects.filter(kind=ReadLogEntry.Kind.CSV_EXPORT).count() == 50
 
 
 def test_the_measured_requests_have_the_histories_asked_for(bench):
     assert Event.objects.filter(request__reference=bench.long).count() == 300
     assert bench.long_events == 300
+    assert ReadLogEntry.objects.filter(reference=bench.long).count() == 400
+    assert bench.long_reads == 400
     assert Event.objects.filter(request__reference=bench.short).count() == SHORT_HISTORY
     assert AccessRequest.objects.get(reference=bench.short).status == Status.SCREENING
 
 
-def test_every_generated_history_is_an_unbroken_hash_chain(bench):
+def test_every_generated_history_and_read_log_is_an_unbroken_hash_chain(bench):
     out = io.StringIO()
     call_command("export_history", stdout=out)
     bundle = json.loads(out.getvalue())
 
-    assert verify(bundle).startswith(f"verified: {len(bundle['chains'])} chains, 2500 entries")
+    # The events, and the read log's entries: 3,000 reads of requests and 50 CSV exports.
+    entries = 2_500 + 3_000 + 50
+    assert verify(bundle).startswith(f"verified: {len(bundle['chains'])} chains, {entries} entries")
 
 
 def test_the_requestor_measured_belongs_to_the_organization_with_the_most_requests(bench):
@@ -130,10 +140,7 @@ def test_the_signed_in_bare_page_answers_only_once_signed_in(client, bench):
 
 
 def test_every_page_measured_answers_its_reader(bench):
-    sessions = {
-        user.pk: run.session_key(user)
-        for user in (bench.staff, bench.member, bench.leader, bench.requestor)
-    }
+    sessions = {user.pk: run.session_key(user) for user in bench.readers}
     listed = run.pages(bench, run.client_for(bench.staff, sessions))
     measured = [p for p in listed if not p.name.startswith("bare")] + run.downloads(bench)
     answers = {
@@ -141,4 +148,4 @@ def test_every_page_measured_answers_its_reader(bench):
         for page in measured
     }
     assert answers == {page.name: 200 for page in measured}
-    assert len(answers) == 22
+    assert len(answers) == 25

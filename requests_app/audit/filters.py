@@ -4,9 +4,11 @@ import datetime
 
 import django_filters
 from django import forms
+from django.db.models import Subquery
 
 from requests_app.audit.models import ReadLogEntry
 from requests_app.core.dates import start_of
+from requests_app.models import User
 
 
 class AuditFilterForm(forms.Form):
@@ -53,7 +55,11 @@ class ReadLogFilter(django_filters.FilterSet):
 
     def filter_person(self, queryset, name, value):
         # E-mails are kept in lower case (accounts/models.py), so the unique index finds one.
-        return queryset.filter(reader__email=value.strip().lower())
+        # The reader's key, then their reads by the (reader, time) index: joined on the e-mail,
+        # the planner reckoned on an average reader's reads and sorted all of a staff member's
+        # (119,000 in the benchmark: 150 ms, docs/performance.md).
+        reader = User.objects.filter(email=value.strip().lower()).values("pk")
+        return queryset.filter(reader=Subquery(reader))
 
     def filter_reference(self, queryset, name, value):
         return queryset.filter(reference=value.strip().upper())

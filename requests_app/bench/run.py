@@ -176,6 +176,7 @@ def pages(who, client):
             who.staff,
         ),
         Page(f"/queue/ deep page, from row {deep_row:,}", deep, who.staff),
+        Page("/queue/ flagged by a suggestion", "/queue/?flagged=true", who.staff),
         Page("staff request page, 14 events", f"/r/{who.short}/", who.staff),
         Page(f"staff request page, {who.long_events:,} events", f"/r/{who.long}/", who.staff),
         Page("/docket/", "/docket/", who.member),

@@ -467,7 +467,7 @@ class Generator:
             self.leaders[can] = self._user(self._name(), "can.example.org")
             self.load.add(User.led_cans.through, user_id=self.leaders[can], can_id=can)
         # An administrator: the one who reads the whole read log (the audit page).
-        self.admin = self._user(self._name(), cceh, is_staff=True)
+        self.admin = self._user(self._name(), cceh, is_staff=True, is_superuser=True)
         # Every role that decides signs in with a second factor (requests_app/accounts/mfa.py).
         for pk in [*self.staff, *self.members, *self.leaders.values(), self.admin]:
             self.load.add(

@@ -139,7 +139,7 @@ def measured():
         member=committee.order_by("pk").first(),
         leader=can.leaders.order_by("pk").first(),
         requestor=User.objects.members_of(biggest).order_by("pk").first(),
-        admin=User.objects.filter(is_staff=True).order_by("pk").first(),
+        admin=User.objects.filter(is_staff=True, is_superuser=True).order_by("pk").first(),
         short=short.reference,
         long=long,
         long_events=longest["n"],
@@ -197,6 +197,7 @@ def pages(who, client):
             who.admin,
         ),
         Page(f"who read a request, {who.long_reads:,} reads", f"/r/{who.long}/reads/", who.staff),
+        Page("the admin's list of events", "/admin/requests_app/event/", who.admin),
         Page("MOU page as staff", f"/r/{who.mou}/mou/", who.staff),
         Page("/dashboard/ as staff, the last 12 months", "/dashboard/", who.staff),
         Page(

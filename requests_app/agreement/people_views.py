@@ -20,7 +20,6 @@ from requests_app.core.paging import paginate
 from requests_app.core.states import AccessLevel
 from requests_app.core.visibility import active_organization_ids
 from requests_app.core.web import mark_ticked, role_required
-from requests_app.models import Organization
 
 REGISTER_PAGE_SIZE = 25
 DEPROVISIONING_PAGE_SIZE = 25
@@ -119,7 +118,7 @@ def _register_csv(request, rows, filename):
 
 def _member_or_404(user):
     """The organization's register is its own members' alone."""
-    if not Organization.objects.filter(pk__in=active_organization_ids(user)).exists():
+    if not active_organization_ids(user).exists():
         raise Http404("You are not a member of an organization.")
 
 

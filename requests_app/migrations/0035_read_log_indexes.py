@@ -12,6 +12,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The audit page by kind and by address reads its own index (audit/models.py); the
+        # foreign keys' own indexes go, as reads_by_person and reads_of_request lead with them.
         migrations.AlterField(
             model_name='readlogentry',
             name='reader',

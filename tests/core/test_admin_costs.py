@@ -45,9 +45,8 @@ RECORDS = [
 
 
 def more_records(client, journey, personas, count):
-    """`count` more of each record: requests denied (assessments, CAN recommendations, a
-    decision and their history and notices), requests voted on, comments, reads and
-    revocations."""
+    """`count` more of each record: a request denied (assessments, a decision, their history
+    and notices), one voted on, one its CAN recommends, a comment, a read and a revocation."""
     for n in range(count):
         denied = journey.denied(cans=[personas.hartford])
         journey.with_quorum(cans=[personas.hartford])

@@ -7,5 +7,6 @@ from requests_app.bench import views
 urlpatterns = [
     path("ok", views.ok, name="bench_ok"),
     path("signed-in", views.signed_in, name="bench_signed_in"),
+    path("layout", views.layout, name="bench_layout"),
     path("rows", views.rows, name="bench_rows"),
 ]

@@ -2,7 +2,9 @@
 10,000-row table through a plain template. Served by the same process as the application, so
 the ratio of a page's rate to theirs leaves out the machine, the server and the middleware.
 "ok, signed in" is the floor of every signed-in page: "ok" once the session, the account and
-its second factor are checked. Mounted only when BENCH_PAGES is on."""
+its second factor are checked; "the site's layout, signed in" is that and the site's own frame
+(its header for the person, the footer), with nothing in it: no page of the site costs less.
+Mounted only when BENCH_PAGES is on."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -18,6 +20,11 @@ def ok(request):
 @login_required
 def signed_in(request):
     return ok(request)
+
+
+@login_required
+def layout(request):
+    return render(request, "bench/layout.html")
 
 
 def rows(request):

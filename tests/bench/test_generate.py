@@ -139,6 +139,24 @@ def test_the_signed_in_bare_page_answers_only_once_signed_in(client, bench):
     assert client.get("/bench/signed-in").content == b"ok"
 
 
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_layout_bare_page_is_the_sites_frame_for_the_person_signed_in(client, bench):
+    before = client.get("/bench/layout")
+    client.force_login(bench.staff)
+    page = client.get("/bench/layout")
+
+    assert (before.status_code, before["Location"]) == (302, "/accounts/login/?next=/bench/layout")
+    assert page.status_code == 200
+    assert [t.name for t in page.templates[:3]] == [
+        "bench/layout.html",
+        "base.html",
+        "includes/nav.html",
+    ]
+    # The header reads the person: the staff member's links and name.
+    assert b'href="/queue/"' in page.content
+    assert bench.staff.name.encode() in page.content
+
+
 def test_every_page_measured_answers_its_reader(bench):
     sessions = {user.pk: run.session_key(user) for user in bench.readers}
     listed = run.pages(bench, run.client_for(bench.staff, sessions))

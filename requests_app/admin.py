@@ -11,6 +11,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_POST
 
 from requests_app.accounts import sessions
+from requests_app.core.paging import BoundedPaginator
 from requests_app.core.visibility import requests_visible_to
 
 from .accounts.forms import OrganizationForm
@@ -200,10 +201,12 @@ class RevocationAdmin(ControlCharacterGuard, admin.ModelAdmin):
 class ReadOnlyAdmin(ControlCharacterGuard, admin.ModelAdmin):
     """Records nobody edits in place: the admin shows them, nothing more. The newest first, by
     the primary key's index: in their own order (the time they were made) a list of 1,000,000
-    events sorted every row first (1 s, docs/performance.md). A filtered list says how many
-    match without counting the whole table a second time."""
+    events sorted every row first (1 s, docs/performance.md). A list counts its rows as far as
+    the site's lists do (past that, "more than 1,000"), and a filtered one says how many match
+    without counting the whole table a second time."""
 
     ordering = ["-pk"]
+    paginator = BoundedPaginator
     show_full_result_count = False
 
     def has_add_permission(self, request, obj=None):

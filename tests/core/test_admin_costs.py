@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from requests_app import workflow
+from requests_app.core import paging
 from requests_app.models import (
     CAN,
     AccessRequest,
@@ -104,3 +105,33 @@ def test_a_request_in_the_admin_costs_the_same_for_a_short_and_a_long_history(
     page = client.get(reverse(url, args=[long.pk])).content.decode()
     events_list = reverse("admin:requests_app_event_changelist")
     assert f'href="{events_list}?request__id__exact={long.pk}"' in page
+
+
+def test_a_list_of_records_counts_as_far_as_the_sites_lists_and_says_there_are_more(
+    client, journey, personas, monkeypatch
+):
+    monkeypatch.setattr(paging, "COUNT_BOUND", 4)
+    monkeypatch.setattr(admin.site._registry[Event], "list_per_page", 2)
+    client.force_login(personas.alex)
+    journey.vetting()
+    request = journey.vetting()  # three events each
+    newest = list(Event.objects.order_by("-pk").values_list("pk", flat=True)[:4])
+    url = changelist(Event)
+
+    client.get(url)  # each request empties the log of queries the capture reads
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get(url)
+    # Read before the next request empties the log.
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    second, beyond = client.get(f"{url}?p=2"), client.get(f"{url}?p=3")
+    one_request = client.get(f"{url}?request__id__exact={request.pk}")
+
+    assert (len(counts), "LIMIT 5" in counts[0]) == (1, True)
+    assert Event.objects.count() == 6
+    assert [e.pk for e in first.context["cl"].result_list] == newest[:2]
+    assert [e.pk for e in second.context["cl"].result_list] == newest[2:]
+    assert (beyond.status_code, beyond["Location"]) == (302, f"{url}?e=1")
+    assert "more than 4 events: these pages show the first 4" in first.content.decode()
+    shown = request.events.count()
+    assert (shown, one_request.context["cl"].paginator.bounded) == (3, False)
+    assert f"\n{shown} events\n" in one_request.content.decode()

@@ -125,6 +125,7 @@ def test_a_list_of_records_counts_as_far_as_the_sites_lists_and_says_there_are_m
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
     second, beyond = client.get(f"{url}?p=2"), client.get(f"{url}?p=3")
     one_request = client.get(f"{url}?request__id__exact={request.pk}")
+    searched = client.get(f"{url}?q=HMIS-")  # both requests' references
 
     assert (len(counts), "LIMIT 5" in counts[0]) == (1, True)
     assert Event.objects.count() == 6
@@ -132,6 +133,7 @@ def test_a_list_of_records_counts_as_far_as_the_sites_lists_and_says_there_are_m
     assert [e.pk for e in second.context["cl"].result_list] == newest[2:]
     assert (beyond.status_code, beyond["Location"]) == (302, f"{url}?e=1")
     assert "more than 4 events: these pages show the first 4" in first.content.decode()
+    assert ">more than 4 results (<" in searched.content.decode().replace("\n", "")
     shown = request.events.count()
     assert (shown, one_request.context["cl"].paginator.bounded) == (3, False)
     assert f"\n{shown} events\n" in one_request.content.decode()

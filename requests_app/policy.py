@@ -541,9 +541,9 @@ def flagged_condition():
         request=OuterRef("pk"),
     )
     # An MOU of the organization, or naming a person this request names, while the answers
-    # say there was no earlier HMIS access (1.10, as standing_concerns raises it).
-    # The other request's MOU asked for by its key: joined through the requests, the
-    # database read every request to build the set, twice a page (docs/performance.md).
+    # say there was no earlier HMIS access (1.10, as standing_concerns raises it). The other
+    # request's MOU is asked for by its key: joined through the requests, the database read
+    # every request to build the set, twice a page (docs/performance.md).
     person_on_mou = models.NamedPerson.objects.filter(
         Exists(named_elsewhere.filter(request__in=models.Agreement.objects.values("request"))),
         request=OuterRef("pk"),

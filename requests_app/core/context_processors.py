@@ -1,11 +1,10 @@
 import functools
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db.models import Exists, OuterRef
-from django.db.models.functions import Lower
 
 from requests_app.accounts import idle as idle_rule
+from requests_app.agreement.due import verified_emails
 from requests_app.core.paging import BoundedCount
 from requests_app.core.states import AgreementStatus
 from requests_app.models import Membership, NamedPerson, Notification, User
@@ -30,9 +29,7 @@ def _header_query():
             # Named on a live MOU by a verified e-mail: their own user agreement's page.
             named=Exists(
                 NamedPerson.objects.filter(
-                    email__in=EmailAddress.objects.filter(
-                        user=OuterRef(OuterRef("pk")), verified=True
-                    ).values(lower=Lower("email")),
+                    email__in=verified_emails(OuterRef(OuterRef("pk"))),
                     request__agreement__status__in=AgreementStatus.LIVE,
                 )
             ),

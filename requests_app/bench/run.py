@@ -67,6 +67,7 @@ MAX_GROWTH_BYTES = 100 * 1024 * 1024
 MAX_RESPONSE_BYTES = 1024 * 1024
 BARE_OK, BARE_SIGNED_IN, BARE_ROWS = "bare: ok", "bare: ok, signed in", "bare: 50 rows"
 BARE_LAYOUT = "bare: the site's layout, signed in"
+BARE_LAYOUT_ROWS = "bare: the site's layout around the 50 rows, signed in"
 
 
 @dataclass
@@ -171,6 +172,7 @@ def pages(who, client):
         Page(BARE_SIGNED_IN, "/bench/signed-in", who.staff),
         Page(BARE_ROWS, "/bench/rows", None),
         Page(BARE_LAYOUT, "/bench/layout", who.staff),
+        Page(BARE_LAYOUT_ROWS, "/bench/layout-rows", who.staff),
         Page("/queue/ page 1", "/queue/", who.staff),
         Page(
             "/queue/ CAN filter and name search",

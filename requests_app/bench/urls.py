@@ -9,4 +9,5 @@ urlpatterns = [
     path("signed-in", views.signed_in, name="bench_signed_in"),
     path("layout", views.layout, name="bench_layout"),
     path("rows", views.rows, name="bench_rows"),
+    path("layout-rows", views.layout_rows, name="bench_layout_rows"),
 ]

@@ -157,6 +157,27 @@ def test_the_layout_bare_page_is_the_sites_frame_for_the_person_signed_in(client
     assert bench.staff.name.encode() in page.content
 
 
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_layout_rows_bare_page_is_the_bare_rows_inside_the_sites_frame(client, bench):
+    before = client.get("/bench/layout-rows")
+    client.force_login(bench.staff)
+    page = client.get("/bench/layout-rows")
+
+    assert (before.status_code, before["Location"]) == (
+        302,
+        "/accounts/login/?next=/bench/layout-rows",
+    )
+    assert page.status_code == 200
+    assert [t.name for t in page.templates[:3]] == [
+        "bench/layout_rows.html",
+        "base.html",
+        "includes/nav.html",
+    ]
+    assert page.content.count(b"<tr>") == 51  # the header and 50 organizations, as /bench/rows
+    assert b'href="/queue/"' in page.content
+    assert bench.staff.name.encode() in page.content
+
+
 def test_every_page_measured_answers_its_reader(bench):
     sessions = {user.pk: run.session_key(user) for user in bench.readers}
     listed = run.pages(bench, run.client_for(bench.staff, sessions))

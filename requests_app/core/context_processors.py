@@ -7,7 +7,7 @@ from requests_app.accounts import idle as idle_rule
 from requests_app.agreement.due import verified_emails
 from requests_app.core.paging import BoundedCount
 from requests_app.core.states import AgreementStatus
-from requests_app.models import Membership, NamedPerson, Notification, User
+from requests_app.models import Agreement, Membership, NamedPerson, Notification, User
 
 UNREAD_SHOWN = 99
 
@@ -26,11 +26,16 @@ def _header_query():
         User.objects.annotate(
             member=Exists(Membership.objects.filter(user=OuterRef("pk"))),
             leads=Exists(User.led_cans.through.objects.filter(user=OuterRef("pk"))),
-            # Named on a live MOU by a verified e-mail: their own user agreement's page.
+            # Named on a live MOU by a verified e-mail: their own user agreement's page. The
+            # MOU asked for by its request's key, not through a join of the request table,
+            # whose partial indexes PostgreSQL tries against the query while planning it: on
+            # every page, 0.51 ms of planning that way, 0.25 this way (docs/performance.md).
             named=Exists(
                 NamedPerson.objects.filter(
                     email__in=verified_emails(OuterRef(OuterRef("pk"))),
-                    request__agreement__status__in=AgreementStatus.LIVE,
+                    request_id__in=Agreement.objects.filter(status__in=AgreementStatus.LIVE).values(
+                        "request_id"
+                    ),
                 )
             ),
             unread=BoundedCount(unread.order_by().values("pk")[: UNREAD_SHOWN + 1]),

@@ -28,7 +28,7 @@ from requests_app.notifications import services as notifications
 from tests.support import clock
 from tests.support.factories import MembershipFactory
 from tests.support.journey import ADA, BO, COURSE, account_of, agree, fresh
-from tests.support.pages import day, parsed
+from tests.support.pages import TreeBuilder, day, parsed
 
 Kind = Notification.Kind
 TEXT_FILE = due.USER_AGREEMENT_DIR / f"v{due.USER_AGREEMENT_VERSION}.txt"
@@ -102,6 +102,46 @@ def test_activation_is_refused_until_both_training_and_the_user_agreement_stand(
 
 
 # The user agreement: the person's own, with the text's version and SHA-256.
+
+
+def header_links(response):
+    builder = TreeBuilder()
+    builder.feed(response.content.decode())
+    return [a.text for a in builder.root.find("header").find_all("a")]
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"),
+    [
+        ("issued", True),
+        ("signed", True),
+        ("executed", True),
+        ("active", True),
+        ("expired", False),
+        ("revoked", False),
+    ],
+)
+def test_the_header_offers_my_user_agreement_while_the_mou_naming_the_person_is_live(
+    client, stage, status, offered
+):
+    agreement = getattr(stage, status)()
+    client.force_login(account_of(agreement.request.people.get()))
+
+    links = header_links(client.get(reverse("help")))
+
+    assert ("My user agreement" in links) == offered
+
+
+def test_the_header_offers_my_user_agreement_only_by_a_verified_e_mail(client, stage):
+    agreement = stage.issued()
+    user = account_of(agreement.request.people.get())
+    client.force_login(user)
+    before = header_links(client.get(reverse("help")))
+    user.emailaddress_set.update(verified=False)
+
+    after = header_links(client.get(reverse("help")))
+
+    assert ("My user agreement" in before, "My user agreement" in after) == (True, False)
 
 
 def test_the_stored_sha256_is_the_hash_of_the_text_the_page_showed(client, stage):

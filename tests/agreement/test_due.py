@@ -28,7 +28,7 @@ from requests_app.notifications import services as notifications
 from tests.support import clock
 from tests.support.factories import MembershipFactory
 from tests.support.journey import ADA, BO, COURSE, account_of, agree, fresh
-from tests.support.pages import TreeBuilder, day, parsed
+from tests.support.pages import day, parsed, tree
 
 Kind = Notification.Kind
 TEXT_FILE = due.USER_AGREEMENT_DIR / f"v{due.USER_AGREEMENT_VERSION}.txt"
@@ -105,9 +105,7 @@ def test_activation_is_refused_until_both_training_and_the_user_agreement_stand(
 
 
 def header_links(response):
-    builder = TreeBuilder()
-    builder.feed(response.content.decode())
-    return [a.text for a in builder.root.find("header").find_all("a")]
+    return [a.text for a in tree(response).find("header").find_all("a")]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from requests_app.audit.models import ReadLogEntry
 from requests_app.dashboard.figures import KEYS
 from requests_app.models import CAN
-from tests.support.pages import TreeBuilder, parsed
+from tests.support.pages import parsed, tree
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +57,8 @@ def test_the_navigation_links_the_dashboard_for_those_who_may_open_it(
 ):
     client.force_login(personas.by_name(persona))
 
-    builder = TreeBuilder()
-    builder.feed(client.get(reverse("notices")).content.decode())
-    links = [a.attrs["href"] for a in builder.root.find("nav").find_all("a")]
+    nav = tree(client.get(reverse("notices"))).find("nav")
+    links = [a.attrs["href"] for a in nav.find_all("a")]
 
     assert (DASHBOARD in links) == linked
 

@@ -6,13 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from requests_app.models import Notification
-from tests.support.pages import TreeBuilder
-
-
-def header_count(response):
-    builder = TreeBuilder()
-    builder.feed(response.content.decode())
-    return builder.root.find("a", cls="notices-link").text
+from tests.support.pages import header_count
 
 
 def unread(person, request, count):

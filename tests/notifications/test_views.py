@@ -16,16 +16,10 @@ from requests_app.models import Notification, NotificationPreference
 from requests_app.notifications import services as notifications
 from requests_app.notifications import views as notifications_views
 from tests.support.mfa import enrol_totp
-from tests.support.pages import TreeBuilder, pages_of, parsed
+from tests.support.pages import header_count, pages_of, parsed
 
 Kind = Notification.Kind
 Delivery = Notification.Delivery
-
-
-def header_count(response):
-    builder = TreeBuilder()
-    builder.feed(response.content.decode())
-    return builder.root.find("a", cls="notices-link").text
 
 
 def rows(response):

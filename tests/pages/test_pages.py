@@ -9,7 +9,7 @@ from django.views.defaults import server_error
 
 from hmis_access.urls import urlpatterns as site_urlpatterns
 from requests_app.pages.policy_text import FILE
-from tests.support.pages import TreeBuilder
+from tests.support.pages import tree
 
 
 def boom(request):
@@ -25,12 +25,6 @@ DEFAULT_DESCRIPTION = (
 )
 # The way back every error page offers, in <main>: the start page and help.
 WAY_BACK = {"Go to the start page": "/", "Help and contact": "/help/"}
-
-
-def tree(response):
-    builder = TreeBuilder()
-    builder.feed(response.content.decode())
-    return builder.root
 
 
 def layout(response):

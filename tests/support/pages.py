@@ -77,11 +77,21 @@ class TreeBuilder(HTMLParser):
         self.stack[-1].children.append(data)
 
 
-def parsed(response):
-    """The page's <main>: everything but the navigation and the footer."""
+def tree(response):
+    """The whole page: the header, <main> and the footer."""
     builder = TreeBuilder()
     builder.feed(response.content.decode())
-    return builder.root.find("main")
+    return builder.root
+
+
+def parsed(response):
+    """The page's <main>: everything but the navigation and the footer."""
+    return tree(response).find("main")
+
+
+def header_count(response):
+    """The header's link to the notices as a person reads it: "Notices 3 unread"."""
+    return tree(response).find("a", cls="notices-link").text
 
 
 def day(value):

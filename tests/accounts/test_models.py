@@ -31,6 +31,6 @@ def test_each_deciding_role_lists_its_active_people_by_name():
 )
 @pytest.mark.django_db
 def test_each_deciding_roles_list_reads_its_own_index(role, index):
-    found = plan(getattr(User.objects, role)())
+    planned = plan(getattr(User.objects, role)())
 
-    assert f" using {index} on " in found.lower(), found
+    assert f" using {index} on " in planned.lower(), planned

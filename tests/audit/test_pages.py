@@ -349,9 +349,9 @@ def test_each_filter_of_the_audit_page_reads_its_own_index(params, index):
     found = ReadLogFilter(params, queryset=ReadLogEntry.objects.all()).qs
     page = found.order_by(*audit_views.NEWEST_FIRST)[:26]
     # Which index serves the filter in the newest-first order, as at the size the log reaches.
-    found = plan(page.values("pk"))
+    planned = plan(page.values("pk"))
 
-    assert f" using {index} on " in found.lower(), found
+    assert f" using {index} on " in planned.lower(), planned
 
 
 # The session, the person, the header, the request, the bounded count, the keys and the rows.

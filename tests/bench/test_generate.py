@@ -140,40 +140,27 @@ def test_the_signed_in_bare_page_answers_only_once_signed_in(client, bench):
 
 
 @override_settings(ROOT_URLCONF=__name__)
-def test_the_layout_bare_page_is_the_sites_frame_for_the_person_signed_in(client, bench):
-    before = client.get("/bench/layout")
+@pytest.mark.parametrize(
+    ("url", "template", "rows"),
+    [
+        # The site's frame around an empty page.
+        ("/bench/layout", "bench/layout.html", 0),
+        # The same frame around /bench/rows's own table: its header and 50 organizations.
+        ("/bench/layout-rows", "bench/layout_rows.html", 51),
+    ],
+)
+def test_the_framed_bare_pages_are_the_sites_layout_for_the_person_signed_in(
+    client, bench, url, template, rows
+):
+    before = client.get(url)
     client.force_login(bench.staff)
-    page = client.get("/bench/layout")
+    page = client.get(url)
 
-    assert (before.status_code, before["Location"]) == (302, "/accounts/login/?next=/bench/layout")
+    assert (before.status_code, before["Location"]) == (302, f"/accounts/login/?next={url}")
     assert page.status_code == 200
-    assert [t.name for t in page.templates[:3]] == [
-        "bench/layout.html",
-        "base.html",
-        "includes/nav.html",
-    ]
+    assert [t.name for t in page.templates[:3]] == [template, "base.html", "includes/nav.html"]
+    assert page.content.count(b"<tr>") == rows
     # The header reads the person: the staff member's links and name.
-    assert b'href="/queue/"' in page.content
-    assert bench.staff.name.encode() in page.content
-
-
-@override_settings(ROOT_URLCONF=__name__)
-def test_the_layout_rows_bare_page_is_the_bare_rows_inside_the_sites_frame(client, bench):
-    before = client.get("/bench/layout-rows")
-    client.force_login(bench.staff)
-    page = client.get("/bench/layout-rows")
-
-    assert (before.status_code, before["Location"]) == (
-        302,
-        "/accounts/login/?next=/bench/layout-rows",
-    )
-    assert page.status_code == 200
-    assert [t.name for t in page.templates[:3]] == [
-        "bench/layout_rows.html",
-        "base.html",
-        "includes/nav.html",
-    ]
-    assert page.content.count(b"<tr>") == 51  # the header and 50 organizations, as /bench/rows
     assert b'href="/queue/"' in page.content
     assert bench.staff.name.encode() in page.content
 

@@ -32,9 +32,9 @@ def test_postgresql_searches_every_column_through_its_trigram_index(personas):
     # Walking a whole b-tree is cheaper with three rows too: forbidden as well, so the plan
     # shows whether an index fits the expression searched (a bitmap scan needs a condition its
     # index answers; production's row counts would choose it anyway).
-    found = plan(search.qs, forbidden=("seqscan", "indexscan", "indexonlyscan"))
+    planned = plan(search.qs, forbidden=("seqscan", "indexscan", "indexonlyscan"))
 
-    assert sorted(set(re.findall(r"requests_app_\w+_trgm", found))) == [
+    assert sorted(set(re.findall(r"requests_app_\w+_trgm", planned))) == [
         "requests_app_accessrequest_reference_trgm",
         "requests_app_namedperson_email_trgm",
         "requests_app_namedperson_name_trgm",
